@@ -1,0 +1,86 @@
+"""The plugin configuration of SPEC section 2."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, NamedTuple
+
+from beancount.core import account as account_lib
+
+
+class Config(NamedTuple):
+    """Where the plugin finds lines and posts what it generates."""
+
+    revenue: tuple[str, ...]
+    deferred: str = "Liabilities:DeferredRevenue"
+    contract_asset: str = "Assets:ContractAssets"
+    receivable: str = "Assets:AccountsReceivable"
+    tax: str = "Liabilities:TaxLiability"
+    fee: str = "Income:Fees"
+    passthrough: str = "Liabilities:PassthroughFees"
+    exclude: str = "Equity:RevRec:Exclusions"
+    contra: str = "Income:Refunds"
+    precision: dict[str, int] = {}  # noqa: RUF012 - never mutated
+
+    def reclass_account(self, category: str) -> str:
+        """The account a ``tax``, ``fee``, ``passthrough`` or ``exclude`` line goes to."""
+        return str(getattr(self, category))
+
+
+ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "tax", "fee",
+                "passthrough", "exclude", "contra")
+KEYS = ("revenue", *ACCOUNT_KEYS, "precision")
+
+
+def parse_config(text: str | None, income_root: str) -> tuple[Config, list[str]]:
+    """Parse the plugin's config string (a Python literal dict).
+
+    Returns:
+        The configuration and a list of problems; with any problem the defaults
+        are returned and the caller should not generate anything.
+    """
+    default = Config(revenue=(income_root,))
+    if text is None or not text.strip():
+        return default, []
+    try:
+        raw = ast.literal_eval(text)
+    except (ValueError, SyntaxError) as exc:
+        return default, [f"plugin config is not a Python literal dict ({exc.__class__.__name__}): "
+                         "write e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""]
+    if not isinstance(raw, dict):
+        return default, ["plugin config must be a dict, e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""]
+    problems = [f'unknown config key "{key}": use one of {", ".join(KEYS)}'
+                for key in raw if key not in KEYS]
+    values: dict[str, Any] = {}
+    for key in ACCOUNT_KEYS:
+        if key in raw:
+            values[key.replace("-", "_")] = _account(key, raw[key], problems)
+    if "revenue" in raw:
+        value = raw["revenue"]
+        accounts = [value] if isinstance(value, str) else value
+        if not isinstance(accounts, list | tuple) or not accounts:
+            problems.append("config key \"revenue\" must be an account or a list of accounts")
+        else:
+            values["revenue"] = tuple(_account("revenue", acc, problems) for acc in accounts)
+    if "precision" in raw:
+        values["precision"] = _precision(raw["precision"], problems)
+    if problems:
+        return default, problems
+    return default._replace(**values), []
+
+
+def _account(key: str, value: object, problems: list[str]) -> str:
+    if not isinstance(value, str) or not account_lib.is_valid(value):
+        problems.append(f'config key "{key}" must be an account name like "Liabilities:DeferredRevenue", got {value!r}')
+        return ""
+    return value
+
+
+def _precision(value: object, problems: list[str]) -> dict[str, int]:
+    if isinstance(value, dict) and all(
+        isinstance(cur, str) and isinstance(places, int) and not isinstance(places, bool) and 0 <= places <= 12
+        for cur, places in value.items()
+    ):
+        return dict(value)
+    problems.append("config key \"precision\" must map currencies to decimal places, e.g. {'JPY': 0, 'USD': 2}")
+    return {}

@@ -1,0 +1,229 @@
+"""The treatment engine: lines and directives in, treated lines out.
+
+For each line: choose its treatment (override, then rules, then the default
+rules), split its amount between the treatment's parts, and compute what is
+deferred, reclassified and recognised when.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, NamedTuple
+
+from beancount_revrec.config import Config
+from beancount_revrec.directives import Event, read_events
+from beancount_revrec.errors import RevrecError
+from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
+from beancount_revrec.sources import Line, read_lines
+from beancount_revrec.treatment import Action, Treatment, TreatmentError, parse_treatment
+
+DEFAULT_RULE = "default"
+OVERRIDE_RULE = "override"
+RATABLE = parse_treatment("ratable")
+IMMEDIATE = parse_treatment("immediate")
+
+
+class Treated(NamedTuple):
+    """A line with its treatment and everything it recognises.
+
+    Amounts are revenue-positive. ``deferred`` goes to deferred revenue on the
+    line's date, ``reclasses`` leave the revenue account on the line's date, and
+    ``schedule`` brings deferred revenue back to revenue.
+    """
+
+    line: Line
+    rule: str
+    treatment: Treatment
+    deferred: Decimal
+    reclasses: tuple[tuple[str, Decimal], ...]
+    schedule: Schedule
+
+
+Places = Callable[[str], int]
+"""Decimal places of a currency."""
+
+
+def treat(entries: Sequence[Any], config: Config, places: Places) -> tuple[list[Treated], list[RevrecError]]:
+    """Treat every revenue line of ``entries``."""
+    lines, errors = read_lines(entries, config)
+    events, event_errors = read_events(entries)
+    errors.extend(event_errors)
+    chosen = []
+    for line in lines:
+        choice = choose_treatment(line)
+        if isinstance(choice, str):
+            errors.append(RevrecError(line.meta, choice, line.entry))
+        else:
+            chosen.append((line, *choice))
+    by_line = _events_by_line(chosen, events, errors)
+    treated = []
+    for line, rule, treatment in chosen:
+        result = _treat_line(line, rule, treatment, by_line.get(line.key, []), places(line.currency))
+        if isinstance(result, str):
+            errors.append(RevrecError(line.meta, result, line.entry))
+        else:
+            errors.extend(RevrecError(event.meta, message) for event, message in result[1])
+            treated.append(result[0])
+    return treated, errors
+
+
+def choose_treatment(line: Line) -> tuple[str, Treatment] | str:
+    """The rule name and treatment that apply to ``line``, or why none can."""
+    if line.override is not None:
+        try:
+            return OVERRIDE_RULE, parse_treatment(line.override)
+        except TreatmentError as exc:
+            return f'revrec: "{line.override}": {exc}'
+    return DEFAULT_RULE, RATABLE if line.service else IMMEDIATE
+
+
+def _events_by_line(
+    chosen: list[tuple[Line, str, Treatment]], events: list[Event], errors: list[RevrecError],
+) -> dict[str, list[Event]]:
+    """Events grouped by the key of the line they target; bad targets are errors."""
+    targets: dict[str, tuple[Line, Treatment]] = {}
+    for line, _, treatment in chosen:
+        if line.line_id is not None and line.line_id not in targets:
+            targets[line.line_id] = (line, treatment)
+        elif line.line_id is not None:
+            errors.append(RevrecError(line.meta, f'line id "{line.line_id}" is used twice: '
+                                      "fulfillment events go to the first; give each line its own line:"))
+    by_line: dict[str, list[Event]] = {}
+    for event in events:
+        target = targets.get(event.target)
+        if target is None:
+            errors.append(RevrecError(event.meta, f'revrec-fulfill: unknown line "{event.target}": '
+                                      'put line: "ID" on the invoice line it fulfills'))
+        elif not any(part.action.kind == "fulfillment" for part in target[1].parts):
+            errors.append(RevrecError(event.meta, f'revrec-fulfill: line "{event.target}" is treated as '
+                                      f'"{target[1].text}", not "fulfillment": give it revrec: "fulfillment" or a rule'))
+        else:
+            by_line.setdefault(target[0].key, []).append(event)
+    return by_line
+
+
+def _treat_line(
+    line: Line, rule: str, treatment: Treatment, events: list[Event], places: int,
+) -> tuple[Treated, list[tuple[Event, str]]] | str:
+    amounts = split_shares(line.amount, [part.share for part in treatment.parts], places)
+    deferred = ZERO
+    reclasses = []
+    recognised: dict[datetime.date, Decimal] = {}
+    rejected: list[tuple[Event, str]] = []
+    for part, amount in zip(treatment.parts, amounts, strict=True):
+        action = part.action
+        if action.kind == "immediate":
+            continue
+        if not action.defers:
+            reclasses.append((action.kind, amount))
+            continue
+        deferred += amount
+        schedule = _part_schedule(line, action, amount, events, places, rejected)
+        if isinstance(schedule, str):
+            return f'treatment "{treatment.text}": {schedule}'
+        for day, piece in schedule:
+            day = max(day, line.date)
+            recognised[day] = recognised.get(day, ZERO) + piece
+    schedule = sorted((day, amount) for day, amount in recognised.items() if amount)
+    return Treated(line, rule, treatment, deferred, tuple(reclasses), schedule), rejected
+
+
+def _part_schedule(
+    line: Line, action: Action, amount: Decimal, events: list[Event], places: int,
+    rejected: list[tuple[Event, str]],
+) -> Schedule | str:
+    """When a deferred part is recognised; a string says why it cannot be."""
+    if action.kind == "ratable":
+        if line.service is None:
+            return "ratable needs a service period: add service-start: and service-end: to the line"
+        return spread(amount, *line.service, action.method, places)
+    if action.kind == "on":
+        assert action.on is not None
+        return [(action.on, amount)]
+    start = anchor_date(line, action.anchor)
+    if isinstance(start, str):
+        return start
+    if start is None:
+        return []  # waiting for the payment: stays deferred
+    assert action.duration is not None
+    end = add_duration(start, action.duration)
+    if action.kind == "amortize":
+        return spread(amount, start, end, action.method, places)
+    if action.kind == "defer":
+        return [(end, amount)]
+    return _fulfil(line, amount, events, end, places, rejected)
+
+
+def anchor_date(line: Line, anchor: str | datetime.date) -> datetime.date | None | str:
+    """The date an anchor names for ``line``: None if unpaid, a string if it has none."""
+    if isinstance(anchor, datetime.date):
+        return anchor
+    if anchor == "invoice":
+        return line.date
+    if anchor == "payment":
+        return line.payment_date if line.source == "invoice" else line.date
+    if line.service is None:
+        return '"from service-start" needs service-start: on the line'
+    return line.service[0]
+
+
+def _fulfil(
+    line: Line, amount: Decimal, events: list[Event], fallback: datetime.date | None,
+    places: int, rejected: list[tuple[Event, str]],
+) -> Schedule:
+    """Recognise on events, and what remains at ``fallback``."""
+    total = Fraction(amount)
+    done = Fraction(0)
+    booked = ZERO
+    schedule: Schedule = []
+    for event in sorted(events, key=lambda event: event.date):
+        part = _event_part(line, event, total)
+        if isinstance(part, str):
+            rejected.append((event, part))
+            continue
+        left = total - done
+        if fallback is not None and event.date > fallback:
+            rejected.append((event, f"revrec-fulfill after the fallback date {fallback}, when the rest "
+                                    "was recognised: nothing remains to fulfil"))
+            continue
+        if abs(part) > abs(left):
+            rejected.append((event, f"revrec-fulfill of {_show(part, line.currency)} exceeds the "
+                                    f"{_show(left, line.currency)} that remains; the excess is not recognised"))
+            part = left
+        done += part
+        reached = amount if done == total else _round(done, places)
+        schedule.append((event.date, reached - booked))
+        booked = reached
+    if fallback is not None and booked != amount:
+        schedule.append((fallback, amount - booked))
+    return schedule
+
+
+def _event_part(line: Line, event: Event, total: Fraction) -> Fraction | str:
+    """The exact revenue an event fulfils, or why it cannot."""
+    if event.date < line.date:
+        return f"revrec-fulfill on {event.date} is before its line's date {line.date}"
+    sign = -1 if total < 0 else 1
+    if event.amount is not None:
+        if event.currency != line.currency:
+            return f'revrec-fulfill in {event.currency}, but line "{event.target}" is in {line.currency}'
+        return sign * Fraction(event.amount)
+    if event.percent is not None:
+        return total * Fraction(event.percent) / 100
+    if line.quantity is None:
+        return f'revrec-fulfill by units needs quantity: on line "{event.target}"'
+    assert event.units is not None
+    return total * Fraction(event.units) / Fraction(line.quantity)
+
+
+def _round(value: Fraction, places: int) -> Decimal:
+    scaled = abs(value) * 10**places
+    units = int(scaled + Fraction(1, 2))
+    return Decimal(-units if value < 0 else units).scaleb(-places)
+
+
+def _show(value: Fraction, currency: str) -> str:
+    return f"{_round(abs(value), 8).normalize():f} {currency}"

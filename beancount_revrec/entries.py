@@ -1,0 +1,77 @@
+"""Treated lines turned into Beancount transactions (and the Open directives they need)."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from beancount.core.amount import Amount
+from beancount.core.data import EMPTY_SET, Open, Posting, Transaction
+
+from beancount_revrec.config import Config
+from beancount_revrec.engine import Treated
+from beancount_revrec.sources import KIND_KEY
+
+TAGS = frozenset({"revrec"})
+_NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
+
+
+def generate(treated: Iterable[Treated], config: Config) -> list[Transaction]:
+    """The deferral, reclass and recognition transactions of every treated line."""
+    return [entry for item in treated for entry in _line_entries(item, config)]
+
+
+def _line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
+    line = item.line
+    base = _base_meta(item)
+    links = frozenset({_NOT_LINK.sub("-", line.invoice)}) if line.invoice else EMPTY_SET
+    title = line.entry.narration
+
+    def entry(kind: str, key: str, day: datetime.date, narration: str,
+              debit: str, credit: str, amount: Decimal) -> Transaction:
+        meta = {**base, KIND_KEY: kind, "revrec-key": f"{line.key}/{key}"}
+        units = Amount(amount, line.currency)
+        return Transaction(meta, day, "*", line.entry.payee, narration, TAGS, links, [
+            Posting(debit, units, None, None, None, None),
+            Posting(credit, -units, None, None, None, None),
+        ])
+
+    if item.deferred:
+        yield entry("deferral", "deferral", line.date, f"Defer: {title}",
+                    line.account, config.deferred, item.deferred)
+    for category, amount in item.reclasses:
+        if amount:
+            yield entry("reclass", category, line.date, f"Reclassify as {category}: {title}",
+                        line.account, config.reclass_account(category), amount)
+    for day, amount in item.schedule:
+        yield entry("recognition", f"recognition/{day}", day, f"Recognise: {title}",
+                    config.deferred, line.account, amount)
+
+
+def _base_meta(item: Treated) -> dict[str, Any]:
+    line = item.line
+    meta: dict[str, Any] = {
+        "filename": line.meta.get("filename", "<beancount_revrec>"),
+        "lineno": line.meta.get("lineno", 0),
+        "revrec-rule": item.rule,
+    }
+    for key, value in (("customer", line.customer), ("product", line.product),
+                       ("invoice", line.invoice), ("line", line.line_id)):
+        if value is not None:
+            meta[key] = value
+    return meta
+
+
+def missing_opens(entries: Iterable[Any], generated: Iterable[Transaction]) -> list[Open]:
+    """Open directives for accounts the generated postings use but the ledger never opens."""
+    opened = {entry.account for entry in entries if isinstance(entry, Open)}
+    first_use: dict[str, datetime.date] = {}
+    for entry in generated:
+        for posting in entry.postings:
+            if posting.account not in opened and entry.date < first_use.get(posting.account, datetime.date.max):
+                first_use[posting.account] = entry.date
+    return [Open({"filename": "<beancount_revrec>", "lineno": 0}, day, account, None, None)
+            for account, day in sorted(first_use.items())]

@@ -1,0 +1,133 @@
+"""All date and amount arithmetic: durations, recognition periods, exact allocation.
+
+Amounts are split with the rounding rule of SPEC section 1: the exact
+cumulative amount at the end of each bucket is rounded ROUND_HALF_UP to the
+currency's places and each bucket books the difference from the previous one;
+the last bucket reaches the amount exactly.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Sequence
+from decimal import Decimal
+from functools import lru_cache
+
+from beancount_revrec.treatment import Duration
+
+ONE_DAY = datetime.timedelta(days=1)
+ZERO = Decimal(0)
+
+Schedule = list[tuple[datetime.date, Decimal]]
+"""Recognition amounts by date, dates ascending and unique."""
+
+
+def month_end(day: datetime.date) -> datetime.date:
+    """The last day of ``day``'s month."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def add_months(day: datetime.date, months: int) -> datetime.date:
+    """Add months, clamping to the month's end: 2023-01-31 + 1 month = 2023-02-28."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    last = calendar.monthrange(year, month + 1)[1]
+    return datetime.date(year, month + 1, min(day.day, last))
+
+
+def add_duration(day: datetime.date, duration: Duration) -> datetime.date:
+    """``day`` plus a duration of days or months."""
+    if duration.unit == "day":
+        return day + datetime.timedelta(days=duration.count)
+    return add_months(day, duration.count)
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def _months(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, int, bool]]:
+    """Calendar-month buckets of [start, end): (recognition date, days, whole month)."""
+    buckets = []
+    first = start
+    while first < end:
+        following = _next_month(first)
+        last = min(following, end)
+        whole = first.day == 1 and last == following
+        buckets.append((last - ONE_DAY, (last - first).days, whole))
+        first = following
+    return buckets
+
+
+@lru_cache(maxsize=8192)
+def period_weights(
+    start: datetime.date, end: datetime.date, method: str,
+) -> tuple[tuple[datetime.date, ...], tuple[int, ...], int]:
+    """Recognition dates of [start, end) (exclusive end) and cumulative weights.
+
+    Returns:
+        The bucket dates, the cumulative weight at each, and the total weight
+        (equal to the last cumulative weight).
+    """
+    if end <= start:
+        return (start,), (1,), 1
+    buckets = _months(start, end)
+    if method == "monthly":
+        end_month = end.replace(day=1)
+        dates = tuple(day for day, _, _ in buckets if day < end_month) or (buckets[0][0],)
+        return dates, tuple(range(1, len(dates) + 1)), len(dates)
+    weights = [days for _, days, _ in buckets]
+    whole = sum(is_whole for _, _, is_whole in buckets)
+    if method == "monthly-prorated" and whole:
+        total_days = sum(weights)
+        partial_days = sum(days for _, days, is_whole in buckets if not is_whole)
+        weights = [total_days - partial_days if is_whole else days * whole
+                   for _, days, is_whole in buckets]
+    cumulative = []
+    running = 0
+    for weight in weights:
+        running += weight
+        cumulative.append(running)
+    return tuple(day for day, _, _ in buckets), tuple(cumulative), running
+
+
+def allocate(amount: Decimal, cumulative: Sequence[int], total: int, places: int) -> list[Decimal]:
+    """Split ``amount`` by cumulative weights with the cumulative rounding rule.
+
+    Piece k brings the running sum to ``amount * cumulative[k] / total`` rounded
+    half up to ``places`` decimals; the last piece makes the sum exactly ``amount``.
+    """
+    negative = amount < 0
+    exponent = amount.as_tuple().exponent
+    scale = max(places, -exponent if isinstance(exponent, int) else 0)
+    units = int(abs(amount).scaleb(scale))
+    step = 10 ** (scale - places)
+    divisor = total * step
+    pieces = []
+    previous = 0
+    for weight in cumulative[:-1]:
+        reached = (2 * units * weight + divisor) // (2 * divisor) * step
+        pieces.append(reached - previous)
+        previous = reached
+    pieces.append(units - previous)
+    return [_to_decimal(-piece if negative else piece, scale, step, places) for piece in pieces]
+
+
+def _to_decimal(units: int, scale: int, step: int, places: int) -> Decimal:
+    if units % step == 0:
+        return Decimal(units // step).scaleb(-places)
+    return Decimal(units).scaleb(-scale)
+
+
+def split_shares(amount: Decimal, shares: Sequence[Decimal], places: int) -> list[Decimal]:
+    """Split ``amount`` by percentage shares: each rounded, the last takes the residual."""
+    quantum = Decimal(1).scaleb(-places)
+    pieces = [(amount * share / 100).quantize(quantum, rounding="ROUND_HALF_UP") for share in shares[:-1]]
+    return [*pieces, amount - sum(pieces, ZERO)]
+
+
+def spread(amount: Decimal, start: datetime.date, end: datetime.date, method: str, places: int) -> Schedule:
+    """Recognise ``amount`` over [start, end) by ``method``, one date per month."""
+    dates, cumulative, total = period_weights(start, end, method)
+    return list(zip(dates, allocate(amount, cumulative, total, places), strict=True))

@@ -1,0 +1,197 @@
+"""Sources (SPEC section 3): revenue lines of invoices and other payments.
+
+Reads the user's transactions once, in date order, and returns one typed
+``Line`` per posting to a revenue account, with its invoice's payment date.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from beancount.core.data import Posting, Transaction
+
+from beancount_revrec.config import Config
+from beancount_revrec.errors import RevrecError
+
+KIND_KEY = "revrec-kind"
+"""Metadata key every generated transaction carries; such transactions are never sources."""
+
+
+class Line(NamedTuple):
+    """A revenue line: one posting to a revenue account.
+
+    ``amount`` is revenue-positive: the negation of the posting's number, so an
+    ordinary income credit is positive and a debit (a credit note) negative.
+    """
+
+    key: str
+    entry: Transaction
+    meta: dict[str, Any]
+    date: datetime.date
+    account: str
+    amount: Decimal
+    currency: str
+    line_id: str | None
+    invoice: str | None
+    customer: str | None
+    product: str | None
+    price: str | None
+    service: tuple[datetime.date, datetime.date] | None
+    quantity: Decimal | None
+    override: str | None
+    source: str  # "invoice" or "payment"
+    payment_date: datetime.date | None
+
+
+def is_under(account: str, roots: Iterable[str]) -> bool:
+    """Whether ``account`` is one of ``roots`` or a descendant of one."""
+    return any(account == root or account.startswith(root + ":") for root in roots)
+
+
+def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list[RevrecError]]:
+    """Every revenue line of the user's transactions, in ledger order."""
+    transactions = [entry for entry in entries
+                    if isinstance(entry, Transaction) and KIND_KEY not in entry.meta]
+    is_revenue = _Membership(config.revenue)
+    is_receivable = _Membership((config.receivable,))
+    sources = [(entry, [p for p in entry.postings if is_revenue(p.account)]) for entry in transactions]
+    paid = _payment_dates(sources, is_receivable)
+    lines: list[Line] = []
+    errors: list[RevrecError] = []
+    keys = _KeyMaker()
+    for index, (entry, postings) in enumerate(sources):
+        source = "invoice" if "invoice" in entry.meta or any(
+            is_receivable(p.account) for p in entry.postings) else "payment"
+        for posting in postings:
+            line = _read_line(entry, posting, source, paid.get(index), errors)
+            if line is not None:
+                lines.append(line._replace(key=keys.make(line)))
+    return lines, errors
+
+
+class _Membership:
+    """Memoised ``is_under`` for the few accounts a ledger has."""
+
+    def __init__(self, roots: tuple[str, ...]) -> None:
+        self.roots = roots
+        self.known: dict[str, bool] = {}
+
+    def __call__(self, account: str) -> bool:
+        known = self.known.get(account)
+        if known is None:
+            known = self.known[account] = is_under(account, self.roots)
+        return known
+
+
+def _payment_dates(
+    sources: list[tuple[Transaction, list[Posting]]], is_receivable: _Membership,
+) -> dict[int, datetime.date]:
+    """Index of each paid invoice -> date of the first later payment sharing a link or id."""
+    waiting: dict[str, list[int]] = {}
+    paid: dict[int, datetime.date] = {}
+    for index, (entry, postings) in enumerate(sources):
+        refs = _references(entry)
+        if postings:
+            for ref in refs:
+                waiting.setdefault(ref, []).append(index)
+        elif refs and any(is_receivable(p.account) and p.units is not None and p.units.number is not None
+                          and p.units.number < 0 for p in entry.postings):
+            for ref in refs:
+                for invoice in waiting.pop(ref, ()):
+                    paid.setdefault(invoice, entry.date)
+    return paid
+
+
+def _references(entry: Transaction) -> list[str]:
+    refs = [f"^{link}" for link in entry.links or ()]
+    invoice = entry.meta.get("invoice")
+    if invoice is not None:
+        refs.append(f"invoice:{invoice}")
+    return refs
+
+
+def _read_line(
+    entry: Transaction, posting: Posting, source: str, payment_date: datetime.date | None,
+    errors: list[RevrecError],
+) -> Line | None:
+    meta = posting.meta or entry.meta
+    units = posting.units
+    if units is None or units.number is None or units.currency is None:
+        return None
+
+    def attribute(key: str) -> Any:
+        if posting.meta and key in posting.meta:
+            return posting.meta[key]
+        return entry.meta.get(key)
+
+    service = _service_period(attribute("service-start"), attribute("service-end"), meta, errors)
+    if service is False:
+        return None
+    quantity = posting.meta.get("quantity") if posting.meta else None
+    if quantity is not None and (not isinstance(quantity, Decimal) or quantity <= 0):
+        errors.append(RevrecError(meta, f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}", entry))
+        return None
+    override = posting.meta.get("revrec") if posting.meta else None
+    customer = entry.meta.get("customer", entry.payee)
+    return Line(
+        key="", entry=entry, meta=meta, date=entry.date, account=posting.account,
+        amount=-units.number, currency=units.currency,
+        line_id=_text(posting.meta, "line"), invoice=_text(entry.meta, "invoice"),
+        customer=None if customer is None else str(customer),
+        product=_text(posting.meta, "product"), price=_text(posting.meta, "price"),
+        service=service, quantity=quantity,
+        override=None if override is None else str(override),
+        source=source, payment_date=payment_date,
+    )
+
+
+def _text(meta: dict[str, Any] | None, key: str) -> str | None:
+    value = meta.get(key) if meta else None
+    return None if value is None else str(value)
+
+
+def _service_period(
+    start: object, end: object, meta: dict[str, Any], errors: list[RevrecError],
+) -> tuple[datetime.date, datetime.date] | None | bool:
+    """The service period, None without one, False (after an error) when it is invalid."""
+    if start is None and end is None:
+        return None
+    for key, value in (("service-start", start), ("service-end", end)):
+        if not isinstance(value, datetime.date):
+            shown = "missing" if value is None else repr(value)
+            errors.append(RevrecError(meta, f"{key}: must be a date like 2022-01-15 (without quotes), got {shown}"))
+            return False
+    assert isinstance(start, datetime.date) and isinstance(end, datetime.date)
+    if end <= start:
+        errors.append(RevrecError(
+            meta, f"service-end {end} must be after service-start {start}: "
+                  "service-end is the first day after service (exclusive)"))
+        return False
+    return start, end
+
+
+class _KeyMaker:
+    """Stable line keys that depend only on the line's own content.
+
+    The key is the ``line:`` id; else the invoice id, account and product; else
+    the date, account and a digest of payee and narration. A repeat of the same
+    key gets ``#2``, ``#3``... in ledger order.
+    """
+
+    def __init__(self) -> None:
+        self.seen: dict[str, int] = {}
+
+    def make(self, line: Line) -> str:
+        if line.line_id is not None:
+            base = line.line_id
+        elif line.invoice is not None:
+            base = "/".join(filter(None, (line.invoice, line.account, line.product)))
+        else:
+            text = f"{line.entry.payee}|{line.entry.narration}".encode()
+            base = f"{line.date}/{line.account}/{hashlib.sha1(text).hexdigest()[:8]}"  # noqa: S324
+        count = self.seen[base] = self.seen.get(base, 0) + 1
+        return base if count == 1 else f"{base}#{count}"
