@@ -181,6 +181,7 @@ def _fulfil(
     schedule: Schedule = []
     for event in sorted(events, key=lambda event: event.date):
         part = _event_part(line, event, total)
+        show = f"{{:.{places}f}} {line.currency}".format
         if isinstance(part, str):
             rejected.append((event, part))
             continue
@@ -190,8 +191,8 @@ def _fulfil(
                                     "was recognised: nothing remains to fulfil"))
             continue
         if abs(part) > abs(left):
-            rejected.append((event, f"revrec-fulfill of {_show(part, line.currency)} exceeds the "
-                                    f"{_show(left, line.currency)} that remains; the excess is not recognised"))
+            rejected.append((event, f"revrec-fulfill of {show(abs(_round(part, places)))} exceeds the "
+                                    f"{show(abs(_round(left, places)))} that remains; the excess is not recognised"))
             part = left
         done += part
         reached = amount if done == total else _round(done, places)
@@ -223,7 +224,3 @@ def _round(value: Fraction, places: int) -> Decimal:
     scaled = abs(value) * 10**places
     units = int(scaled + Fraction(1, 2))
     return Decimal(-units if value < 0 else units).scaleb(-places)
-
-
-def _show(value: Fraction, currency: str) -> str:
-    return f"{_round(abs(value), 8).normalize():f} {currency}"

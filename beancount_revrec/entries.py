@@ -29,14 +29,16 @@ def _line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     base = _base_meta(item)
     links = frozenset({_NOT_LINK.sub("-", line.invoice)}) if line.invoice else EMPTY_SET
     title = line.entry.narration
+    # Postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
+    location = {"filename": base["filename"], "lineno": base["lineno"]}
 
     def entry(kind: str, key: str, day: datetime.date, narration: str,
               debit: str, credit: str, amount: Decimal) -> Transaction:
         meta = {**base, KIND_KEY: kind, "revrec-key": f"{line.key}/{key}"}
         units = Amount(amount, line.currency)
         return Transaction(meta, day, "*", line.entry.payee, narration, TAGS, links, [
-            Posting(debit, units, None, None, None, None),
-            Posting(credit, -units, None, None, None, None),
+            Posting(debit, units, None, None, None, location),
+            Posting(credit, -units, None, None, None, location),
         ])
 
     if item.deferred:
