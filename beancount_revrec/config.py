@@ -45,8 +45,8 @@ def parse_config(text: str | None, income_root: str) -> tuple[Config, list[str]]
     try:
         raw = ast.literal_eval(text)
     except (ValueError, SyntaxError) as exc:
-        return default, [f"plugin config is not a Python literal dict ({exc.__class__.__name__}): "
-                         "write e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""]
+        return default, [(f"plugin config is not a Python literal dict ({exc.__class__.__name__}): "
+                          "write e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\"")]
     if not isinstance(raw, dict):
         return default, ["plugin config must be a dict, e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""]
     problems = [f'unknown config key "{key}": use one of {", ".join(KEYS)}'
@@ -59,7 +59,7 @@ def parse_config(text: str | None, income_root: str) -> tuple[Config, list[str]]
         value = raw["revenue"]
         accounts = [value] if isinstance(value, str) else value
         if not isinstance(accounts, list | tuple) or not accounts:
-            problems.append("config key \"revenue\" must be an account or a list of accounts")
+            problems.append('config key "revenue" must be an account or a list of accounts')
         else:
             values["revenue"] = tuple(_account("revenue", acc, problems) for acc in accounts)
     if "precision" in raw:

@@ -89,8 +89,8 @@ def _events_by_line(
         if line.line_id is not None and line.line_id not in targets:
             targets[line.line_id] = (line, treatment)
         elif line.line_id is not None:
-            errors.append(RevrecError(line.meta, f'line id "{line.line_id}" is used twice: '
-                                      "fulfillment events go to the first; give each line its own line:"))
+            errors.append(RevrecError(line.meta, f'line id "{line.line_id}" is used twice: fulfillment '
+                                      "events go to the first; give each line its own line:"))
     by_line: dict[str, list[Event]] = {}
     for event in events:
         target = targets.get(event.target)
@@ -98,8 +98,9 @@ def _events_by_line(
             errors.append(RevrecError(event.meta, f'revrec-fulfill: unknown line "{event.target}": '
                                       'put line: "ID" on the invoice line it fulfills'))
         elif not any(part.action.kind == "fulfillment" for part in target[1].parts):
-            errors.append(RevrecError(event.meta, f'revrec-fulfill: line "{event.target}" is treated as '
-                                      f'"{target[1].text}", not "fulfillment": give it revrec: "fulfillment" or a rule'))
+            errors.append(RevrecError(event.meta, (
+                f'revrec-fulfill: line "{event.target}" is treated as "{target[1].text}", '
+                'not "fulfillment": give it revrec: "fulfillment" or a rule')))
         else:
             by_line.setdefault(target[0].key, []).append(event)
     return by_line
@@ -124,8 +125,8 @@ def _treat_line(
         schedule = _part_schedule(line, action, amount, events, places, rejected)
         if isinstance(schedule, str):
             return f'treatment "{treatment.text}": {schedule}'
-        for day, piece in schedule:
-            day = max(day, line.date)
+        for scheduled, piece in schedule:
+            day = max(scheduled, line.date)
             recognised[day] = recognised.get(day, ZERO) + piece
     schedule = sorted((day, amount) for day, amount in recognised.items() if amount)
     return Treated(line, rule, treatment, deferred, tuple(reclasses), schedule), rejected
@@ -143,6 +144,14 @@ def _part_schedule(
     if action.kind == "on":
         assert action.on is not None
         return [(action.on, amount)]
+    return _anchored_schedule(line, action, amount, events, places, rejected)
+
+
+def _anchored_schedule(
+    line: Line, action: Action, amount: Decimal, events: list[Event], places: int,
+    rejected: list[tuple[Event, str]],
+) -> Schedule | str:
+    """Schedules that run from an anchor: amortize, defer and fulfillment."""
     start = anchor_date(line, action.anchor)
     if isinstance(start, str):
         return start
@@ -157,7 +166,7 @@ def _part_schedule(
     return _fulfil(line, amount, events, end, places, rejected)
 
 
-def anchor_date(line: Line, anchor: str | datetime.date) -> datetime.date | None | str:
+def anchor_date(line: Line, anchor: str | datetime.date) -> datetime.date | str | None:
     """The date an anchor names for ``line``: None if unpaid, a string if it has none."""
     if isinstance(anchor, datetime.date):
         return anchor
@@ -187,12 +196,12 @@ def _fulfil(
             continue
         left = total - done
         if fallback is not None and event.date > fallback:
-            rejected.append((event, f"revrec-fulfill after the fallback date {fallback}, when the rest "
-                                    "was recognised: nothing remains to fulfil"))
+            rejected.append((event, (f"revrec-fulfill after the fallback date {fallback}, when the rest "
+                                     "was recognised: nothing remains to fulfil")))
             continue
         if abs(part) > abs(left):
-            rejected.append((event, f"revrec-fulfill of {show(abs(_round(part, places)))} exceeds the "
-                                    f"{show(abs(_round(left, places)))} that remains; the excess is not recognised"))
+            rejected.append((event, (f"revrec-fulfill of {show(abs(_round(part, places)))} exceeds the "
+                                     f"{show(abs(_round(left, places)))} that remains; the excess is not recognised")))
             part = left
         done += part
         reached = amount if done == total else _round(done, places)

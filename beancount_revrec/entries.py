@@ -55,25 +55,23 @@ def _line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
 
 def _base_meta(item: Treated) -> dict[str, Any]:
     line = item.line
-    meta: dict[str, Any] = {
+    attributes = (("customer", line.customer), ("product", line.product),
+                  ("invoice", line.invoice), ("line", line.line_id))
+    return {
         "filename": line.meta.get("filename", "<beancount_revrec>"),
         "lineno": line.meta.get("lineno", 0),
         "revrec-rule": item.rule,
+        **{key: value for key, value in attributes if value is not None},
     }
-    for key, value in (("customer", line.customer), ("product", line.product),
-                       ("invoice", line.invoice), ("line", line.line_id)):
-        if value is not None:
-            meta[key] = value
-    return meta
 
 
 def missing_opens(entries: Iterable[Any], generated: Iterable[Transaction]) -> list[Open]:
     """Open directives for accounts the generated postings use but the ledger never opens."""
     opened = {entry.account for entry in entries if isinstance(entry, Open)}
     first_use: dict[str, datetime.date] = {}
-    for entry in generated:
+    for entry in generated:  # in any order: keep the earliest date
         for posting in entry.postings:
-            if posting.account not in opened and entry.date < first_use.get(posting.account, datetime.date.max):
-                first_use[posting.account] = entry.date
-    return [Open({"filename": "<beancount_revrec>", "lineno": 0}, day, account, None, None)
+            if posting.account not in opened:
+                first_use[posting.account] = min(entry.date, first_use.get(posting.account, entry.date))
+    return [Open({"filename": "<beancount_revrec>", "lineno": 0}, day, account, None, None)  # type: ignore[arg-type]
             for account, day in sorted(first_use.items())]

@@ -39,8 +39,8 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
 def add_duration(day: datetime.date, duration: Duration) -> datetime.date:
     """``day`` plus a duration of days or months."""
     if duration.unit == "day":
-        return day + datetime.timedelta(days=duration.count)
-    return add_months(day, duration.count)
+        return day + datetime.timedelta(days=duration.number)
+    return add_months(day, duration.number)
 
 
 def _next_month(day: datetime.date) -> datetime.date:

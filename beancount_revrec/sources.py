@@ -123,17 +123,19 @@ def _read_line(
     if units is None or units.number is None or units.currency is None:
         return None
 
-    def attribute(key: str) -> Any:
+    def attribute(key: str) -> object:
         if posting.meta and key in posting.meta:
             return posting.meta[key]
         return entry.meta.get(key)
 
-    service = _service_period(attribute("service-start"), attribute("service-end"), meta, errors)
-    if service is False:
+    service = _service_period(attribute("service-start"), attribute("service-end"))
+    if isinstance(service, str):
+        errors.append(RevrecError(meta, service, entry))
         return None
     quantity = posting.meta.get("quantity") if posting.meta else None
     if quantity is not None and (not isinstance(quantity, Decimal) or quantity <= 0):
-        errors.append(RevrecError(meta, f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}", entry))
+        errors.append(RevrecError(
+            meta, f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}", entry))
         return None
     override = posting.meta.get("revrec") if posting.meta else None
     customer = entry.meta.get("customer", entry.payee)
@@ -154,23 +156,19 @@ def _text(meta: dict[str, Any] | None, key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _service_period(
-    start: object, end: object, meta: dict[str, Any], errors: list[RevrecError],
-) -> tuple[datetime.date, datetime.date] | None | bool:
-    """The service period, None without one, False (after an error) when it is invalid."""
+def _service_period(start: object, end: object) -> tuple[datetime.date, datetime.date] | str | None:
+    """The service period, None without one, or what is wrong with it."""
     if start is None and end is None:
         return None
     for key, value in (("service-start", start), ("service-end", end)):
         if not isinstance(value, datetime.date):
             shown = "missing" if value is None else repr(value)
-            errors.append(RevrecError(meta, f"{key}: must be a date like 2022-01-15 (without quotes), got {shown}"))
-            return False
-    assert isinstance(start, datetime.date) and isinstance(end, datetime.date)
+            return f"{key}: must be a date like 2022-01-15 (without quotes), got {shown}"
+    assert isinstance(start, datetime.date)
+    assert isinstance(end, datetime.date)
     if end <= start:
-        errors.append(RevrecError(
-            meta, f"service-end {end} must be after service-start {start}: "
-                  "service-end is the first day after service (exclusive)"))
-        return False
+        return (f"service-end {end} must be after service-start {start}: "
+                "service-end is the first day after service (exclusive)")
     return start, end
 
 

@@ -31,9 +31,9 @@ class TreatmentError(ValueError):
 
 
 class Duration(NamedTuple):
-    """A length of time: ``count`` days or months (a year is 12 months)."""
+    """A length of time: ``number`` days or months (a year is 12 months)."""
 
-    count: int
+    number: int
     unit: str  # "day" or "month"
 
 
@@ -177,12 +177,13 @@ _ACTION_PARSERS = {
 
 
 def _take_duration(kind: str, rest: list[str], *, required: bool) -> tuple[Duration | None, list[str]]:
-    if not rest or (not required and not rest[0].isdigit()):
+    if not rest or (not required and not _is_count(rest[0])):
         if required:
             raise TreatmentError(f'"{kind}" needs a duration: write e.g. "{kind} 12 months"')
         return None, rest
-    if not rest[0].isdigit():
-        raise TreatmentError(f'"{kind}" needs a whole number before the unit, e.g. "{kind} 12 months", got "{rest[0]}"')
+    if not _is_count(rest[0]):
+        raise TreatmentError(
+            f'"{kind}" needs a whole number before the unit, e.g. "{kind} 12 months", got "{rest[0]}"')
     if len(rest) < 2 or rest[1] not in UNITS:
         got = rest[1] if len(rest) > 1 else "nothing"
         raise TreatmentError(f'duration "{rest[0]}" needs a unit (days, months or years), got "{got}"')
@@ -192,6 +193,10 @@ def _take_duration(kind: str, rest: list[str], *, required: bool) -> tuple[Durat
     return Duration(count, unit), rest[2:]
 
 
+def _is_count(token: str) -> bool:
+    return token.isascii() and token.isdigit()
+
+
 def _take_anchor(rest: list[str]) -> tuple[Anchor, list[str]]:
     if not rest or rest[0] != "from":
         return "invoice", rest
@@ -199,7 +204,8 @@ def _take_anchor(rest: list[str]) -> tuple[Anchor, list[str]]:
         raise TreatmentError('"from" needs an anchor: invoice, payment, service-start or a date')
     if rest[1] in ANCHORS:
         return rest[1], rest[2:]
-    day = _parse_date(rest[1], f'unknown anchor "{rest[1]}": use invoice, payment, service-start or a date like 2023-01-01')
+    day = _parse_date(rest[1], f'unknown anchor "{rest[1]}": use invoice, payment, service-start '
+                               "or a date like 2023-01-01")
     return day, rest[2:]
 
 
@@ -212,7 +218,8 @@ def _take_method(rest: list[str]) -> tuple[str, list[str]]:
 def _expect_end(kind: str, rest: list[str]) -> None:
     if rest:
         if rest[0] in METHODS or rest[0] == "from":
-            raise TreatmentError(f'"{rest[0]}" is out of place after "{kind}": write e.g. "amortize 12 months from payment monthly"')
+            raise TreatmentError(f'"{rest[0]}" is out of place after "{kind}": write the anchor, then the method, '
+                                 'e.g. "amortize 12 months from payment monthly"')
         raise TreatmentError(f'unexpected "{" ".join(rest)}" after "{kind}"')
 
 
