@@ -32,14 +32,20 @@ ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "tax", "fee",
 KEYS = ("revenue", *ACCOUNT_KEYS, "precision")
 
 
-def parse_config(text: str | None, income_root: str) -> tuple[Config, list[str]]:
+def parse_config(text: str | None, options_map: dict[str, Any]) -> tuple[Config, list[str]]:
     """Parse the plugin's config string (a Python literal dict).
+
+    Args:
+        text: the string after the plugin name, or None.
+        options_map: the ledger's options, for its account root names.
 
     Returns:
         The configuration and a list of problems; with any problem the defaults
         are returned and the caller should not generate anything.
     """
-    default = Config(revenue=(income_root,))
+    roots = tuple(options_map.get(f"name_{kind}", kind.title())
+                  for kind in ("assets", "liabilities", "equity", "income", "expenses"))
+    default = Config(revenue=(roots[3],))
     if text is None or not text.strip():
         return default, []
     try:
@@ -54,14 +60,14 @@ def parse_config(text: str | None, income_root: str) -> tuple[Config, list[str]]
     values: dict[str, Any] = {}
     for key in ACCOUNT_KEYS:
         if key in raw:
-            values[key.replace("-", "_")] = _account(key, raw[key], problems)
+            values[key.replace("-", "_")] = _account(key, raw[key], roots, problems)
     if "revenue" in raw:
         value = raw["revenue"]
         accounts = [value] if isinstance(value, str) else value
         if not isinstance(accounts, list | tuple) or not accounts:
             problems.append('config key "revenue" must be an account or a list of accounts')
         else:
-            values["revenue"] = tuple(_account("revenue", acc, problems) for acc in accounts)
+            values["revenue"] = tuple(_account("revenue", acc, roots, problems) for acc in accounts)
     if "precision" in raw:
         values["precision"] = _precision(raw["precision"], problems)
     if problems:
@@ -69,8 +75,8 @@ def parse_config(text: str | None, income_root: str) -> tuple[Config, list[str]]
     return default._replace(**values), []
 
 
-def _account(key: str, value: object, problems: list[str]) -> str:
-    if not isinstance(value, str) or not account_lib.is_valid(value):
+def _account(key: str, value: object, roots: tuple[str, ...], problems: list[str]) -> str:
+    if not isinstance(value, str) or not account_lib.is_valid(value) or value.split(":")[0] not in roots:
         problems.append(f'config key "{key}" must be an account name like "Liabilities:DeferredRevenue", got {value!r}')
         return ""
     return value

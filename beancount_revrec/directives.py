@@ -72,6 +72,8 @@ def _read_event(entry: Custom) -> Event | str:
         try:
             quantity = Decimal(value[:-1])
         except InvalidOperation:
+            quantity = Decimal("NaN")
+        if not quantity.is_finite():
             return f'revrec-fulfill share "{value}" is not a percentage: {_USAGE}'
         if quantity > 100:
             return f'revrec-fulfill share "{value}" is above 100%'

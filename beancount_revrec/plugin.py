@@ -42,7 +42,7 @@ def revrec(
     entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None = None,
 ) -> tuple[list[data.Directive], list[RevrecError]]:
     """Add the revenue recognition transactions of the ledger's revenue lines."""
-    config, problems = parse_config(config_str, options_map.get("name_income", "Income"))
+    config, problems = parse_config(config_str, options_map)
     if problems:
         source = _plugin_line(options_map)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
@@ -70,7 +70,7 @@ def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:
     return places
 
 
-_PLUGIN_LINE = re.compile(r'^\s*plugin\s+"beancount_revrec"')
+_PLUGIN_LINE = re.compile(r'^\s*plugin\s+"beancount_revrec(\.plugin)?"')
 
 
 def _plugin_line(options_map: dict[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def test_example_4_1_generated_transactions() -> None:
 def test_example_5_1_methods(method: str, revenue: list[str]) -> None:
     months = ["2022-06", "2022-07", "2022-08", "2022-09", "2022-10"]
     sales = {month: f"-{amount}" for month, amount in zip(months, revenue, strict=False)}
-    deferred = {month: amount for month, amount in zip(months, revenue, strict=False)}
+    deferred = dict(zip(months, revenue, strict=False))
     deferred["2022-06"] = str(Decimal(revenue[0]) - Decimal("120.00"))
     got = monthly_table(LEDGERS / f"example-5.1-{method}.beancount")
     assert got == table({
