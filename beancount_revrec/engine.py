@@ -14,8 +14,11 @@ from fractions import Fraction
 from typing import Any, NamedTuple
 
 from beancount_revrec.config import Config
+from beancount_revrec.credits import apply_credits
 from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import RevrecError
+from beancount_revrec.records import Treated
+from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
 from beancount_revrec.treatment import Action, Treatment, TreatmentError, parse_treatment
@@ -26,34 +29,30 @@ RATABLE = parse_treatment("ratable")
 IMMEDIATE = parse_treatment("immediate")
 
 
-class Treated(NamedTuple):
-    """A line with its treatment and everything it recognises.
-
-    Amounts are revenue-positive. ``deferred`` goes to deferred revenue on the
-    line's date, ``reclasses`` leave the revenue account on the line's date, and
-    ``schedule`` brings deferred revenue back to revenue.
-    """
-
-    line: Line
-    rule: str
-    treatment: Treatment
-    deferred: Decimal
-    reclasses: tuple[tuple[str, Decimal], ...]
-    schedule: Schedule
-
-
 Places = Callable[[str], int]
 """Decimal places of a currency."""
 
 
-def treat(entries: Sequence[Any], config: Config, places: Places) -> tuple[list[Treated], list[RevrecError]]:
-    """Treat every revenue line of ``entries``."""
+class Analysis(NamedTuple):
+    """Everything the engine read and computed from a ledger."""
+
+    lines: list[Line]
+    rules: list[Rule]
+    treated: list[Treated]
+    errors: list[RevrecError]
+
+
+def treat(entries: Sequence[Any], config: Config, places: Places, file_order: Sequence[str] = ()) -> Analysis:
+    """Treat every revenue line of ``entries``; ``file_order`` ranks rules by file."""
     lines, errors = read_lines(entries, config)
+    rules, rule_errors = read_rules(entries, file_order)
     events, event_errors = read_events(entries)
-    errors.extend(event_errors)
+    errors.extend(rule_errors + event_errors)
     chosen = []
     for line in lines:
-        choice = choose_treatment(line)
+        if line.credit_for is not None:
+            continue
+        choice = choose_treatment(line, rules)
         if isinstance(choice, str):
             errors.append(RevrecError(line.meta, choice, line.entry))
         else:
@@ -67,16 +66,24 @@ def treat(entries: Sequence[Any], config: Config, places: Places) -> tuple[list[
         else:
             errors.extend(RevrecError(event.meta, message) for event, message in result[1])
             treated.append(result[0])
-    return treated, errors
+    treated, credit_errors = apply_credits(treated, [line for line in lines if line.credit_for], places)
+    return Analysis(lines, rules, treated, errors + credit_errors)
 
 
-def choose_treatment(line: Line) -> tuple[str, Treatment] | str:
-    """The rule name and treatment that apply to ``line``, or why none can."""
+def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment] | str:
+    """The rule name and treatment that apply to ``line``, or why none can.
+
+    The line's ``revrec:`` override beats every rule; the first matching rule
+    beats the default rules.
+    """
     if line.override is not None:
         try:
             return OVERRIDE_RULE, parse_treatment(line.override)
         except TreatmentError as exc:
             return f'revrec: "{line.override}": {exc}'
+    rule = first_match(rules, line)
+    if rule is not None:
+        return rule.name, rule.treatment
     return DEFAULT_RULE, RATABLE if line.service else IMMEDIATE
 
 
@@ -111,7 +118,7 @@ def _treat_line(
 ) -> tuple[Treated, list[tuple[Event, str]]] | str:
     amounts = split_shares(line.amount, [part.share for part in treatment.parts], places)
     deferred = ZERO
-    reclasses = []
+    reclasses: dict[str, Decimal] = {}
     recognised: dict[datetime.date, Decimal] = {}
     rejected: list[tuple[Event, str]] = []
     for part, amount in zip(treatment.parts, amounts, strict=True):
@@ -119,7 +126,7 @@ def _treat_line(
         if action.kind == "immediate":
             continue
         if not action.defers:
-            reclasses.append((action.kind, amount))
+            reclasses[action.kind] = reclasses.get(action.kind, ZERO) + amount
             continue
         deferred += amount
         schedule = _part_schedule(line, action, amount, events, places, rejected)
@@ -129,7 +136,7 @@ def _treat_line(
             day = max(scheduled, line.date)
             recognised[day] = recognised.get(day, ZERO) + piece
     schedule = sorted((day, amount) for day, amount in recognised.items() if amount)
-    return Treated(line, rule, treatment, deferred, tuple(reclasses), schedule), rejected
+    return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule), rejected
 
 
 def _part_schedule(
@@ -155,15 +162,15 @@ def _anchored_schedule(
     start = anchor_date(line, action.anchor)
     if isinstance(start, str):
         return start
-    if start is None:
-        return []  # waiting for the payment: stays deferred
     assert action.duration is not None
-    end = add_duration(start, action.duration)
+    end = None if start is None else add_duration(start, action.duration)
+    if action.kind == "fulfillment":
+        return _fulfil(line, amount, events, end, places, rejected)
+    if start is None or end is None:
+        return []  # waiting for the payment: stays deferred
     if action.kind == "amortize":
         return spread(amount, start, end, action.method, places)
-    if action.kind == "defer":
-        return [(end, amount)]
-    return _fulfil(line, amount, events, end, places, rejected)
+    return [(end, amount)]
 
 
 def anchor_date(line: Line, anchor: str | datetime.date) -> datetime.date | str | None:

@@ -12,10 +12,13 @@ from beancount.core.amount import Amount
 from beancount.core.data import EMPTY_SET, Open, Posting, Transaction
 
 from beancount_revrec.config import Config
-from beancount_revrec.engine import Treated
+from beancount_revrec.records import Treated
 from beancount_revrec.sources import KIND_KEY
 
 TAGS = frozenset({"revrec"})
+_RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "passthrough": "Pass through",
+                   "exclude": "Exclude", "deferred": "Credit against deferred revenue",
+                   "contra": "Credit beyond deferred revenue"}
 _NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
 
 
@@ -46,7 +49,7 @@ def _line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
                     line.account, config.deferred, item.deferred)
     for category, amount in item.reclasses:
         if amount:
-            yield entry("reclass", category, line.date, f"Reclassify as {category}: {title}",
+            yield entry("reclass", category, line.date, f"{_RECLASS_TITLES.get(category, category)}: {title}",
                         line.account, config.reclass_account(category), amount)
     for day, amount in item.schedule:
         yield entry("recognition", f"recognition/{day}", day, f"Recognise: {title}",

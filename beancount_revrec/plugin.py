@@ -48,12 +48,13 @@ def revrec(
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
                          for problem in problems]
     try:
-        treated, errors = treat(entries, config, currency_places(config, options_map.get("dcontext")))
-        generated = generate(treated, config)
+        analysis = treat(entries, config, currency_places(config, options_map.get("dcontext")),
+                         options_map.get("include") or ())
+        generated = generate(analysis.treated, config)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
         return entries, [RevrecError(_plugin_line(options_map),
                                      f"beancount_revrec: internal error {exc!r}; nothing was generated")]
-    return [*entries, *missing_opens(entries, generated), *generated], errors
+    return [*entries, *missing_opens(entries, generated), *generated], analysis.errors
 
 
 def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:

@@ -107,7 +107,8 @@ def allocate(amount: Decimal, cumulative: Sequence[int], total: int, places: int
     pieces = []
     previous = 0
     for weight in cumulative[:-1]:
-        reached = (2 * units * weight + divisor) // (2 * divisor) * step
+        # never past the amount itself, which may carry more decimals than the currency
+        reached = min((2 * units * weight + divisor) // (2 * divisor) * step, units)
         pieces.append(reached - previous)
         previous = reached
     pieces.append(units - previous)
@@ -121,10 +122,21 @@ def _to_decimal(units: int, scale: int, step: int, places: int) -> Decimal:
 
 
 def split_shares(amount: Decimal, shares: Sequence[Decimal], places: int) -> list[Decimal]:
-    """Split ``amount`` by percentage shares: each rounded, the last takes the residual."""
+    """Split ``amount`` by percentage shares: each rounded, the last takes the residual.
+
+    A rounded share never takes the running total past ``amount`` (which matters
+    only for amounts below the currency's precision).
+    """
     quantum = Decimal(1).scaleb(-places)
-    pieces = [(amount * share / 100).quantize(quantum, rounding="ROUND_HALF_UP") for share in shares[:-1]]
-    return [*pieces, amount - sum(pieces, ZERO)]
+    pieces = []
+    total = ZERO
+    for share in shares[:-1]:
+        piece = (amount * share / 100).quantize(quantum, rounding="ROUND_HALF_UP")
+        if abs(total + piece) > abs(amount):
+            piece = amount - total
+        pieces.append(piece)
+        total += piece
+    return [*pieces, amount - total]
 
 
 def spread(amount: Decimal, start: datetime.date, end: datetime.date, method: str, places: int) -> Schedule:

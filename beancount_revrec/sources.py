@@ -45,6 +45,7 @@ class Line(NamedTuple):
     override: str | None
     source: str  # "invoice" or "payment"
     payment_date: datetime.date | None
+    credit_for: str | None = None
 
 
 def is_under(account: str, roots: Iterable[str]) -> bool:
@@ -147,7 +148,7 @@ def _read_line(
         product=_text(posting.meta, "product"), price=_text(posting.meta, "price"),
         service=service, quantity=quantity,
         override=None if override is None else str(override),
-        source=source, payment_date=payment_date,
+        source=source, payment_date=payment_date, credit_for=_text(posting.meta, "credit-for"),
     )
 
 

@@ -1,0 +1,28 @@
+"""The record a treated line becomes: what the engine computes and entries are made from."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import NamedTuple
+
+from beancount_revrec.schedule import ZERO, Schedule
+from beancount_revrec.sources import Line
+from beancount_revrec.treatment import Treatment
+
+
+class Treated(NamedTuple):
+    """A line with its treatment and everything it recognises.
+
+    Amounts are revenue-positive. ``deferred`` goes to deferred revenue on the
+    line's date, ``reclasses`` leave the revenue account on the line's date, and
+    ``schedule`` brings deferred revenue back to revenue.
+    """
+
+    line: Line
+    rule: str
+    treatment: Treatment
+    deferred: Decimal
+    reclasses: tuple[tuple[str, Decimal], ...]
+    schedule: Schedule
+    credited: Decimal = ZERO  # credit lines applied to this line (section 6.4)
+    reversed: Decimal = ZERO  # the part of those credits taken off deferred revenue

@@ -1,0 +1,141 @@
+"""Recognition rules (SPEC section 6): ``custom "revrec-rule"`` directives and matching.
+
+Each line gets exactly one rule: among the rules that match it, the one written
+first in the ledger (files in include order, then line number) wins.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from typing import Any, NamedTuple
+
+from beancount.core import account as account_lib
+from beancount.core.data import Custom
+
+from beancount_revrec.directives import values_of
+from beancount_revrec.errors import RevrecError
+from beancount_revrec.sources import Line, is_under
+from beancount_revrec.treatment import Treatment, TreatmentError, parse_treatment
+
+RULE = "revrec-rule"
+MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag")
+OTHER_KEYS = ("treatment", "effective-until", "filename", "lineno")
+SOURCES = ("invoice", "payment")
+
+
+class Rule(NamedTuple):
+    """A named rule: the lines it matches, when, and their treatment."""
+
+    name: str
+    meta: dict[str, Any]
+    start: datetime.date
+    until: datetime.date | None  # exclusive
+    match: tuple[tuple[str, str], ...]
+    treatment: Treatment
+
+
+def read_rules(entries: Iterable[Any], file_order: Sequence[str]) -> tuple[list[Rule], list[RevrecError]]:
+    """Every valid rule, in priority order (files in ``file_order``, then line number)."""
+    position = {name: index for index, name in enumerate(file_order)}
+    customs = sorted((entry for entry in entries if isinstance(entry, Custom) and entry.type == RULE),
+                     key=lambda entry: (position.get(str(entry.meta.get("filename")), len(position)),
+                                        entry.meta.get("lineno", 0)))
+    rules: list[Rule] = []
+    errors: list[RevrecError] = []
+    names: set[str] = set()
+    for entry in customs:
+        rule = _read_rule(entry)
+        if isinstance(rule, str):
+            errors.append(RevrecError(entry.meta, f"revrec-rule: {rule}", entry))
+        elif rule.name in names:
+            errors.append(RevrecError(entry.meta, f'revrec-rule: a rule named "{rule.name}" already exists: '
+                                      "give each rule its own name", entry))
+        else:
+            names.add(rule.name)
+            rules.append(rule)
+    return rules, errors
+
+
+def _read_rule(entry: Custom) -> Rule | str:
+    values = values_of(entry)
+    if len(values) != 1 or not isinstance(values[0], str) or not values[0].strip():
+        return 'needs exactly one name: write custom "revrec-rule" "NAME" with its keys below'
+    meta = entry.meta
+    unknown = [key for key in meta if key not in MATCH_KEYS and key not in OTHER_KEYS and not key.startswith("__")]
+    if unknown:
+        return f'unknown key "{unknown[0]}": match on {", ".join(MATCH_KEYS)}; set treatment and effective-until'
+    match = tuple((key, str(meta[key]).lstrip("#") if key == "tag" else str(meta[key]))
+                  for key in MATCH_KEYS if key in meta)
+    problem = _check_match(match) or _check_until(entry.date, meta.get("effective-until"))
+    if problem:
+        return problem
+    text = meta.get("treatment")
+    if not isinstance(text, str):
+        return 'needs a treatment: write e.g. treatment: "ratable"'
+    try:
+        treatment = parse_treatment(text)
+    except TreatmentError as exc:
+        return f'treatment "{text}": {exc}'
+    return Rule(values[0], meta, entry.date, meta.get("effective-until"), match, treatment)
+
+
+def _check_match(match: tuple[tuple[str, str], ...]) -> str | None:
+    if not match:
+        return f"needs at least one match key ({', '.join(MATCH_KEYS)})"
+    for key, value in match:
+        if key == "source" and value not in SOURCES:
+            return f'source: must be "invoice" or "payment", got "{value}"'
+        if key == "account" and not account_lib.is_valid(value):
+            return f'account: must be an account name like Income:Sales, got "{value}"'
+    return None
+
+
+def _check_until(start: datetime.date, until: object) -> str | None:
+    if until is None:
+        return None
+    if not isinstance(until, datetime.date):
+        return f"effective-until: must be a date like 2024-01-01 (without quotes), got {until!r}"
+    if until <= start:
+        return (f"effective-until {until} must be after the rule's date {start}: "
+                "the rule could never apply")
+    return None
+
+
+def mismatch(rule: Rule, line: Line) -> str | None:
+    """Why ``rule`` does not apply to ``line``; None when it does."""
+    if line.date < rule.start:
+        return f"line dated {line.date}, before the rule's effective date {rule.start}"
+    if rule.until is not None and line.date >= rule.until:
+        return f"line dated {line.date}, on or after effective-until {rule.until}"
+    for key, wanted in rule.match:
+        actual = _attribute(line, key)
+        if key == "tag":
+            if wanted not in actual:
+                return f'line\'s transaction has no tag "#{wanted}"'
+        elif key == "account":
+            if not is_under(line.account, (wanted,)):
+                return f"account {line.account} is not {wanted} or under it"
+        elif actual != wanted:
+            return f'{key} is {_show(actual)}, not "{wanted}"'
+    return None
+
+
+def _attribute(line: Line, key: str) -> Any:
+    if key == "tag":
+        return line.entry.tags or frozenset()
+    if key == "line":
+        return line.line_id
+    return getattr(line, key)
+
+
+def _show(value: object) -> str:
+    return "missing" if value is None else f'"{value}"'
+
+
+def first_match(rules: Sequence[Rule], line: Line) -> Rule | None:
+    """The rule that applies to ``line``: the first that matches."""
+    for rule in rules:
+        if mismatch(rule, line) is None:
+            return rule
+    return None
