@@ -1,11 +1,128 @@
-"""``bean-revrec``: the command line face of beancount_revrec."""
+"""``bean-revrec``: the command line face of beancount_revrec.
+
+Every command loads the ledger with Beancount (so the plugin runs), refuses a
+ledger with errors with a one-line message, and prints a report.
+"""
 
 from __future__ import annotations
 
+import datetime
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
+from beancount import loader
+
+from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
+from beancount_revrec.output import FORMATS, render, table
+from beancount_revrec.reports import explain as explain_lines
+from beancount_revrec.reports import rule_usage
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def format_option(function: F) -> F:
+    """The ``--format table|csv|json`` option."""
+    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
+                        help="Output format.")(function)
 
 
 @click.group()
 @click.version_option(package_name="beancount_revrec")
 def main() -> None:
     """Revenue recognition for Beancount ledgers."""
+
+
+def load(ledger: str) -> tuple[Result, list[Any]]:
+    """Load and analyse a ledger, or stop with a one-line error."""
+    path = Path(ledger)
+    if not path.is_file():
+        raise click.ClickException(f"no such ledger file: {ledger}")
+    entries, errors, options_map = loader.load_file(str(path))
+    if errors:
+        first = errors[0]
+        where = f"{first.source.get('filename')}:{first.source.get('lineno')}" if first.source else ledger
+        message = first.message.splitlines()[0] if first.message else ""
+        raise click.ClickException(f"{ledger} has {len(errors)} error(s), first {where}: {message} "
+                                   f"(run bean-check {ledger})")
+    try:
+        result = analyse(user_entries(entries), options_map, plugin_config(options_map))
+    except LookupError as exc:
+        raise click.ClickException(f"{ledger}: {exc}") from None
+    if isinstance(result, list):
+        raise click.ClickException(f"{ledger}: {result[0]}")
+    return result, entries
+
+
+@main.command()
+@click.argument("ledger")
+@click.argument("ident", metavar="ID")
+@format_option
+def explain(ledger: str, ident: str, fmt: str) -> None:
+    """Explain a line: its rules, its treatment and every entry it generated.
+
+    ID is a line id, an invoice id, a line key or a generated entry's revrec-key.
+    """
+    result, _ = load(ledger)
+    rows = explain_lines(result, ident)
+    if not rows:
+        raise click.ClickException(f'no line, invoice or revrec-key "{ident}" in {ledger}')
+    if fmt == "json":
+        click.echo(render(rows, [], fmt), nl=False)
+    elif fmt == "csv":
+        click.echo(render(_explain_flat(rows), ["line", "section", "name", "date", "detail", "amount"], fmt), nl=False)
+    else:
+        click.echo("\n".join(_explain_text(row) for row in rows), nl=False)
+
+
+def _explain_flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    flat = []
+    for row in rows:
+        key = row["line"]
+        flat.append({"line": key, "section": "source", "name": row["account"], "date": row["date"],
+                     "detail": row["source"], "amount": f"{row['amount']} {row['currency']}"})
+        flat += [{"line": key, "section": "rule", "name": rule["rule"], "detail": rule["verdict"]}
+                 for rule in row["rules"]]
+        flat.append({"line": key, "section": "treatment", "name": row["rule"], "detail": row["treatment"]})
+        flat += [{"line": key, "section": "entry", "name": entry["kind"], "date": entry["date"],
+                  "detail": entry["key"], "amount": f"{entry['amount']} {entry['currency']}"}
+                 for entry in row["entries"]]
+    return flat
+
+
+def _explain_text(row: dict[str, Any]) -> str:
+    attributes = ", ".join(f"{key} {value}" for key, value in row["attributes"].items())
+    parts = [
+        f"Line {row['line']}  ({row['source']})",
+        f"  {row['date']}  {row['account']}  {row['amount']} {row['currency']}",
+        *[f"  {text}" for text in textwrap.wrap(attributes, 76)],
+        "",
+        "Rules considered, in order:",
+        table([[rule["rule"], rule["verdict"]] for rule in row["rules"]], ["rule", "verdict"])
+        if row["rules"] else "  (the ledger has no revrec-rule)\n",
+        f"Treatment: {row['treatment']}  (rule: {row['rule']})" if row["treatment"] else f"Treatment: {row['status']}",
+        "",
+        "Generated entries:",
+        table([[e["date"], e["kind"], f"{e['debit']} / {e['credit']}", f"{e['amount']} {e['currency']}"]
+               for e in row["entries"]], ["date", "kind", "debit / credit", "amount"])
+        if row["entries"] else "  none: recognised as booked\n",
+    ]
+    return "\n".join(parts) + "\n"
+
+
+@main.command()
+@click.argument("ledger")
+@format_option
+def rules(ledger: str, fmt: str) -> None:
+    """List the rules in priority order with how many lines each matched, won and lost."""
+    result, entries = load(ledger)
+    last = max((entry.date for entry in entries), default=datetime.date.min)
+    rows = rule_usage(result, last)
+    if not rows:
+        raise click.ClickException(f"{ledger} has no revrec-rule")
+    columns = ["rule", "effective", "matched", "won", "lost", "status"]
+    if fmt != "table":
+        columns = ["rule", "location", "effective", "treatment", "matched", "won", "lost", "lost_to", "status"]
+    click.echo(render(rows, columns, fmt), nl=False)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from beancount_revrec.records import Treated
 from beancount_revrec.errors import RevrecError
+from beancount_revrec.records import Treated
 from beancount_revrec.schedule import ZERO, Schedule, allocate
 from beancount_revrec.sources import Line
 from beancount_revrec.treatment import Treatment
@@ -20,7 +20,7 @@ CREDIT_RULE = "credit"
 
 
 def apply_credits(
-    treated: list[Treated], credits: list[Line], places: Callable[[str], int],
+    treated: list[Treated], credit_lines: list[Line], places: Callable[[str], int],
 ) -> tuple[list[Treated], list[RevrecError]]:
     """Shrink credited lines' schedules and treat the credit lines themselves."""
     by_id: dict[str, int] = {}
@@ -29,7 +29,7 @@ def apply_credits(
             by_id.setdefault(item.line.line_id, index)
     result = list(treated)
     errors: list[RevrecError] = []
-    for credit in sorted(credits, key=lambda line: line.date):
+    for credit in sorted(credit_lines, key=lambda line: line.date):
         index = by_id.get(str(credit.credit_for), -1)
         problem = _problem(credit, None if index < 0 else result[index])
         if problem:
@@ -45,6 +45,10 @@ def _problem(credit: Line, target: Treated | None) -> str | None:
         return "goes on a positive posting (a debit to revenue) that credits the line"
     if target is None:
         return 'no line has this id: put line: "ID" on the line being credited'
+    return _mismatch(credit, target)
+
+
+def _mismatch(credit: Line, target: Treated) -> str | None:
     line = target.line
     if line.amount <= 0:
         return "the credited line is itself a debit to revenue: credit-for goes on the credit of a sale"

@@ -16,6 +16,8 @@ from beancount_revrec.records import Treated
 from beancount_revrec.sources import KIND_KEY
 
 TAGS = frozenset({"revrec"})
+GENERATED_FILE = "<beancount_revrec>"
+"""The file name of what the plugin adds without a source line (Open directives)."""
 _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "passthrough": "Pass through",
                    "exclude": "Exclude", "deferred": "Credit against deferred revenue",
                    "contra": "Credit beyond deferred revenue"}
@@ -61,7 +63,7 @@ def _base_meta(item: Treated) -> dict[str, Any]:
     attributes = (("customer", line.customer), ("product", line.product),
                   ("invoice", line.invoice), ("line", line.line_id))
     return {
-        "filename": line.meta.get("filename", "<beancount_revrec>"),
+        "filename": line.meta.get("filename", GENERATED_FILE),
         "lineno": line.meta.get("lineno", 0),
         "revrec-rule": item.rule,
         **{key: value for key, value in attributes if value is not None},
@@ -76,5 +78,5 @@ def missing_opens(entries: Iterable[Any], generated: Iterable[Transaction]) -> l
         for posting in entry.postings:
             if posting.account not in opened:
                 first_use[posting.account] = min(entry.date, first_use.get(posting.account, entry.date))
-    return [Open({"filename": "<beancount_revrec>", "lineno": 0}, day, account, None, None)  # type: ignore[arg-type]
+    return [Open({"filename": GENERATED_FILE, "lineno": 0}, day, account, None, None)  # type: ignore[arg-type]
             for account, day in sorted(first_use.items())]

@@ -26,49 +26,28 @@ from pathlib import Path
 from typing import Any
 
 from beancount.core import data
-from beancount.core.display_context import DisplayContext, Precision
 
-from beancount_revrec.config import Config, parse_config
-from beancount_revrec.engine import Places, treat
-from beancount_revrec.entries import generate, missing_opens
+from beancount_revrec.entries import GENERATED_FILE, missing_opens
 from beancount_revrec.errors import RevrecError
+from beancount_revrec.ledger import analyse
 
 __plugins__ = ("revrec",)
-
-DEFAULT_PLACES = 2
 
 
 def revrec(
     entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None = None,
 ) -> tuple[list[data.Directive], list[RevrecError]]:
     """Add the revenue recognition transactions of the ledger's revenue lines."""
-    config, problems = parse_config(config_str, options_map)
-    if problems:
-        source = _plugin_line(options_map)
-        return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
-                         for problem in problems]
     try:
-        analysis = treat(entries, config, currency_places(config, options_map.get("dcontext")),
-                         options_map.get("include") or ())
-        generated = generate(analysis.treated, config)
+        result = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
         return entries, [RevrecError(_plugin_line(options_map),
                                      f"beancount_revrec: internal error {exc!r}; nothing was generated")]
-    return [*entries, *missing_opens(entries, generated), *generated], analysis.errors
-
-
-def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:
-    """Decimal places per currency: the config's, else the ledger's most common, else 2."""
-    known: dict[str, int] = dict(config.precision)
-
-    def places(currency: str) -> int:
-        if currency not in known:
-            context = dcontext.ccontexts.get(currency) if dcontext is not None else None
-            found = context.get_fractional(Precision.MOST_COMMON) if context is not None else None
-            known[currency] = DEFAULT_PLACES if found is None else found
-        return known[currency]
-
-    return places
+    if isinstance(result, list):
+        source = _plugin_line(options_map)
+        return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
+                         for problem in result]
+    return [*entries, *missing_opens(entries, result.generated), *result.generated], result.analysis.errors
 
 
 _PLUGIN_LINE = re.compile(r'^\s*plugin\s+"beancount_revrec(\.plugin)?"')
@@ -84,4 +63,4 @@ def _plugin_line(options_map: dict[str, Any]) -> dict[str, Any]:
         for lineno, line in enumerate(text.splitlines(), start=1):
             if _PLUGIN_LINE.match(line):
                 return data.new_metadata(filename, lineno)
-    return data.new_metadata(options_map.get("filename") or "<beancount_revrec>", 0)
+    return data.new_metadata(options_map.get("filename") or GENERATED_FILE, 0)

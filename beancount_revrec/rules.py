@@ -86,7 +86,7 @@ def _check_match(match: tuple[tuple[str, str], ...]) -> str | None:
     for key, value in match:
         if key == "source" and value not in SOURCES:
             return f'source: must be "invoice" or "payment", got "{value}"'
-        if key == "account" and not account_lib.is_valid(value):
+        if key == "account" and not (account_lib.is_valid(value) or account_lib.is_valid(value + ":X")):
             return f'account: must be an account name like Income:Sales, got "{value}"'
     return None
 
@@ -109,24 +109,19 @@ def mismatch(rule: Rule, line: Line) -> str | None:
     if rule.until is not None and line.date >= rule.until:
         return f"line dated {line.date}, on or after effective-until {rule.until}"
     for key, wanted in rule.match:
-        actual = _attribute(line, key)
-        if key == "tag":
-            if wanted not in actual:
-                return f'line\'s transaction has no tag "#{wanted}"'
-        elif key == "account":
-            if not is_under(line.account, (wanted,)):
-                return f"account {line.account} is not {wanted} or under it"
-        elif actual != wanted:
-            return f'{key} is {_show(actual)}, not "{wanted}"'
+        problem = _key_mismatch(line, key, wanted)
+        if problem:
+            return problem
     return None
 
 
-def _attribute(line: Line, key: str) -> Any:
+def _key_mismatch(line: Line, key: str, wanted: str) -> str | None:
     if key == "tag":
-        return line.entry.tags or frozenset()
-    if key == "line":
-        return line.line_id
-    return getattr(line, key)
+        return None if wanted in (line.entry.tags or ()) else f'the transaction has no tag "#{wanted}"'
+    if key == "account":
+        return None if is_under(line.account, (wanted,)) else f"account {line.account} is not {wanted} or under it"
+    actual = line.line_id if key == "line" else getattr(line, key)
+    return None if actual == wanted else f'{key} is {_show(actual)}, not "{wanted}"'
 
 
 def _show(value: object) -> str:

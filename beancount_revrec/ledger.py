@@ -1,0 +1,68 @@
+"""From a loaded ledger to the engine's analysis: shared by the plugin, the CLI and Fava."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, NamedTuple
+
+from beancount.core.data import Open, Transaction
+from beancount.core.display_context import DisplayContext, Precision
+
+from beancount_revrec.config import Config, parse_config
+from beancount_revrec.engine import Analysis, Places, treat
+from beancount_revrec.entries import GENERATED_FILE, generate
+from beancount_revrec.sources import KIND_KEY
+
+PLUGIN_NAMES = ("beancount_revrec", "beancount_revrec.plugin")
+DEFAULT_PLACES = 2
+
+
+class Result(NamedTuple):
+    """The configuration, the engine's analysis and the transactions it generates."""
+
+    config: Config
+    analysis: Analysis
+    generated: list[Transaction]
+
+
+def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None) -> Result | list[str]:
+    """Run the engine over the user's entries; a list of config problems instead if the config is bad."""
+    config, problems = parse_config(config_str, options_map)
+    if problems:
+        return problems
+    places = currency_places(config, options_map.get("dcontext"))
+    analysis = treat(entries, config, places, options_map.get("include") or ())
+    return Result(config, analysis, generate(analysis.treated, config))
+
+
+def plugin_config(options_map: dict[str, Any]) -> str | None:
+    """The config string of the ledger's ``plugin "beancount_revrec"``.
+
+    Raises:
+        LookupError: the ledger does not enable the plugin.
+    """
+    for name, config in options_map.get("plugin", ()):
+        if name in PLUGIN_NAMES:
+            return str(config) if config is not None else None
+    raise LookupError('the ledger does not enable the plugin: add plugin "beancount_revrec"')
+
+
+def user_entries(entries: Sequence[Any]) -> list[Any]:
+    """A loaded ledger's entries without what the plugin added."""
+    return [entry for entry in entries
+            if not (isinstance(entry, Transaction) and KIND_KEY in entry.meta)
+            and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)]
+
+
+def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:
+    """Decimal places per currency: the config's, else the ledger's most common, else 2."""
+    known: dict[str, int] = dict(config.precision)
+
+    def places(currency: str) -> int:
+        if currency not in known:
+            context = dcontext.ccontexts.get(currency) if dcontext is not None else None
+            found = context.get_fractional(Precision.MOST_COMMON) if context is not None else None
+            known[currency] = DEFAULT_PLACES if found is None else found
+        return known[currency]
+
+    return places

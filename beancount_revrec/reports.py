@@ -1,0 +1,132 @@
+"""Reports shared by the CLI and the Fava extension: explain a number, rule usage.
+
+Every report returns plain rows (dicts of strings, lists and numbers) so the
+faces only format them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from beancount.core.data import Transaction
+
+from beancount_revrec.engine import OVERRIDE_RULE
+from beancount_revrec.ledger import Result
+from beancount_revrec.records import Treated
+from beancount_revrec.rules import Rule, mismatch
+from beancount_revrec.sources import Line
+
+Row = dict[str, Any]
+
+
+def location(meta: dict[str, Any]) -> str:
+    """``file:line`` of a directive's meta."""
+    return f"{meta.get('filename')}:{meta.get('lineno')}"
+
+
+def find_lines(result: Result, ident: str) -> list[Line]:
+    """Lines named by a line id, an invoice id, a line key or a generated entry's ``revrec-key``."""
+    lines = result.analysis.lines
+    found = [line for line in lines if ident in (line.line_id, line.invoice, line.key)]
+    if not found:
+        found = [line for line in lines if ident.startswith(line.key + "/")]
+    return found
+
+
+def explain(result: Result, ident: str) -> list[Row]:
+    """For each line ``ident`` names: the line, each rule considered, the treatment and its entries."""
+    treated = {item.line.key: item for item in result.analysis.treated}
+    return [_explain_line(line, treated.get(line.key), result) for line in find_lines(result, ident)]
+
+
+def _explain_line(line: Line, item: Treated | None, result: Result) -> Row:
+    prefix = line.key + "/"
+    entries = [entry for entry in result.generated if entry.meta["revrec-key"].startswith(prefix)]
+    return {
+        "line": line.key,
+        "source": location(line.meta),
+        "date": str(line.date),
+        "account": line.account,
+        "amount": str(-line.amount),
+        "currency": line.currency,
+        "attributes": _attributes(line),
+        "rules": _considered(line, result.analysis.rules, item),
+        "rule": item.rule if item else None,
+        "treatment": item.treatment.text if item else None,
+        "status": "treated" if item else "stays as booked: see the error at " + location(line.meta),
+        "entries": [_entry_row(entry) for entry in entries],
+    }
+
+
+def _attributes(line: Line) -> dict[str, str]:
+    values = {"invoice": line.invoice, "line": line.line_id, "customer": line.customer, "product": line.product,
+              "price": line.price, "source": line.source, "override": line.override,
+              "credit-for": line.credit_for,
+              "service": f"{line.service[0]} to {line.service[1]} (exclusive)" if line.service else None,
+              "paid": str(line.payment_date) if line.payment_date else None}
+    return {key: str(value) for key, value in values.items() if value is not None}
+
+
+def _considered(line: Line, rules: Sequence[Rule], item: Treated | None) -> list[Row]:
+    """Each rule in priority order with why it applies or not to ``line``."""
+    rows = []
+    winner = item.rule if item else None
+    for rule in rules:
+        reason = mismatch(rule, line)
+        if reason is not None:
+            verdict = f"no: {reason}"
+        elif line.credit_for is not None:
+            verdict = "matches, not used: a credit line follows the line it credits"
+        elif winner == OVERRIDE_RULE:
+            verdict = "matches, not used: the line's revrec: override beats every rule"
+        elif rule.name == winner:
+            verdict = "matches: applied (the first matching rule)"
+        else:
+            verdict = f'matches, not used: "{winner}" is written first'
+        rows.append({"rule": rule.name, "location": location(rule.meta), "verdict": verdict})
+    return rows
+
+
+def _entry_row(entry: Transaction) -> Row:
+    first = entry.postings[0]
+    return {
+        "date": str(entry.date), "kind": entry.meta["revrec-kind"], "key": entry.meta["revrec-key"],
+        "debit": first.account, "credit": entry.postings[1].account,
+        "amount": str(first.units.number), "currency": first.units.currency,
+    }
+
+
+def rule_usage(result: Result, last_date: Any = None) -> list[Row]:
+    """Per rule: effective period, lines matched, won and lost, and whether it ever wins.
+
+    ``last_date`` (the ledger's last date) tells expired rules from unused ones.
+    """
+    rules = result.analysis.rules
+    winners = {item.line.key: item.rule for item in result.analysis.treated}
+    rows = []
+    for rule in rules:
+        matched = [line for line in result.analysis.lines
+                   if line.credit_for is None and mismatch(rule, line) is None]
+        won = [line for line in matched if winners.get(line.key) == rule.name]
+        lost = [line for line in matched if winners.get(line.key) != rule.name]
+        rows.append({
+            "rule": rule.name, "location": location(rule.meta),
+            "effective": f"{rule.start} to {rule.until or 'open'}",
+            "treatment": rule.treatment.text,
+            "matched": len(matched), "won": len(won), "lost": len(lost),
+            "lost_to": sorted({winners.get(line.key) or "error" for line in lost}),
+            "lost_lines": [line.key for line in lost],
+            "status": _status(rule, won, lost, last_date),
+        })
+    return rows
+
+
+def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: Any) -> str:
+    if won:
+        return "active"
+    if lost:
+        return "never wins: shadowed"
+    if rule.until is not None and last_date is not None and rule.until <= last_date:
+        return "never wins: expired"
+    return "matches no line"
