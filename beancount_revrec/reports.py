@@ -6,6 +6,7 @@ faces only format them.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any
 
@@ -97,7 +98,7 @@ def _entry_row(entry: Transaction) -> Row:
     }
 
 
-def rule_usage(result: Result, last_date: Any = None) -> list[Row]:
+def rule_usage(result: Result, last_date: datetime.date | None = None) -> list[Row]:
     """Per rule: effective period, lines matched, won and lost, and whether it ever wins.
 
     ``last_date`` (the ledger's last date) tells expired rules from unused ones.
@@ -122,7 +123,7 @@ def rule_usage(result: Result, last_date: Any = None) -> list[Row]:
     return rows
 
 
-def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: Any) -> str:
+def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: datetime.date | None) -> str:
     if won:
         return "active"
     if lost:
