@@ -91,6 +91,7 @@ def _considered(line: Line, rules: Sequence[Rule], item: Treated | None) -> list
 
 def _entry_row(entry: Transaction) -> Row:
     first = entry.postings[0]
+    assert first.units is not None
     return {
         "date": str(entry.date), "kind": entry.meta["revrec-kind"], "key": entry.meta["revrec-key"],
         "debit": first.account, "credit": entry.postings[1].account,
