@@ -212,6 +212,8 @@ def _fulfil(
             part = left
         done += part
         reached = amount if done == total else _round(done, places)
+        if abs(reached) > abs(amount):  # an amount with more decimals than its currency
+            reached = amount
         schedule.append((event.date, reached - booked))
         booked = reached
     if fallback is not None and booked != amount:
