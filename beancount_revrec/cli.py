@@ -16,7 +16,7 @@ import click
 from beancount import loader
 
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
-from beancount_revrec.output import FORMATS, render, table
+from beancount_revrec.output import FORMATS, WIDTH, render, table
 from beancount_revrec.reports import explain as explain_lines
 from beancount_revrec.reports import rule_usage
 
@@ -94,15 +94,19 @@ def _explain_flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _explain_text(row: dict[str, Any]) -> str:
     attributes = ", ".join(f"{key} {value}" for key, value in row["attributes"].items())
+    treatment = f"{row['treatment']}  (rule: {row['rule']})" if row["treatment"] else row["status"]
+    credits = "; ".join(f"{c['line']} on {c['date']}, {c['amount']} {c['currency']}" for c in row["credited_by"])
     parts = [
-        f"Line {row['line']}  ({row['source']})",
-        f"  {row['date']}  {row['account']}  {row['amount']} {row['currency']}",
-        *[f"  {text}" for text in textwrap.wrap(attributes, 76)],
+        _wrapped(f"Line {row['line']}"),
+        _wrapped(f"source {row['source']}", indent="  "),
+        _wrapped(f"{row['date']}  {row['account']}  {row['amount']} {row['currency']}", indent="  "),
+        _wrapped(attributes, indent="  "),
         "",
         "Rules considered, in order:",
         table([[rule["rule"], rule["verdict"]] for rule in row["rules"]], ["rule", "verdict"])
         if row["rules"] else "  (the ledger has no revrec-rule)\n",
-        f"Treatment: {row['treatment']}  (rule: {row['rule']})" if row["treatment"] else f"Treatment: {row['status']}",
+        _wrapped(f"Treatment: {treatment}"),
+        *([_wrapped(f"Credited by: {credits}")] if credits else []),
         "",
         "Generated entries:",
         table([[e["date"], e["kind"], f"{e['debit']} / {e['credit']}", f"{e['amount']} {e['currency']}"]
@@ -112,13 +116,18 @@ def _explain_text(row: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _wrapped(text: str, indent: str = "") -> str:
+    return "\n".join(textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
+                                   break_on_hyphens=False, break_long_words=True))
+
+
 @main.command()
 @click.argument("ledger")
 @format_option
 def rules(ledger: str, fmt: str) -> None:
     """List the rules in priority order with how many lines each matched, won and lost."""
     result, entries = load(ledger)
-    last = max((entry.date for entry in entries), default=datetime.date.min)
+    last = max((entry.date for entry in user_entries(entries)), default=datetime.date.min)
     rows = rule_usage(result, last)
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-rule")

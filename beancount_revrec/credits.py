@@ -53,13 +53,14 @@ def _mismatch(credit: Line, target: Treated) -> str | None:
     if line.amount <= 0:
         return "the credited line is itself a debit to revenue: credit-for goes on the credit of a sale"
     if line.currency != credit.currency:
-        return f"the credited line is in {line.currency}, this credit in {credit.currency}"
+        return f"the credited line is in {line.currency}, this credit in {credit.currency}: book it in {line.currency}"
     if credit.date < line.date:
-        return f"the credit ({credit.date}) is dated before the line it credits ({line.date})"
+        return (f"the credit ({credit.date}) is dated before the line it credits ({line.date}): "
+                f"date it on or after {line.date}")
     if -credit.amount > line.amount - target.credited:
         left = line.amount - target.credited
         return (f"credit of {-credit.amount} {credit.currency} is larger than the {left} {line.currency} "
-                "left to credit on its line")
+                f"left to credit on its line: credit at most {left} {line.currency}")
     return None
 
 

@@ -36,7 +36,7 @@ class Event(NamedTuple):
 
 def values_of(entry: Custom) -> list[Any]:
     """The plain values of a custom directive (Beancount wraps them in ValueType)."""
-    return [getattr(value, "value", value) for value in entry.values]
+    return [getattr(value, "value", value) for value in entry.values or ()]
 
 
 def read_events(entries: Iterable[Any]) -> tuple[list[Event], list[RevrecError]]:

@@ -26,10 +26,11 @@ _NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
 
 def generate(treated: Iterable[Treated], config: Config) -> list[Transaction]:
     """The deferral, reclass and recognition transactions of every treated line."""
-    return [entry for item in treated for entry in _line_entries(item, config)]
+    return [entry for item in treated for entry in line_entries(item, config)]
 
 
-def _line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
+def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
+    """The transactions of one treated line, each written debit first with a positive amount."""
     line = item.line
     base = _base_meta(item)
     links = frozenset({_NOT_LINK.sub("-", line.invoice)}) if line.invoice else EMPTY_SET
@@ -40,6 +41,8 @@ def _line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     def entry(kind: str, key: str, day: datetime.date, narration: str,
               debit: str, credit: str, amount: Decimal) -> Transaction:
         meta = {**base, KIND_KEY: kind, "revrec-key": f"{line.key}/{key}"}
+        if amount < 0:
+            debit, credit, amount = credit, debit, -amount
         units = Amount(amount, line.currency)
         return Transaction(meta, day, "*", line.entry.payee, narration, TAGS, links, [
             Posting(debit, units, None, None, None, location),

@@ -13,6 +13,7 @@ from typing import Any
 from beancount.core.data import Transaction
 
 from beancount_revrec.engine import OVERRIDE_RULE
+from beancount_revrec.entries import line_entries
 from beancount_revrec.ledger import Result
 from beancount_revrec.records import Treated
 from beancount_revrec.rules import Rule, mismatch
@@ -26,24 +27,22 @@ def location(meta: dict[str, Any]) -> str:
     return f"{meta.get('filename')}:{meta.get('lineno')}"
 
 
-def find_lines(result: Result, ident: str) -> list[Line]:
-    """Lines named by a line id, an invoice id, a line key or a generated entry's ``revrec-key``."""
-    lines = result.analysis.lines
-    found = [line for line in lines if ident in (line.line_id, line.invoice, line.key)]
-    if not found:
-        found = [line for line in lines if ident.startswith(line.key + "/")]
-    return found
-
-
 def explain(result: Result, ident: str) -> list[Row]:
-    """For each line ``ident`` names: the line, each rule considered, the treatment and its entries."""
+    """For each line ``ident`` names: the line, each rule considered, the treatment and its entries.
+
+    ``ident`` is a line id, an invoice id, a line key or a generated entry's ``revrec-key``.
+    """
     treated = {item.line.key: item for item in result.analysis.treated}
-    return [_explain_line(line, treated.get(line.key), result) for line in find_lines(result, ident)]
+    entries = {item.line.key: list(line_entries(item, result.config)) for item in result.analysis.treated}
+    lines = result.analysis.lines
+    found = [line for line in lines if ident in (line.line_id, line.invoice, line.key)] or [
+        line for line in lines if any(entry.meta["revrec-key"] == ident for entry in entries.get(line.key, ()))]
+    return [_explain_line(line, treated.get(line.key), entries.get(line.key, []), result) for line in found]
 
 
-def _explain_line(line: Line, item: Treated | None, result: Result) -> Row:
-    prefix = line.key + "/"
-    entries = [entry for entry in result.generated if entry.meta["revrec-key"].startswith(prefix)]
+def _explain_line(line: Line, item: Treated | None, entries: list[Transaction], result: Result) -> Row:
+    credits = [other for other in result.analysis.lines
+               if line.line_id is not None and other.credit_for == line.line_id]
     return {
         "line": line.key,
         "source": location(line.meta),
@@ -57,6 +56,8 @@ def _explain_line(line: Line, item: Treated | None, result: Result) -> Row:
         "treatment": item.treatment.text if item else None,
         "status": "treated" if item else "stays as booked: see the error at " + location(line.meta),
         "entries": [_entry_row(entry) for entry in entries],
+        "credited_by": [{"line": credit.key, "date": str(credit.date), "amount": str(credit.amount),
+                         "currency": credit.currency} for credit in credits],
     }
 
 

@@ -1,0 +1,711 @@
+"""The ``bean-revrec`` CLI (SPEC section 9): ``explain ID`` and ``rules``, in every format.
+
+Commands run in-process through ``click.testing.CliRunner`` and once each as the real
+installed console script. Ledgers are the ones in ``ledgers/`` and a ledger written to
+``tmp_path`` with a shadowed rule, an expired rule, a rule that matches no line, a rule
+whose effective date comes after a line, a ``revrec:`` override and a credit.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from beancount import loader
+from beancount.core.data import Transaction
+from click.testing import CliRunner, Result
+
+from beancount_revrec.cli import main
+from tests.conftest import LEDGERS, bean_query, run_tool
+
+WIDTH = 80
+DEFER = "Income:Sales / Liabilities:DeferredRevenue"
+RECOGNISE = "Liabilities:DeferredRevenue / Income:Sales"
+
+PARTIAL = LEDGERS / "example-6.1-partial.beancount"
+AMORTIZE = LEDGERS / "rules-amortize.beancount"
+EXCLUDE = LEDGERS / "rules-exclude.beancount"
+EVERY = LEDGERS / "every-treatment.beancount"
+CREDITS = LEDGERS / "credits.beancount"
+
+# Five rules in priority order:
+# - old-promo: expired (effective-until 2022-02-01, before every line and the ledger's end)
+# - widgets-6-months: wins il_w1; loses il_w2 to its revrec: override
+# - widgets-yearly: shadowed by widgets-6-months (il_w1) and the override (il_w2)
+# - gadgets: no line has product "gadget" (and it has not expired: until 2030)
+# - late-support: effective from 2022-05-01: not il_s1 (2022-04-01), but il_s2 (2022-06-01)
+# The credit cn_w1 has product "widget" too, but a credit line follows the line it credits.
+RULES_LEDGER = """\
+plugin "beancount_revrec"
+2022-01-01 open Assets:AccountsReceivable
+2022-01-01 open Income:Sales
+
+2022-01-01 custom "revrec-rule" "old-promo"
+  product: "widget"
+  treatment: "immediate"
+  effective-until: 2022-02-01
+
+2022-01-01 custom "revrec-rule" "widgets-6-months"
+  product: "widget"
+  treatment: "amortize 6 months monthly"
+
+2022-01-01 custom "revrec-rule" "widgets-yearly"
+  product: "widget"
+  treatment: "amortize 12 months monthly"
+
+2022-01-01 custom "revrec-rule" "gadgets"
+  product: "gadget"
+  treatment: "tax"
+  effective-until: 2030-01-01
+
+2022-05-01 custom "revrec-rule" "late-support"
+  product: "support"
+  treatment: "defer 1 month"
+
+2022-03-01 * "Acme" "Widgets"
+  invoice: "in_w1"
+  Assets:AccountsReceivable   600.00 USD
+  Income:Sales               -600.00 USD
+    product: "widget"
+    line: "il_w1"
+
+2022-03-15 * "Beta" "Widgets, custom deal"
+  invoice: "in_w2"
+  Assets:AccountsReceivable   120.00 USD
+  Income:Sales               -120.00 USD
+    product: "widget"
+    line: "il_w2"
+    revrec: "defer 2 months"
+
+2022-04-01 * "Acme" "Support"
+  invoice: "in_s1"
+  Assets:AccountsReceivable   90.00 USD
+  Income:Sales               -90.00 USD
+    product: "support"
+    line: "il_s1"
+    service-start: 2022-04-01
+    service-end: 2022-07-01
+
+2022-06-01 * "Acme" "Support"
+  invoice: "in_s2"
+  Assets:AccountsReceivable   45.00 USD
+  Income:Sales               -45.00 USD
+    product: "support"
+    line: "il_s2"
+
+2022-04-15 * "Acme" "Credit: one widget returned"
+  invoice: "cn_w1"
+  Assets:AccountsReceivable   -60.00 USD
+  Income:Sales                 60.00 USD
+    product: "widget"
+    credit-for: "il_w1"
+"""
+
+
+def lineno(text: str, needle: str) -> int:
+    """The 1-based number of the only line of ``text`` containing ``needle``."""
+    found = [number for number, line in enumerate(text.splitlines(), start=1) if needle in line]
+    assert len(found) == 1, f"{needle!r} is on lines {found}"
+    return found[0]
+
+
+def rule_line(name: str) -> int:
+    return lineno(RULES_LEDGER, f'"revrec-rule" "{name}"')
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Path:
+    path = tmp_path / "rules.beancount"
+    path.write_text(RULES_LEDGER, encoding="utf-8")
+    return path
+
+
+def invoke(*args: str | Path) -> Result:
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def ok(*args: str | Path) -> str:
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.exception is None, result.exception
+    return result.output
+
+
+def explain_json(path: Path, ident: str) -> list[dict[str, Any]]:
+    return json.loads(ok("explain", path, ident, "--format", "json"))
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Every aligned table in ``text``: header row first; wrapped cells joined back with spaces."""
+    lines = text.splitlines()
+    found = []
+    for index in range(len(lines) - 1):
+        rule = lines[index + 1]
+        if not lines[index].strip() or not re.fullmatch(r"-+(  -+)*", rule):
+            continue
+        starts = [match.start() for match in re.finditer(r"-+", rule)]
+        bounds = list(zip(starts, [*starts[1:], None], strict=True))
+        rows = [[lines[index][start:end].strip() for start, end in bounds]]
+        for line in lines[index + 2:]:
+            if not line.strip():
+                break
+            cells = [line[start:end].strip() for start, end in bounds]
+            if cells[0]:
+                rows.append(cells)
+            else:  # a wrapped cell continues on this line
+                rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)]
+        found.append(rows)
+    return found
+
+
+def entry_rows(*rows: tuple[str, str, str, str]) -> list[list[str]]:
+    """Rows of the generated-entries table: (date, kind, debit / credit, amount)."""
+    return [["date", "kind", "debit / credit", "amount"], *[list(row) for row in rows]]
+
+
+def sources(text: str) -> list[str]:
+    """The ``source FILE:LINE`` of each explained line, unwrapped."""
+    found = []
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith("  source "):
+            parts = [line.removeprefix("  source ")]
+            for following in lines[index + 1:]:
+                if not following.startswith("    "):
+                    break
+                parts.append(following.strip())
+            found.append("".join(parts))
+    return found
+
+
+def too_wide(text: str) -> list[str]:
+    return [line for line in text.splitlines() if len(line) > WIDTH]
+
+
+# --- explain: what a line id, an invoice id, a line key and a revrec-key name ---------------------
+
+
+def test_explain_line_id_table():
+    out = ok("explain", PARTIAL, "il_AAA")
+    lines = out.splitlines()
+    assert lines[0] == "Line il_AAA"
+    assert sources(out) == [f"{PARTIAL}:20"]
+    assert "  2022-06-01  Income:Sales  -100.00 USD" in lines
+    assert "Rules considered, in order:" in lines
+    rules, entries = tables(out)
+    assert rules == [["rule", "verdict"], ["prepaid-usage", "matches: applied (the first matching rule)"]]
+    assert "Treatment: fulfillment  (rule: prepaid-usage)" in lines
+    # SPEC example 6.1, partial: 10.00 on the event, the other 90.00 at 2022-06-01 + 1 year
+    assert entries == entry_rows(("2022-06-01", "deferral", DEFER, "100.00 USD"),
+                                 ("2022-07-29", "recognition", RECOGNISE, "10.00 USD"),
+                                 ("2023-06-01", "recognition", RECOGNISE, "90.00 USD"))
+
+
+def test_explain_line_id_json_exact():
+    assert explain_json(PARTIAL, "il_AAA") == [{
+        "line": "il_AAA",
+        "source": f"{PARTIAL}:20",
+        "date": "2022-06-01",
+        "account": "Income:Sales",
+        "amount": "-100.00",
+        "currency": "USD",
+        "attributes": {"invoice": "in_1", "line": "il_AAA", "customer": "Customer", "product": "prod_prepaid",
+                       "source": "invoice"},
+        "rules": [{"rule": "prepaid-usage", "location": f"{PARTIAL}:13",
+                   "verdict": "matches: applied (the first matching rule)"}],
+        "rule": "prepaid-usage",
+        "treatment": "fulfillment",
+        "status": "treated",
+        "entries": [
+            {"date": "2022-06-01", "kind": "deferral", "key": "il_AAA/deferral", "debit": "Income:Sales",
+             "credit": "Liabilities:DeferredRevenue", "amount": "100.00", "currency": "USD"},
+            {"date": "2022-07-29", "kind": "recognition", "key": "il_AAA/recognition/2022-07-29",
+             "debit": "Liabilities:DeferredRevenue", "credit": "Income:Sales", "amount": "10.00", "currency": "USD"},
+            {"date": "2023-06-01", "kind": "recognition", "key": "il_AAA/recognition/2023-06-01",
+             "debit": "Liabilities:DeferredRevenue", "credit": "Income:Sales", "amount": "90.00", "currency": "USD"},
+        ],
+       "credited_by": [],
+    }]
+
+
+def test_explain_invoice_id_table_names_the_product_mismatch():
+    out = ok("explain", AMORTIZE, "in_am2")
+    lines = out.splitlines()
+    assert lines[0] == "Line in_am2/Income:Sales/prod_training"
+    assert sources(out) == [f"{AMORTIZE}:31"]
+    assert "  2022-02-01  Income:Sales  -300.00 USD" in lines
+    assert "paid 2022-03-15" in " ".join(line.strip() for line in lines[:8])
+    rules, entries = tables(out)
+    assert rules == [["rule", "verdict"],
+                     ["onboarding-6-months", 'no: product is "prod_training", not "prod_onboarding"'],
+                     ["training-from-payment", "matches: applied (the first matching rule)"]]
+    assert "Treatment: amortize 3 months from payment monthly  (rule: training-from-payment)" in lines
+    # three months from the payment on 2022-03-15: March, April, May
+    assert entries == entry_rows(("2022-02-01", "deferral", DEFER, "300.00 USD"),
+                                 ("2022-03-31", "recognition", RECOGNISE, "100.00 USD"),
+                                 ("2022-04-30", "recognition", RECOGNISE, "100.00 USD"),
+                                 ("2022-05-31", "recognition", RECOGNISE, "100.00 USD"))
+
+
+def test_explain_invoice_id_csv_rows():
+    out = ok("explain", AMORTIZE, "in_am2", "--format", "csv")
+    rows = list(csv.reader(io.StringIO(out)))
+    key = "in_am2/Income:Sales/prod_training"
+    assert rows == [
+        ["line", "section", "name", "date", "detail", "amount"],
+        [key, "source", "Income:Sales", "2022-02-01", f"{AMORTIZE}:31", "-300.00 USD"],
+        [key, "rule", "onboarding-6-months", "", 'no: product is "prod_training", not "prod_onboarding"', ""],
+        [key, "rule", "training-from-payment", "", "matches: applied (the first matching rule)", ""],
+        [key, "treatment", "training-from-payment", "", "amortize 3 months from payment monthly", ""],
+        [key, "entry", "deferral", "2022-02-01", f"{key}/deferral", "300.00 USD"],
+        [key, "entry", "recognition", "2022-03-31", f"{key}/recognition/2022-03-31", "100.00 USD"],
+        [key, "entry", "recognition", "2022-04-30", f"{key}/recognition/2022-04-30", "100.00 USD"],
+        [key, "entry", "recognition", "2022-05-31", f"{key}/recognition/2022-05-31", "100.00 USD"],
+    ]
+
+
+def test_explain_invoice_with_several_lines():
+    rows = explain_json(EVERY, "in_111")
+    assert [(row["line"], row["rule"], row["treatment"], row["amount"]) for row in rows] == [
+        ("in_111/Income:Sales/widget", "default", "immediate", "-100.00"),
+        ("in_111/Income:Sales/tax", "override", "tax", "-8.00"),
+        ("in_111/Income:Sales/fee", "override", "fee", "-5.00"),
+        ("in_111/Income:Sales/passthrough", "override", "passthrough", "-3.00"),
+    ]
+    assert rows[0]["entries"] == []
+    assert [[(entry["kind"], entry["debit"], entry["credit"], entry["amount"]) for entry in row["entries"]]
+            for row in rows[1:]] == [
+        [("reclass", "Income:Sales", "Liabilities:TaxLiability", "8.00")],
+        [("reclass", "Income:Sales", "Income:Fees", "5.00")],
+        [("reclass", "Income:Sales", "Liabilities:PassthroughFees", "3.00")],
+    ]
+    out = ok("explain", EVERY, "in_111")
+    assert [line for line in out.splitlines() if line.startswith("Line ")] == [f"Line {row['line']}" for row in rows]
+    assert sources(out) == [f"{EVERY}:{number}" for number in (127, 129, 132, 135)]
+    assert "  none: recognised as booked" in out
+    assert "(the ledger has no revrec-rule)" in out
+
+
+def test_explain_line_key():
+    key = "in_am1/Income:Sales/prod_onboarding"
+    (row,) = explain_json(AMORTIZE, key)
+    assert row["line"] == key
+    assert row["source"] == f"{AMORTIZE}:25"
+    assert [rule["verdict"] for rule in row["rules"]] == [
+        "matches: applied (the first matching rule)", 'no: product is "prod_onboarding", not "prod_training"']
+    assert (row["rule"], row["treatment"]) == ("onboarding-6-months", "amortize 6 months monthly")
+    # 600.00 from 2022-01-10 over six calendar months, Jan to Jun
+    assert [(entry["date"], entry["kind"], entry["amount"]) for entry in row["entries"]] == [
+        ("2022-01-10", "deferral", "600.00"),
+        *[(day, "recognition", "100.00")
+          for day in ("2022-01-31", "2022-02-28", "2022-03-31", "2022-04-30", "2022-05-31", "2022-06-30")]]
+
+
+def test_explain_revrec_key_from_bean_query():
+    (found,) = bean_query(AMORTIZE, "SELECT entry_meta('revrec-key') AS key WHERE 'revrec' IN tags "
+                                    "AND 'in_am1' IN links AND date = 2022-03-31 AND account = 'Income:Sales'")
+    key = found["key"]
+    assert key == "in_am1/Income:Sales/prod_onboarding/recognition/2022-03-31"
+    assert explain_json(AMORTIZE, key) == explain_json(AMORTIZE, "in_am1/Income:Sales/prod_onboarding")
+    assert ok("explain", AMORTIZE, key) == ok("explain", AMORTIZE, "in_am1")
+
+
+def test_explain_revrec_key_from_the_loaded_ledger(ledger):
+    entries, errors, _ = loader.load_file(str(ledger))
+    assert errors == []
+    keys = sorted(entry.meta["revrec-key"] for entry in entries
+                  if isinstance(entry, Transaction) and "revrec" in entry.tags and entry.meta.get("invoice") == "in_s1")
+    assert keys == ["il_s1/deferral", "il_s1/recognition/2022-04-30", "il_s1/recognition/2022-05-31",
+                    "il_s1/recognition/2022-06-30"]
+    for key in keys:
+        (row,) = explain_json(ledger, key)
+        assert row["line"] == "il_s1"
+        assert [entry["key"] for entry in row["entries"]] == keys
+
+
+# --- explain: each rule's verdict ----------------------------------------------------------------
+
+
+def test_explain_every_rule_verdict_in_order(ledger):
+    out = ok("explain", ledger, "il_w1")
+    lines = out.splitlines()
+    assert lines[0] == "Line il_w1"
+    assert sources(out) == [f"{ledger}:{lineno(RULES_LEDGER, '-600.00 USD')}"]
+    rules, entries = tables(out)
+    assert rules == [
+        ["rule", "verdict"],
+        ["old-promo", "no: line dated 2022-03-01, on or after effective-until 2022-02-01"],
+        ["widgets-6-months", "matches: applied (the first matching rule)"],
+        ["widgets-yearly", 'matches, not used: "widgets-6-months" is written first'],
+        ["gadgets", 'no: product is "widget", not "gadget"'],
+        ["late-support", "no: line dated 2022-03-01, before the rule's effective date 2022-05-01"],
+    ]
+    assert "Treatment: amortize 6 months monthly  (rule: widgets-6-months)" in lines
+    # 600.00 over Mar-Aug; the 60.00 credit of 2022-04-15 leaves 440.00 for Apr-Aug: 88.00 a month
+    assert entries == entry_rows(("2022-03-01", "deferral", DEFER, "600.00 USD"),
+                                 ("2022-03-31", "recognition", RECOGNISE, "100.00 USD"),
+                                 *[(day, "recognition", RECOGNISE, "88.00 USD")
+                                   for day in ("2022-04-30", "2022-05-31", "2022-06-30", "2022-07-31",
+                                               "2022-08-31")])
+
+
+def test_explain_override_beats_a_matching_rule(ledger):
+    out = ok("explain", ledger, "il_w2")
+    rules, entries = tables(out)
+    override = "matches, not used: the line's revrec: override beats every rule"
+    assert rules[2:4] == [["widgets-6-months", override], ["widgets-yearly", override]]
+    assert "Treatment: defer 2 months  (rule: override)" in out.splitlines()
+    assert entries == entry_rows(("2022-03-15", "deferral", DEFER, "120.00 USD"),
+                                 ("2022-05-15", "recognition", RECOGNISE, "120.00 USD"))
+    assert explain_json(ledger, "in_w2") == [{
+        "line": "il_w2",
+        "source": f"{ledger}:{lineno(RULES_LEDGER, '-120.00 USD')}",
+        "date": "2022-03-15",
+        "account": "Income:Sales",
+        "amount": "-120.00",
+        "currency": "USD",
+        "attributes": {"invoice": "in_w2", "line": "il_w2", "customer": "Beta", "product": "widget",
+                       "source": "invoice", "override": "defer 2 months"},
+        "rules": [
+            {"rule": "old-promo", "location": f"{ledger}:{rule_line('old-promo')}",
+             "verdict": "no: line dated 2022-03-15, on or after effective-until 2022-02-01"},
+            {"rule": "widgets-6-months", "location": f"{ledger}:{rule_line('widgets-6-months')}",
+             "verdict": override},
+            {"rule": "widgets-yearly", "location": f"{ledger}:{rule_line('widgets-yearly')}", "verdict": override},
+            {"rule": "gadgets", "location": f"{ledger}:{rule_line('gadgets')}",
+             "verdict": 'no: product is "widget", not "gadget"'},
+            {"rule": "late-support", "location": f"{ledger}:{rule_line('late-support')}",
+             "verdict": "no: line dated 2022-03-15, before the rule's effective date 2022-05-01"},
+        ],
+        "rule": "override",
+        "treatment": "defer 2 months",
+        "status": "treated",
+        "entries": [
+            {"date": "2022-03-15", "kind": "deferral", "key": "il_w2/deferral", "debit": "Income:Sales",
+             "credit": "Liabilities:DeferredRevenue", "amount": "120.00", "currency": "USD"},
+            {"date": "2022-05-15", "kind": "recognition", "key": "il_w2/recognition/2022-05-15",
+             "debit": "Liabilities:DeferredRevenue", "credit": "Income:Sales", "amount": "120.00", "currency": "USD"},
+        ],
+       "credited_by": [],
+    }]
+
+
+def test_explain_rule_not_yet_effective_leaves_the_default(ledger):
+    (row,) = explain_json(ledger, "il_s1")
+    assert row["rules"][-1]["verdict"] == "no: line dated 2022-04-01, before the rule's effective date 2022-05-01"
+    assert (row["rule"], row["treatment"]) == ("default", "ratable")
+    assert row["attributes"]["service"] == "2022-04-01 to 2022-07-01 (exclusive)"
+    # 90.00 over 91 days: 30/91, 61/91 and 91/91 of it, rounded cumulatively
+    assert [(entry["date"], entry["amount"]) for entry in row["entries"]] == [
+        ("2022-04-01", "90.00"), ("2022-04-30", "29.67"), ("2022-05-31", "30.66"), ("2022-06-30", "29.67")]
+    (later,) = explain_json(ledger, "il_s2")
+    assert later["rules"][-1]["verdict"] == "matches: applied (the first matching rule)"
+    assert [(entry["date"], entry["kind"], entry["amount"]) for entry in later["entries"]] == [
+        ("2022-06-01", "deferral", "45.00"), ("2022-07-01", "recognition", "45.00")]
+
+
+def test_explain_csv_of_the_rules_ledger(ledger):
+    rows = list(csv.DictReader(io.StringIO(ok("explain", ledger, "il_w2", "--format", "csv"))))
+    assert [(row["section"], row["name"], row["date"], row["amount"]) for row in rows] == [
+        ("source", "Income:Sales", "2022-03-15", "-120.00 USD"),
+        ("rule", "old-promo", "", ""), ("rule", "widgets-6-months", "", ""), ("rule", "widgets-yearly", "", ""),
+        ("rule", "gadgets", "", ""), ("rule", "late-support", "", ""),
+        ("treatment", "override", "", ""),
+        ("entry", "deferral", "2022-03-15", "120.00 USD"),
+        ("entry", "recognition", "2022-05-15", "120.00 USD"),
+    ]
+    assert {row["line"] for row in rows} == {"il_w2"}
+    assert rows[2]["detail"] == "matches, not used: the line's revrec: override beats every rule"
+    assert rows[6]["detail"] == "defer 2 months"
+    assert rows[0]["detail"] == f"{ledger}:{lineno(RULES_LEDGER, '-120.00 USD')}"
+
+
+def test_explain_a_credit_line(ledger):
+    (row,) = explain_json(ledger, "cn_w1")
+    assert row["attributes"]["credit-for"] == "il_w1"
+    assert row["amount"] == "60.00"
+    assert [rule["verdict"] for rule in row["rules"]][1:3] == [
+        "matches, not used: a credit line follows the line it credits"] * 2
+    assert (row["rule"], row["treatment"]) == ("credit", 'credit-for "il_w1"')
+    assert [(entry["date"], entry["kind"], entry["key"]) for entry in row["entries"]] == [
+        ("2022-04-15", "reclass", "cn_w1/Income:Sales/widget/deferred")]
+
+
+def test_explain_credit_entries_read_as_debit_and_credit():
+    # SPEC 6.4: the 120.00 refund reverses 100.00 of deferred revenue and books 20.00 to
+    # Income:Refunds. Generated, that is Liabilities:DeferredRevenue +100.00 / Income:Sales -100.00
+    # and Income:Refunds +20.00 / Income:Sales -20.00: a "debit / credit" column should name the
+    # debited account first, with a positive amount.
+    generated = {entry.meta["revrec-key"]: {posting.account: str(posting.units.number) for posting in entry.postings}
+                 for entry in loader.load_file(str(CREDITS))[0]
+                 if isinstance(entry, Transaction) and "revrec" in entry.tags and entry.meta.get("invoice") == "cn_cr1"}
+    assert generated == {
+        "cn_cr1/Income:Sales/deferred": {"Income:Sales": "-100.00", "Liabilities:DeferredRevenue": "100.00"},
+        "cn_cr1/Income:Sales/contra": {"Income:Sales": "-20.00", "Income:Refunds": "20.00"},
+    }
+    (row,) = explain_json(CREDITS, "cn_cr1")
+    assert [(entry["debit"], entry["credit"], entry["amount"]) for entry in row["entries"]] == [
+        ("Liabilities:DeferredRevenue", "Income:Sales", "100.00"),
+        ("Income:Refunds", "Income:Sales", "20.00"),
+    ]
+
+
+def test_explain_a_credited_line_names_its_credit(ledger):
+    # il_w1 defers 600.00 but recognises only 540.00: the other 60.00 left with the credit
+    # cn_w1. Without naming it, the explanation does not add up.
+    (row,) = explain_json(ledger, "il_w1")
+    recognised = sum(float(entry["amount"]) for entry in row["entries"] if entry["kind"] == "recognition")
+    assert recognised == pytest.approx(540.00)
+    assert "cn_w1" in json.dumps(row)
+    assert "cn_w1" in ok("explain", ledger, "il_w1")
+
+
+PREFIX_LEDGER = """\
+plugin "beancount_revrec"
+2022-01-01 open Assets:AccountsReceivable
+2022-01-01 open Income:Sales
+
+2022-01-01 * "Acme" "Plan and setup"
+  invoice: "in_p"
+  Assets:AccountsReceivable   130.00 USD
+  Income:Sales               -100.00 USD
+    service-start: 2022-01-01
+    service-end: 2022-03-01
+    revrec: "ratable monthly"
+  Income:Sales                -30.00 USD
+    product: "setup"
+    revrec: "defer 1 month"
+"""
+
+
+@pytest.fixture
+def prefix_ledger(tmp_path: Path) -> Path:
+    # the line without a product has key in_p/Income:Sales; its sibling in_p/Income:Sales/setup
+    path = tmp_path / "prefix.beancount"
+    path.write_text(PREFIX_LEDGER, encoding="utf-8")
+    return path
+
+
+def test_explain_line_key_that_prefixes_another_lists_only_its_entries(prefix_ledger):
+    (plan,) = explain_json(prefix_ledger, "in_p/Income:Sales")
+    assert [(entry["key"], entry["amount"]) for entry in plan["entries"]] == [
+        ("in_p/Income:Sales/deferral", "100.00"),
+        ("in_p/Income:Sales/recognition/2022-01-31", "50.00"),
+        ("in_p/Income:Sales/recognition/2022-02-28", "50.00"),
+    ]
+
+
+def test_explain_revrec_key_of_the_longer_line_key_names_one_line(prefix_ledger):
+    rows = explain_json(prefix_ledger, "in_p/Income:Sales/setup/deferral")
+    assert [row["line"] for row in rows] == ["in_p/Income:Sales/setup"]
+    (setup,) = rows
+    assert [(entry["key"], entry["amount"]) for entry in setup["entries"]] == [
+        ("in_p/Income:Sales/setup/deferral", "30.00"), ("in_p/Income:Sales/setup/recognition/2022-02-01", "30.00")]
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+def test_rules_table(ledger):
+    out = ok("rules", ledger)
+    (table,) = tables(out)
+    assert table == [
+        ["rule", "effective", "matched", "won", "lost", "status"],
+        ["old-promo", "2022-01-01 to 2022-02-01", "0", "0", "0", "never wins: expired"],
+        ["widgets-6-months", "2022-01-01 to open", "2", "1", "1", "active"],
+        ["widgets-yearly", "2022-01-01 to open", "2", "0", "2", "never wins: shadowed"],
+        ["gadgets", "2022-01-01 to 2030-01-01", "0", "0", "0", "matches no line"],
+        ["late-support", "2022-05-01 to open", "1", "1", "0", "active"],
+    ]
+
+
+def test_rules_json_exact(ledger):
+    def row(name: str, effective: str, treatment: str, counts: tuple[int, int, int], lost_to: list[str],
+            lost_lines: list[str], status: str) -> dict[str, Any]:
+        matched, won, lost = counts
+        return {"rule": name, "location": f"{ledger}:{rule_line(name)}", "effective": effective,
+                "treatment": treatment, "matched": matched, "won": won, "lost": lost, "lost_to": lost_to,
+                "lost_lines": lost_lines, "status": status}
+
+    assert json.loads(ok("rules", ledger, "--format", "json")) == [
+        row("old-promo", "2022-01-01 to 2022-02-01", "immediate", (0, 0, 0), [], [], "never wins: expired"),
+        row("widgets-6-months", "2022-01-01 to open", "amortize 6 months monthly", (2, 1, 1), ["override"],
+            ["il_w2"], "active"),
+        row("widgets-yearly", "2022-01-01 to open", "amortize 12 months monthly", (2, 0, 2),
+            ["override", "widgets-6-months"], ["il_w1", "il_w2"], "never wins: shadowed"),
+        row("gadgets", "2022-01-01 to 2030-01-01", "tax", (0, 0, 0), [], [], "matches no line"),
+        row("late-support", "2022-05-01 to open", "defer 1 month", (1, 1, 0), [], [], "active"),
+    ]
+
+
+def test_rules_csv(ledger):
+    rows = list(csv.reader(io.StringIO(ok("rules", ledger, "--format", "csv"))))
+    assert rows == [
+        ["rule", "location", "effective", "treatment", "matched", "won", "lost", "lost_to", "status"],
+        ["old-promo", f"{ledger}:5", "2022-01-01 to 2022-02-01", "immediate", "0", "0", "0", "",
+         "never wins: expired"],
+        ["widgets-6-months", f"{ledger}:10", "2022-01-01 to open", "amortize 6 months monthly", "2", "1", "1",
+         "override", "active"],
+        ["widgets-yearly", f"{ledger}:14", "2022-01-01 to open", "amortize 12 months monthly", "2", "0", "2",
+         "override widgets-6-months", "never wins: shadowed"],
+        ["gadgets", f"{ledger}:18", "2022-01-01 to 2030-01-01", "tax", "0", "0", "0", "", "matches no line"],
+        ["late-support", f"{ledger}:23", "2022-05-01 to open", "defer 1 month", "1", "1", "0", "", "active"],
+    ]
+
+
+def test_rules_of_the_example_ledgers():
+    (amortize,) = tables(ok("rules", AMORTIZE))
+    assert amortize[1:] == [["onboarding-6-months", "2022-01-01 to open", "1", "1", "0", "active"],
+                            ["training-from-payment", "2022-01-01 to open", "1", "1", "0", "active"]]
+    exclude = list(csv.DictReader(io.StringIO(ok("rules", EXCLUDE, "--format", "csv"))))
+    assert [(row["rule"], row["location"], row["treatment"], row["matched"], row["won"], row["status"])
+            for row in exclude] == [
+        ("exclude-internal", f"{EXCLUDE}:14", "exclude", "1", "1", "active"),
+        ("exclude-test-invoices", f"{EXCLUDE}:18", "exclude", "1", "1", "active"),
+    ]
+    (partial,) = json.loads(ok("rules", PARTIAL, "--format", "json"))
+    assert (partial["rule"], partial["matched"], partial["won"], partial["lost"], partial["status"]) == (
+        "prepaid-usage", 1, 1, 0, "active")
+
+
+def test_extending_the_expired_rule_makes_it_win(tmp_path):
+    # old-promo effective until 2031: written first, it now wins il_w1 (il_w2 keeps its override)
+    # and shadows widgets-6-months; il_w1 is then recognised immediately (nothing generated)
+    path = tmp_path / "extended.beancount"
+    path.write_text(RULES_LEDGER.replace("effective-until: 2022-02-01", "effective-until: 2031-01-01"),
+                    encoding="utf-8")
+    rows = {row["rule"]: row for row in json.loads(ok("rules", path, "--format", "json"))}
+    old, six = rows["old-promo"], rows["widgets-6-months"]
+    assert (old["effective"], old["matched"], old["won"], old["lost"], old["lost_to"], old["status"]) == (
+        "2022-01-01 to 2031-01-01", 2, 1, 1, ["override"], "active")
+    assert (six["matched"], six["won"], six["lost"], six["lost_to"], six["status"]) == (
+        2, 0, 2, ["old-promo", "override"], "never wins: shadowed")
+    (row,) = explain_json(path, "il_w1")
+    assert row["rules"][0]["verdict"] == "matches: applied (the first matching rule)"
+    assert (row["rule"], row["treatment"], row["entries"]) == ("old-promo", "immediate", [])
+
+
+# --- widths --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("path", "ident"), [(AMORTIZE, "in_am2"), (EVERY, "in_111"), (PARTIAL, "il_AAA"),
+                                             (LEDGERS / "rules-allocate.beancount", "in_al1")])
+def test_explain_table_fits_80_columns(path, ident):
+    out = ok("explain", path, ident)
+    assert too_wide(out) == []
+
+
+def test_explain_table_fits_80_columns_for_the_rules_ledger(ledger):
+    for ident in ("il_w1", "il_w2", "il_s1", "cn_w1"):
+        assert too_wide(ok("explain", ledger, ident)) == [], ident
+
+
+def test_rules_table_fits_80_columns(ledger):
+    for path in (ledger, AMORTIZE, EXCLUDE, PARTIAL):
+        assert too_wide(ok("rules", path)) == [], path
+
+
+# --- the installed console script ----------------------------------------------------------------
+
+
+def test_explain_subprocess():
+    result = run_tool("bean-revrec", "explain", PARTIAL, "il_AAA", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert json.loads(result.stdout) == explain_json(PARTIAL, "il_AAA")
+    (row,) = json.loads(result.stdout)
+    assert [entry["amount"] for entry in row["entries"]] == ["100.00", "10.00", "90.00"]
+
+
+def test_rules_subprocess(ledger):
+    result = run_tool("bean-revrec", "rules", ledger)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == ok("rules", ledger)
+    assert [row[-1] for row in tables(result.stdout)[0][1:]] == [
+        "never wins: expired", "active", "never wins: shadowed", "matches no line", "active"]
+
+
+# --- errors: one line, "Error:", non-zero exit ---------------------------------------------------
+
+UNBALANCED = """\
+plugin "beancount_revrec"
+2022-01-01 open Assets:AccountsReceivable
+2022-01-01 open Income:Sales
+
+2022-01-15 * "Acme" "Plan"
+  invoice: "in_1"
+  Assets:AccountsReceivable   31.00 USD
+  Income:Sales               -30.00 USD
+"""
+NO_PLUGIN = """\
+2022-01-01 open Assets:AccountsReceivable
+2022-01-01 open Income:Sales
+
+2022-01-01 custom "revrec-rule" "everything"
+  account: "Income"
+  treatment: "tax"
+
+2022-01-15 * "Acme" "Plan"
+  invoice: "in_1"
+  Assets:AccountsReceivable   31.00 USD
+  Income:Sales               -31.00 USD
+"""
+FILES = {"unbalanced": UNBALANCED, "no-plugin": NO_PLUGIN}
+
+ERRORS = [
+    pytest.param(["explain", "{missing}", "il_AAA"], ["no such ledger file", "{missing}"], id="explain-missing-file"),
+    pytest.param(["rules", "{missing}"], ["no such ledger file", "{missing}"], id="rules-missing-file"),
+    pytest.param(["rules", "{tmp}"], ["no such ledger file"], id="rules-directory"),
+    pytest.param(["explain", "{unbalanced}", "in_1"],
+                 ["{unbalanced}", "1 error(s)", "{unbalanced}:5", "Transaction does not balance", "bean-check"],
+                 id="explain-ledger-with-errors"),
+    pytest.param(["rules", "{unbalanced}", "--format", "json"],
+                 ["1 error(s)", "{unbalanced}:5", "Transaction does not balance"], id="rules-ledger-with-errors"),
+    pytest.param(["explain", "{no-plugin}", "in_1"], ["does not enable the plugin", 'plugin "beancount_revrec"'],
+                 id="explain-without-plugin"),
+    pytest.param(["rules", "{no-plugin}"], ["does not enable the plugin", 'plugin "beancount_revrec"'],
+                 id="rules-without-plugin"),
+    pytest.param(["explain", str(PARTIAL), "il_ZZZ"], ['no line, invoice or revrec-key "il_ZZZ"', str(PARTIAL)],
+                 id="explain-unknown-id"),
+    pytest.param(["rules", str(EVERY)], ["has no revrec-rule", str(EVERY)], id="rules-without-rules"),
+    pytest.param(["rules", str(CREDITS), "--format", "csv"], ["has no revrec-rule"], id="rules-without-rules-csv"),
+]
+
+
+def fill(items: list[str], tmp_path: Path) -> list[str]:
+    names = {"missing": str(tmp_path / "missing.beancount"), "tmp": str(tmp_path)}
+    for name, text in FILES.items():
+        path = tmp_path / f"{name}.beancount"
+        path.write_text(text, encoding="utf-8")
+        names[name] = str(path)
+    return [item.format(**names) for item in items]
+
+
+def assert_one_error_line(output: str, words: list[str]) -> None:
+    assert "Traceback" not in output
+    lines = output.splitlines()
+    assert len(lines) == 1, output
+    assert lines[0].startswith("Error: "), output
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
+@pytest.mark.parametrize(("args", "words"), ERRORS)
+def test_error_cli_runner(tmp_path, args, words):
+    result = invoke(*fill(args, tmp_path))
+    assert result.exit_code != 0, result.output
+    assert isinstance(result.exception, SystemExit), repr(result.exception)
+    assert_one_error_line(result.output, fill(words, tmp_path))
+
+
+@pytest.mark.parametrize(("args", "words"), ERRORS)
+def test_error_subprocess(tmp_path, args, words):
+    result = run_tool("bean-revrec", *fill(args, tmp_path))
+    assert result.returncode != 0, result.stdout
+    assert result.stdout == ""
+    assert_one_error_line(result.stdout + result.stderr, fill(words, tmp_path))
