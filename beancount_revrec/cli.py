@@ -95,7 +95,7 @@ def _explain_flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _explain_text(row: dict[str, Any]) -> str:
     attributes = ", ".join(f"{key} {value}" for key, value in row["attributes"].items())
     treatment = f"{row['treatment']}  (rule: {row['rule']})" if row["treatment"] else row["status"]
-    credits = "; ".join(f"{c['line']} on {c['date']}, {c['amount']} {c['currency']}" for c in row["credited_by"])
+    credit_text = "; ".join(f"{c['line']} on {c['date']}, {c['amount']} {c['currency']}" for c in row["credited_by"])
     parts = [
         _wrapped(f"Line {row['line']}"),
         _wrapped(f"source {row['source']}", indent="  "),
@@ -106,7 +106,7 @@ def _explain_text(row: dict[str, Any]) -> str:
         table([[rule["rule"], rule["verdict"]] for rule in row["rules"]], ["rule", "verdict"])
         if row["rules"] else "  (the ledger has no revrec-rule)\n",
         _wrapped(f"Treatment: {treatment}"),
-        *([_wrapped(f"Credited by: {credits}")] if credits else []),
+        *([_wrapped(f"Credited by: {credit_text}")] if credit_text else []),
         "",
         "Generated entries:",
         table([[e["date"], e["kind"], f"{e['debit']} / {e['credit']}", f"{e['amount']} {e['currency']}"]

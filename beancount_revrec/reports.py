@@ -41,7 +41,7 @@ def explain(result: Result, ident: str) -> list[Row]:
 
 
 def _explain_line(line: Line, item: Treated | None, entries: list[Transaction], result: Result) -> Row:
-    credits = [other for other in result.analysis.lines
+    crediting = [other for other in result.analysis.lines
                if line.line_id is not None and other.credit_for == line.line_id]
     return {
         "line": line.key,
@@ -57,7 +57,7 @@ def _explain_line(line: Line, item: Treated | None, entries: list[Transaction], 
         "status": "treated" if item else "stays as booked: see the error at " + location(line.meta),
         "entries": [_entry_row(entry) for entry in entries],
         "credited_by": [{"line": credit.key, "date": str(credit.date), "amount": str(credit.amount),
-                         "currency": credit.currency} for credit in credits],
+                         "currency": credit.currency} for credit in crediting],
     }
 
 
