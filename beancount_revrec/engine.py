@@ -8,16 +8,19 @@ deferred, reclassified and recognised when.
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
 
 from beancount_revrec.config import Config
+from beancount_revrec.contract_directives import ContractDirectives, read_contracts
+from beancount_revrec.contracts import CONTRACT_RULE, item_line, present
 from beancount_revrec.credits import apply_credits
 from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.records import Treated
+from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
@@ -40,6 +43,8 @@ class Analysis(NamedTuple):
     rules: list[Rule]
     treated: list[Treated]
     errors: list[RevrecError]
+    contracts: ContractDirectives
+    movements: list[Movement]
 
 
 def treat(entries: Sequence[Any], config: Config, places: Places, file_order: Sequence[str] = ()) -> Analysis:
@@ -47,16 +52,19 @@ def treat(entries: Sequence[Any], config: Config, places: Places, file_order: Se
     lines, errors = read_lines(entries, config)
     rules, rule_errors = read_rules(entries, file_order)
     events, event_errors = read_events(entries)
-    errors.extend(rule_errors + event_errors)
+    directives, contract_errors = read_contracts(entries)
+    errors.extend(rule_errors + event_errors + contract_errors)
     chosen = []
     for line in lines:
-        if line.credit_for is not None:
+        if line.credit_for is not None or line.contract is not None:
             continue
         choice = choose_treatment(line, rules)
         if isinstance(choice, str):
             errors.append(RevrecError(line.meta, choice, line.entry))
         else:
             chosen.append((line, *choice))
+    chosen += [(item_line(item, directives.contracts[item.contract].customer), CONTRACT_RULE, item.treatment)
+               for item in directives.items]
     by_line = _events_by_line(chosen, events, errors)
     treated = []
     for line, rule, treatment in chosen:
@@ -66,8 +74,11 @@ def treat(entries: Sequence[Any], config: Config, places: Places, file_order: Se
         else:
             errors.extend(RevrecError(event.meta, message) for event, message in result[1])
             treated.append(result[0])
-    treated, credit_errors = apply_credits(treated, [line for line in lines if line.credit_for], places)
-    return Analysis(lines, rules, treated, errors + credit_errors)
+    items = [item for item in treated if item.line.source == "contract"]
+    sales, credit_errors = apply_credits([item for item in treated if item.line.source != "contract"],
+                                         [line for line in lines if line.credit_for and not line.contract], places)
+    movements, contract_errors = present(directives, items, [line for line in lines if line.contract], config, places)
+    return Analysis(lines, rules, sales + items, errors + credit_errors + contract_errors, directives, movements)
 
 
 def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment] | str:
@@ -98,6 +109,11 @@ def _events_by_line(
         elif line.line_id is not None:
             errors.append(RevrecError(line.meta, f'line id "{line.line_id}" is used twice: fulfillment '
                                       "events go to the first; give each line its own line:"))
+    items = Counter(line.line_id.split("/", 1)[1] for line, _, _ in chosen if line.source == "contract" and line.line_id)
+    for line, _, treatment in chosen:  # an item's own id targets it too, where no other item shares it
+        bare = line.line_id.split("/", 1)[1] if line.source == "contract" and line.line_id else None
+        if bare is not None and items[bare] == 1:
+            targets.setdefault(bare, (line, treatment))
     by_line: dict[str, list[Event]] = {}
     for event in events:
         target = targets.get(event.target)

@@ -12,7 +12,10 @@ from beancount.core.amount import Amount
 from beancount.core.data import EMPTY_SET, Open, Posting, Transaction
 
 from beancount_revrec.config import Config
-from beancount_revrec.records import Treated
+from beancount_revrec.contracts import CONTRACT_RULE
+from beancount_revrec.engine import Analysis
+from beancount_revrec.records import Movement, Treated
+from beancount_revrec.sources import Line
 from beancount_revrec.sources import KIND_KEY
 
 TAGS = frozenset({"revrec"})
@@ -24,15 +27,17 @@ _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "pass
 _NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
 
 
-def generate(treated: Iterable[Treated], config: Config) -> list[Transaction]:
-    """The deferral, reclass and recognition transactions of every treated line."""
-    return [entry for item in treated for entry in line_entries(item, config)]
+def generate(analysis: Analysis, config: Config) -> list[Transaction]:
+    """The deferral, reclass and recognition transactions of every line, and the contracts' movements."""
+    entries = [entry for item in analysis.treated if item.line.source != "contract"
+               for entry in line_entries(item, config)]
+    return entries + [movement_entry(movement) for movement in analysis.movements]
 
 
 def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     """The transactions of one treated line, each written debit first with a positive amount."""
     line = item.line
-    base = _base_meta(item)
+    base = _base_meta(line, item.rule)
     links = frozenset({_NOT_LINK.sub("-", line.invoice)}) if line.invoice else EMPTY_SET
     title = line.entry.narration
     # Postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
@@ -61,14 +66,25 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
                     config.deferred, line.account, amount)
 
 
-def _base_meta(item: Treated) -> dict[str, Any]:
-    line = item.line
-    attributes = (("customer", line.customer), ("product", line.product),
-                  ("invoice", line.invoice), ("line", line.line_id))
+def movement_entry(movement: Movement) -> Transaction:
+    """The transaction of a contract's billing or recognition."""
+    line = movement.source
+    meta = {**_base_meta(line, CONTRACT_RULE), KIND_KEY: movement.kind, "revrec-key": movement.key}
+    location = {"filename": meta["filename"], "lineno": meta["lineno"]}
+    links = frozenset(_NOT_LINK.sub("-", link) for link in (line.contract, line.invoice) if link)
+    narration = f"{'Bill' if movement.kind == 'billing' else 'Recognise'}: {line.entry.narration}"
+    postings = [Posting(account, Amount(number, movement.currency), None, None, None, location)
+                for account, number in movement.postings]
+    return Transaction(meta, movement.date, "*", line.entry.payee, narration, TAGS, links, postings)
+
+
+def _base_meta(line: Line, rule: str) -> dict[str, Any]:
+    attributes = (("customer", line.customer), ("product", line.product), ("invoice", line.invoice),
+                  ("line", line.line_id), ("contract", line.contract))
     return {
         "filename": line.meta.get("filename", GENERATED_FILE),
         "lineno": line.meta.get("lineno", 0),
-        "revrec-rule": item.rule,
+        "revrec-rule": rule,
         **{key: value for key, value in attributes if value is not None},
     }
 

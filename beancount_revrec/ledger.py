@@ -32,7 +32,7 @@ def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str
         return problems
     places = currency_places(config, options_map.get("dcontext"))
     analysis = treat(entries, config, places, options_map.get("include") or ())
-    return Result(config, analysis, generate(analysis.treated, config))
+    return Result(config, analysis, generate(analysis, config))
 
 
 def plugin_config(options_map: dict[str, Any]) -> str | None:

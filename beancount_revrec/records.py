@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -26,3 +27,18 @@ class Treated(NamedTuple):
     schedule: Schedule
     credited: Decimal = ZERO  # credit lines applied to this line (section 6.4)
     reversed: Decimal = ZERO  # the part of those credits taken off deferred revenue
+
+
+class Movement(NamedTuple):
+    """A generated contract transaction: postings (account, number) that sum to zero.
+
+    ``source`` is the line the movement comes from (a contract item, a recorded
+    billing line, or a billing schedule) and gives its metadata.
+    """
+
+    key: str
+    kind: str
+    date: datetime.date
+    currency: str
+    postings: tuple[tuple[str, Decimal], ...]
+    source: Line

@@ -46,6 +46,7 @@ class Line(NamedTuple):
     source: str  # "invoice" or "payment"
     payment_date: datetime.date | None
     credit_for: str | None = None
+    contract: str | None = None  # a recorded billing line's contract, or an item's
 
 
 def is_under(account: str, roots: Iterable[str]) -> bool:
@@ -149,6 +150,7 @@ def _read_line(
         service=service, quantity=quantity,
         override=None if override is None else str(override),
         source=source, payment_date=payment_date, credit_for=_text(posting.meta, "credit-for"),
+        contract=_text(entry.meta, "contract"),
     )
 
 

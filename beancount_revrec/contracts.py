@@ -1,0 +1,131 @@
+"""Revenue contracts (SPEC section 7): items carry the revenue, billing is presentation.
+
+Per contract and currency, billed-to-date minus revenue-to-date is deferred
+revenue when positive and a contract asset when negative. Billing credits the
+contract asset first, then deferred revenue; recognition debits deferred
+revenue first, then the contract asset. So at every date at most one of the two
+balances is non-zero.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterable
+from decimal import Decimal
+from typing import NamedTuple
+
+from beancount.core.data import EMPTY_SET, Transaction
+
+from beancount_revrec.config import Config
+from beancount_revrec.contract_directives import Billing, ContractDirectives, Item
+from beancount_revrec.errors import RevrecError
+from beancount_revrec.records import Movement, Treated
+from beancount_revrec.schedule import ZERO, add_months, allocate
+from beancount_revrec.sources import Line
+
+CONTRACT_RULE = "contract"
+
+
+def item_line(item: Item, customer: str | None) -> Line:
+    """A contract item as a line the engine can treat (its key and line id are ``CONTRACT/ITEM``)."""
+    narration = f"Contract {item.contract}, item {item.item}"
+    entry = Transaction(item.meta, item.date, "*", customer, narration, EMPTY_SET, EMPTY_SET, [])
+    return Line(key=item.ident, entry=entry, meta=item.meta, date=item.date, account=item.account,
+                amount=item.amount, currency=item.currency, line_id=item.ident, invoice=None, customer=customer,
+                product=None, price=item.price, service=item.service, quantity=item.quantity,
+                override=item.treatment.text, source="contract", payment_date=None, contract=item.contract)
+
+
+def scheduled_billings(billing: Billing, places: int) -> list[tuple[datetime.date, Decimal]]:
+    """The billing dates of a schedule and their amounts, summing exactly to its total."""
+    dates: list[datetime.date] = []
+    while (day := add_months(billing.date, billing.months * len(dates))) < billing.until:
+        dates.append(day)
+    amounts = allocate(billing.amount, range(1, len(dates) + 1), len(dates), places)
+    return list(zip(dates, amounts, strict=True))
+
+
+class _Event(NamedTuple):
+    day: datetime.date
+    order: int  # billing (0) before recognition (1) on the same day
+    key: str
+    kind: str
+    amount: Decimal  # billed or recognised, revenue-positive
+    other: str  # the receivable or billed revenue account, or the item's account
+    source: Line
+
+
+def present(
+    directives: ContractDirectives, items: list[Treated], recorded: list[Line], config: Config,
+    places: Callable[[str], int],
+) -> tuple[list[Movement], list[RevrecError]]:
+    """The billing and recognition movements of every contract."""
+    errors: list[RevrecError] = []
+    recorded = _recorded_billings(directives, recorded, errors)
+    styled = {line.contract for line in recorded}
+    timelines: dict[tuple[str, str], list[_Event]] = {}
+    customers = {key: contract.customer for key, contract in directives.contracts.items()}
+    for billing in directives.billings:
+        if billing.contract in styled:
+            errors.append(RevrecError(billing.meta, f'revrec-billing: contract "{billing.contract}" is already billed '
+                                      "by transactions with contract: metadata; use one billing style per contract"))
+            continue
+        source = _billing_line(billing, customers.get(billing.contract))
+        for day, amount in scheduled_billings(billing, places(billing.currency)):
+            _add(timelines, _Event(day, 0, f"{billing.contract}/billing/{billing.currency}/{day}", "billing",
+                                   amount, config.receivable, source))
+    for line in recorded:
+        _add(timelines, _Event(line.date, 0, f"{line.key}/billing", "billing", line.amount, line.account, line))
+    for item in items:
+        for day, amount in item.schedule:
+            _add(timelines, _Event(day, 1, f"{item.line.key}/recognition/{day}", "recognition", amount,
+                                   item.line.account, item.line))
+    movements = [movement for events in timelines.values() for movement in _movements(events, config)]
+    return movements, errors
+
+
+def _add(timelines: dict[tuple[str, str], list[_Event]], event: _Event) -> None:
+    timelines.setdefault((str(event.source.contract), event.source.currency), []).append(event)
+
+
+def _billing_line(billing: Billing, customer: str | None) -> Line:
+    """A schedule's billing as a line record, for the metadata of its movements."""
+    entry = Transaction(billing.meta, billing.date, "*", customer, f"Contract {billing.contract}, billing",
+                        EMPTY_SET, EMPTY_SET, [])
+    return Line(key=billing.contract, entry=entry, meta=billing.meta, date=billing.date, account="",
+                amount=billing.amount, currency=billing.currency, line_id=None, invoice=None, customer=customer,
+                product=None, price=None, service=None, quantity=None, override=None, source="contract",
+                payment_date=None, contract=billing.contract)
+
+
+def _recorded_billings(directives: ContractDirectives, recorded: list[Line], errors: list[RevrecError]) -> list[Line]:
+    """Recorded billing lines of known contracts in a currency their items use."""
+    currencies = {(item.contract, item.currency) for item in directives.items}
+    valid = []
+    for line in recorded:
+        if line.contract not in directives.contracts:
+            errors.append(RevrecError(line.meta, f'contract: unknown contract "{line.contract}": declare it with '
+                                      f'custom "revrec-contract" "{line.contract}"', line.entry))
+        elif (line.contract, line.currency) not in currencies:
+            errors.append(RevrecError(line.meta, f'contract "{line.contract}" has no item in {line.currency}: '
+                                      "bill in the currency of its items", line.entry))
+        else:
+            customer = directives.contracts[str(line.contract)].customer
+            valid.append(line._replace(customer=customer or line.customer))
+    return valid
+
+
+def _movements(events: list[_Event], config: Config) -> Iterable[Movement]:
+    balance = ZERO  # billed minus recognised
+    for event in sorted(events, key=lambda event: (event.day, event.order)):
+        after = balance + event.amount if event.kind == "billing" else balance - event.amount
+        deferred = -(max(after, ZERO) - max(balance, ZERO))
+        asset = max(-after, ZERO) - max(-balance, ZERO)
+        if event.kind == "billing":
+            legs = ((event.other, event.amount), (config.contract_asset, asset), (config.deferred, deferred))
+        else:
+            legs = ((config.deferred, deferred), (config.contract_asset, asset), (event.other, -event.amount))
+        postings = tuple(leg for leg in legs if leg[1])
+        balance = after
+        if postings:
+            yield Movement(event.key, event.kind, event.day, event.source.currency, postings, event.source)
