@@ -109,10 +109,11 @@ def _events_by_line(
         elif line.line_id is not None:
             errors.append(RevrecError(line.meta, f'line id "{line.line_id}" is used twice: fulfillment '
                                       "events go to the first; give each line its own line:"))
-    items = Counter(line.line_id.split("/", 1)[1] for line, _, _ in chosen if line.source == "contract" and line.line_id)
+    bare_ids = {line.key: line.key.split("/", 1)[1] for line, _, _ in chosen if line.source == "contract"}
+    uses = Counter(bare_ids.values())
     for line, _, treatment in chosen:  # an item's own id targets it too, where no other item shares it
-        bare = line.line_id.split("/", 1)[1] if line.source == "contract" and line.line_id else None
-        if bare is not None and items[bare] == 1:
+        bare = bare_ids.get(line.key)
+        if bare is not None and uses[bare] == 1:
             targets.setdefault(bare, (line, treatment))
     by_line: dict[str, list[Event]] = {}
     for event in events:

@@ -15,8 +15,7 @@ from beancount_revrec.config import Config
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.engine import Analysis
 from beancount_revrec.records import Movement, Treated
-from beancount_revrec.sources import Line
-from beancount_revrec.sources import KIND_KEY
+from beancount_revrec.sources import KIND_KEY, Line
 
 TAGS = frozenset({"revrec"})
 GENERATED_FILE = "<beancount_revrec>"
