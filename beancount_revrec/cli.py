@@ -17,8 +17,8 @@ from beancount import loader
 
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
 from beancount_revrec.output import FORMATS, WIDTH, render, table
+from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
 from beancount_revrec.reports import explain as explain_lines
-from beancount_revrec.reports import rule_usage
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -135,3 +135,38 @@ def rules(ledger: str, fmt: str) -> None:
     if fmt != "table":
         columns = ["rule", "location", "effective", "treatment", "matched", "won", "lost", "lost_to", "status"]
     click.echo(render(rows, columns, fmt), nl=False)
+
+
+@main.command()
+@click.argument("ledger")
+@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date of the metrics (inclusive). Default: the ledger's last date.")
+@click.option("--contract", default=None, help="Only this contract.")
+@format_option
+def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None, fmt: str) -> None:
+    """Contract metrics: TCV, ACV, billed, revenue, deferred, contract asset, future billings, unbilled."""
+    result, entries = load(ledger)
+    day = as_of.date() if as_of else max((entry.date for entry in entries), default=datetime.date.min)
+    if contract is not None and contract not in result.analysis.contracts.contracts:
+        raise click.ClickException(f'no contract "{contract}" in {ledger}')
+    rows = contract_metrics(result, day, contract)
+    if not rows:
+        raise click.ClickException(f"{ledger} has no revrec-contract with items")
+    if fmt == "table":
+        click.echo(f"Contract metrics as of {day}")
+        click.echo(_metrics_table(rows), nl=False)
+    else:
+        click.echo(render(rows, METRIC_COLUMNS, fmt), nl=False)
+
+
+def _metrics_table(rows: list[dict[str, Any]]) -> str:
+    """One block per contract and currency: an 80-column table cannot hold eleven columns."""
+    labels = {"tcv": "Total contract value", "acv": "Annual contract value", "billed": "Billing to date",
+              "revenue": "Revenue to date", "deferred": "Deferred revenue", "contract_asset": "Contract asset",
+              "future_billings": "Future scheduled billings", "unbilled_deferred": "Unbilled deferred revenue"}
+    blocks = []
+    for row in rows:
+        cells = [[label, f"{row[key]} {row['currency']}"] for key, label in labels.items()]
+        title = f"{row['contract']} ({row['customer'] or 'no customer'}, {row['currency']})"
+        blocks.append(title + "\n" + table(cells, ["metric", "amount"]))
+    return "\n".join(blocks)

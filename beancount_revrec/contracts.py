@@ -128,4 +128,5 @@ def _movements(events: list[_Event], config: Config) -> Iterable[Movement]:
         postings = tuple(leg for leg in legs if leg[1])
         balance = after
         if postings:
-            yield Movement(event.key, event.kind, event.day, event.source.currency, postings, event.source)
+            yield Movement(event.key, event.kind, event.day, event.source.currency, event.amount, postings,
+                           event.source)

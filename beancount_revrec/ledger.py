@@ -23,6 +23,7 @@ class Result(NamedTuple):
     config: Config
     analysis: Analysis
     generated: list[Transaction]
+    places: Places
 
 
 def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None) -> Result | list[str]:
@@ -32,7 +33,7 @@ def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str
         return problems
     places = currency_places(config, options_map.get("dcontext"))
     analysis = treat(entries, config, places, options_map.get("include") or ())
-    return Result(config, analysis, generate(analysis, config))
+    return Result(config, analysis, generate(analysis, config), places)
 
 
 def plugin_config(options_map: dict[str, Any]) -> str | None:

@@ -40,5 +40,6 @@ class Movement(NamedTuple):
     kind: str
     date: datetime.date
     currency: str
+    amount: Decimal  # billed or recognised
     postings: tuple[tuple[str, Decimal], ...]
     source: Line

@@ -7,16 +7,22 @@ faces only format them.
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from beancount.core.data import Transaction
 
+from beancount_revrec.contract_directives import Item
+from beancount_revrec.contracts import scheduled_billings
 from beancount_revrec.engine import OVERRIDE_RULE
 from beancount_revrec.entries import line_entries
 from beancount_revrec.ledger import Result
 from beancount_revrec.records import Treated
 from beancount_revrec.rules import Rule, mismatch
+from beancount_revrec.schedule import months_between
 from beancount_revrec.sources import Line
 
 Row = dict[str, Any]
@@ -133,3 +139,48 @@ def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: datetime.d
     if rule.until is not None and last_date is not None and rule.until <= last_date:
         return "never wins: expired"
     return "matches no line"
+
+
+METRIC_COLUMNS = ("contract", "customer", "currency", "tcv", "acv", "billed", "revenue", "deferred",
+                  "contract_asset", "future_billings", "unbilled_deferred")
+
+
+def contract_metrics(result: Result, as_of: datetime.date, contract: str | None = None) -> list[Row]:
+    """The eight metrics of SPEC section 7 per contract and currency, as of a date (inclusive)."""
+    directives = result.analysis.contracts
+    billed: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    revenue: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for movement in result.analysis.movements:
+        if movement.date <= as_of:
+            totals = billed if movement.kind == "billing" else revenue
+            totals[str(movement.source.contract), movement.currency] += movement.amount
+    future: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for billing in directives.billings:
+        for day, amount in scheduled_billings(billing, result.places(billing.currency)):
+            if day > as_of:
+                future[billing.contract, billing.currency] += amount
+    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in directives.items:
+        if contract in (None, item.contract):
+            groups[item.contract, item.currency].append(item)
+    return [_metrics(key, items, directives.contracts[key[0]].customer, billed[key], revenue[key], future[key],
+                     result.places(key[1]))
+            for key, items in sorted(groups.items())]
+
+
+def _metrics(key: tuple[str, str], items: list[Item], customer: str | None, billed: Decimal, revenue: Decimal,
+             future: Decimal, places: int) -> Row:
+    tcv = sum((item.amount for item in items), Decimal(0))
+    start = min(item.service[0] if item.service else item.date for item in items)
+    end = max(item.service[1] if item.service else item.date for item in items)
+    acv = Fraction(tcv) * 12 / max(months_between(start, end), Fraction(12))
+    quantum = Decimal(1).scaleb(-places)
+    values = {
+        "tcv": tcv,
+        "acv": (Decimal(acv.numerator) / Decimal(acv.denominator)).quantize(quantum, rounding="ROUND_HALF_UP"),
+        "billed": billed, "revenue": revenue,
+        "deferred": max(billed - revenue, Decimal(0)), "contract_asset": max(revenue - billed, Decimal(0)),
+        "future_billings": future, "unbilled_deferred": tcv - max(billed, revenue),
+    }
+    return {"contract": key[0], "customer": customer, "currency": key[1],
+            **{name: str(value.quantize(quantum)) for name, value in values.items()}}

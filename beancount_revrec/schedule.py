@@ -12,6 +12,7 @@ import calendar
 import datetime
 from collections.abc import Sequence
 from decimal import Decimal
+from fractions import Fraction
 from functools import lru_cache
 
 from beancount_revrec.treatment import Duration
@@ -41,6 +42,16 @@ def add_duration(day: datetime.date, duration: Duration) -> datetime.date:
     if duration.unit == "day":
         return day + datetime.timedelta(days=duration.number)
     return add_months(day, duration.number)
+
+
+def months_between(start: datetime.date, end: datetime.date) -> Fraction:
+    """The length of [start, end) in months: whole months, then the rest as a share of the next month."""
+    whole = (end.year - start.year) * 12 + end.month - start.month
+    while whole > 0 and add_months(start, whole) > end:
+        whole -= 1
+    reached = add_months(start, whole)
+    following = add_months(start, whole + 1)
+    return whole + Fraction((end - reached).days, (following - reached).days)
 
 
 def _next_month(day: datetime.date) -> datetime.date:
