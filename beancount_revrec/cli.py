@@ -8,52 +8,22 @@ from __future__ import annotations
 
 import datetime
 import textwrap
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
-from beancount import loader
 
-from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
-from beancount_revrec.output import FORMATS, WIDTH, render, table
+from beancount_revrec.cli_books import close, corrections, reopen
+from beancount_revrec.cli_support import format_option, load
+from beancount_revrec.ledger import user_entries
+from beancount_revrec.output import WIDTH, render, table
 from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
 from beancount_revrec.reports import explain as explain_lines
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def format_option(function: F) -> F:
-    """The ``--format table|csv|json`` option."""
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="Output format.")(function)
 
 
 @click.group()
 @click.version_option(package_name="beancount_revrec")
 def main() -> None:
     """Revenue recognition for Beancount ledgers."""
-
-
-def load(ledger: str) -> tuple[Result, list[Any]]:
-    """Load and analyse a ledger, or stop with a one-line error."""
-    path = Path(ledger)
-    if not path.is_file():
-        raise click.ClickException(f"no such ledger file: {ledger}")
-    entries, errors, options_map = loader.load_file(str(path))
-    if errors:
-        first = errors[0]
-        where = f"{first.source.get('filename')}:{first.source.get('lineno')}" if first.source else ledger
-        message = first.message.splitlines()[0] if first.message else ""
-        raise click.ClickException(f"{ledger} has {len(errors)} error(s), first {where}: {message} "
-                                   f"(run bean-check {ledger})")
-    try:
-        result = analyse(user_entries(entries), options_map, plugin_config(options_map))
-    except LookupError as exc:
-        raise click.ClickException(f"{ledger}: {exc}") from None
-    if isinstance(result, list):
-        raise click.ClickException(f"{ledger}: {result[0]}")
-    return result, entries
 
 
 @main.command()
@@ -65,7 +35,7 @@ def explain(ledger: str, ident: str, fmt: str) -> None:
 
     ID is a line id, an invoice id, a line key or a generated entry's revrec-key.
     """
-    result, _ = load(ledger)
+    result = load(ledger).result
     rows = explain_lines(result, ident)
     if not rows:
         raise click.ClickException(f'no line, invoice or revrec-key "{ident}" in {ledger}')
@@ -126,7 +96,8 @@ def _wrapped(text: str, indent: str = "") -> str:
 @format_option
 def rules(ledger: str, fmt: str) -> None:
     """List the rules in priority order with how many lines each matched, won and lost."""
-    result, entries = load(ledger)
+    loaded = load(ledger)
+    result, entries = loaded.result, loaded.entries
     last = max((entry.date for entry in user_entries(entries)), default=datetime.date.min)
     rows = rule_usage(result, last)
     if not rows:
@@ -145,7 +116,8 @@ def rules(ledger: str, fmt: str) -> None:
 @format_option
 def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None, fmt: str) -> None:
     """Contract metrics: TCV, ACV, billed, revenue, deferred, contract asset, future billings, unbilled."""
-    result, entries = load(ledger)
+    loaded = load(ledger)
+    result, entries = loaded.result, loaded.entries
     day = as_of.date() if as_of else max((entry.date for entry in entries), default=datetime.date.min)
     if contract is not None and contract not in result.analysis.contracts.contracts:
         raise click.ClickException(f'no contract "{contract}" in {ledger}')
@@ -170,3 +142,8 @@ def _metrics_table(rows: list[dict[str, Any]]) -> str:
         title = f"{row['contract']} ({row['customer'] or 'no customer'}, {row['currency']})"
         blocks.append(title + "\n" + table(cells, ["metric", "amount"]))
     return "\n".join(blocks)
+
+
+main.add_command(close)
+main.add_command(reopen)
+main.add_command(corrections)

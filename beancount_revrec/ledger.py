@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from beancount.core.data import Open, Transaction
 from beancount.core.display_context import DisplayContext, Precision
 
+from beancount_revrec.close import close_books, is_frozen, read_close
 from beancount_revrec.config import Config, parse_config
 from beancount_revrec.engine import Analysis, Places, treat
 from beancount_revrec.entries import GENERATED_FILE, generate
+from beancount_revrec.errors import RevrecError
 from beancount_revrec.sources import KIND_KEY
 
 PLUGIN_NAMES = ("beancount_revrec", "beancount_revrec.plugin")
@@ -22,18 +25,32 @@ class Result(NamedTuple):
 
     config: Config
     analysis: Analysis
-    generated: list[Transaction]
+    generated: list[Transaction]  # what the plugin adds, corrections included
     places: Places
+    errors: list[RevrecError]
+    closed_through: datetime.date | None = None
+    frozen: list[Transaction] = []  # noqa: RUF012 - never mutated
+    corrections: list[Transaction] = []  # noqa: RUF012 - never mutated
 
 
 def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None) -> Result | list[str]:
-    """Run the engine over the user's entries; a list of config problems instead if the config is bad."""
+    """Run the engine over the entries the plugin sees; a list of config problems if the config is bad.
+
+    ``entries`` are the user's entries and the frozen ones of the closed-books file.
+    """
     config, problems = parse_config(config_str, options_map)
     if problems:
         return problems
     places = currency_places(config, options_map.get("dcontext"))
     analysis = treat(entries, config, places, options_map.get("include") or ())
-    return Result(config, analysis, generate(analysis, config), places)
+    generated = generate(analysis, config)
+    through, close_errors = read_close(entries)
+    errors = analysis.errors + close_errors
+    if through is None:
+        return Result(config, analysis, generated, places, errors)
+    frozen = [entry for entry in entries if is_frozen(entry)]
+    later, corrections = close_books(generated, frozen, through)
+    return Result(config, analysis, later + corrections, places, errors, through, frozen, corrections)
 
 
 def plugin_config(options_map: dict[str, Any]) -> str | None:
@@ -49,9 +66,14 @@ def plugin_config(options_map: dict[str, Any]) -> str | None:
 
 
 def user_entries(entries: Sequence[Any]) -> list[Any]:
-    """A loaded ledger's entries without what the plugin added."""
+    """A loaded ledger's entries as written in its files (the frozen ones included): what the plugin saw.
+
+    The plugin generates nothing on or before the close date, so the generated
+    transactions dated on or before it are the frozen ones.
+    """
+    through = read_close(entries)[0] or datetime.date.min
     return [entry for entry in entries
-            if not (isinstance(entry, Transaction) and KIND_KEY in entry.meta)
+            if not (isinstance(entry, Transaction) and KIND_KEY in entry.meta and entry.date > through)
             and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)]
 
 

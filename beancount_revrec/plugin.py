@@ -38,6 +38,7 @@ def revrec(
     entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None = None,
 ) -> tuple[list[data.Directive], list[RevrecError]]:
     """Add the revenue recognition transactions of the ledger's revenue lines."""
+    entries = _with_values(entries)
     try:
         result = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
@@ -47,7 +48,20 @@ def revrec(
         source = _plugin_line(options_map)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
                          for problem in result]
-    return [*entries, *missing_opens(entries, result.generated), *result.generated], result.analysis.errors
+    added = result.generated
+    return [*entries, *missing_opens(entries, [*result.frozen, *added]), *added], result.errors
+
+
+def _with_values(entries: list[data.Directive]) -> list[data.Directive]:
+    """Give value-less ``revrec-*`` customs (``custom "revrec-close"``) an empty list of values.
+
+    Beancount 3 parses them with ``values=None``, on which its own ``pad`` plugin
+    (realization) raises; an empty list means the same and loads.
+    """
+    if not any(isinstance(entry, data.Custom) and entry.values is None for entry in entries):
+        return entries
+    return [entry._replace(values=[]) if isinstance(entry, data.Custom) and entry.values is None
+            and entry.type.startswith("revrec-") else entry for entry in entries]
 
 
 _PLUGIN_LINE = re.compile(r'^\s*plugin\s+"beancount_revrec(\.plugin)?"')

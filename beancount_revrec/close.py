@@ -1,0 +1,151 @@
+"""Closed periods and corrections (SPEC sections 6.3 and 8).
+
+With books closed through D, the entries generated on or before D are frozen
+text in the ledger. The plugin recomputes what it would generate through D,
+compares it per ``revrec-key``, account and currency with the frozen entries,
+and books each difference as a ``correction`` dated D + 1. Nothing it generates
+is dated on or before D.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from beancount.core.amount import Amount
+from beancount.core.data import Custom, Posting, Transaction
+
+from beancount_revrec.directives import values_of
+from beancount_revrec.errors import RevrecError
+from beancount_revrec.sources import KIND_KEY
+
+CLOSE = "revrec-close"
+KEY = "revrec-key"
+CORRECTS = "revrec-corrects"
+ONE_DAY = datetime.timedelta(days=1)
+_SUFFIX = re.compile(r"/(deferral|recognition/[\d-]+|billing(/[^/]+/[\d-]+)?|correction/[\d-]+|"
+                     r"tax|fee|passthrough|exclude|deferred|contra)$")
+Totals = dict[tuple[str, str], Decimal]  # (account, currency) -> number
+
+
+def read_close(entries: Iterable[Any]) -> tuple[datetime.date | None, list[RevrecError]]:
+    """The date books are closed through: the latest ``revrec-close``, or None."""
+    closes, errors = [], []
+    for entry in entries:
+        if isinstance(entry, Custom) and entry.type == CLOSE:
+            if values_of(entry):
+                errors.append(RevrecError(entry.meta, f'{CLOSE} takes no values: write {entry.date} custom "{CLOSE}"',
+                                          entry))
+            else:
+                closes.append(entry.date)
+    return max(closes, default=None), errors
+
+
+def is_frozen(entry: object) -> bool:
+    """Whether an input entry is a frozen generated transaction (from the closed-books file)."""
+    return isinstance(entry, Transaction) and KIND_KEY in entry.meta
+
+
+def corrected_key(entry: Transaction) -> str:
+    """The key an entry counts for: a correction counts for the key it corrects."""
+    return str(entry.meta.get(CORRECTS, entry.meta[KEY]))
+
+
+def source_of(key: str) -> str:
+    """The line, item or contract a ``revrec-key`` belongs to."""
+    return _SUFFIX.sub("", key)
+
+
+def close_books(
+    generated: list[Transaction], frozen: Sequence[Transaction], through: datetime.date,
+) -> tuple[list[Transaction], list[Transaction]]:
+    """Split what the engine generates at the close.
+
+    Returns:
+        The generated entries dated after ``through``, and the corrections
+        (dated ``through`` + 1 day) that bring the frozen entries to what is
+        recomputed for the closed period.
+    """
+    recomputed = [entry for entry in generated if entry.date <= through]
+    later = [entry for entry in generated if entry.date > through]
+    new, old = _by_key(recomputed), _by_key(frozen)
+    new_sources = {source_of(key) for key in new}
+    old_sources = {source_of(key) for key in old}
+    corrections = []
+    for key in sorted(new.keys() | old.keys()):
+        difference = _difference(_totals(new.get(key, [])), _totals(old.get(key, [])))
+        if difference:
+            cause = _cause(key, new.get(key), old.get(key), new_sources, old_sources)
+            corrections.append(_correction(key, difference, new.get(key) or old[key], through + ONE_DAY,
+                                           new.get(key, []), old.get(key, []), cause))
+    return later, corrections
+
+
+def _by_key(entries: Iterable[Transaction]) -> dict[str, list[Transaction]]:
+    grouped: dict[str, list[Transaction]] = defaultdict(list)
+    for entry in entries:
+        grouped[corrected_key(entry)].append(entry)
+    return grouped
+
+
+def _totals(entries: Iterable[Transaction]) -> Totals:
+    totals: Totals = defaultdict(Decimal)
+    for entry in entries:
+        for posting in entry.postings:
+            if posting.units is not None and posting.units.number is not None:
+                totals[posting.account, posting.units.currency] += posting.units.number
+    return totals
+
+
+def _difference(new: Totals, old: Totals) -> Totals:
+    return {key: new.get(key, Decimal(0)) - old.get(key, Decimal(0))
+            for key in sorted(new.keys() | old.keys()) if new.get(key, Decimal(0)) != old.get(key, Decimal(0))}
+
+
+def _size(entries: list[Transaction]) -> str:
+    """The amount entries move: the sum of their debits."""
+    totals = _totals(entries)
+    currencies = sorted({currency for _, currency in totals}) or [""]
+    return ", ".join(f"{sum((n for (_, c), n in totals.items() if c == cur and n > 0), Decimal(0))} {cur}".strip()
+                     for cur in currencies)
+
+
+def _cause(
+    key: str, new: list[Transaction] | None, old: list[Transaction] | None, new_sources: set[str],
+    old_sources: set[str],
+) -> str:
+    sample = (new or old or [])[0]
+    what = "contract" if "contract" in sample.meta else "line"
+    source = source_of(key)
+    if source not in new_sources:
+        return f"{what} {source} removed or no longer generates entries in the closed period"
+    if source not in old_sources:
+        return f"{what} {source} added in the closed period"
+    if new and old and new[0].meta.get("revrec-rule") != old[0].meta.get("revrec-rule"):
+        return f"rule changed: {old[0].meta.get('revrec-rule')} -> {new[0].meta.get('revrec-rule')}"
+    kind = sample.meta[KIND_KEY]
+    if old is None:
+        return f"{what} {source}: new {kind} on {sample.date} (treatment, schedule or event changed)"
+    if new is None:
+        return f"{what} {source}: {kind} on {sample.date} no longer generated (treatment, schedule or event changed)"
+    return f"{what} {source}: {kind} amount changed ({'amount' if kind == 'deferral' else 'amount, event or item'})"
+
+
+def _correction(
+    key: str, difference: Totals, model: list[Transaction], day: datetime.date,
+    new: list[Transaction], old: list[Transaction], cause: str,
+) -> Transaction:
+    sample = model[0]
+    keep = ("filename", "lineno", "revrec-rule", "customer", "product", "invoice", "line", "contract")
+    meta = {name: sample.meta[name] for name in keep if name in sample.meta}
+    meta.update({KIND_KEY: "correction", KEY: f"{key}/correction/{day}", CORRECTS: key,
+                 "revrec-frozen": _size(old), "revrec-recomputed": _size(new), "revrec-cause": cause})
+    location = {"filename": meta.get("filename"), "lineno": meta.get("lineno")}
+    postings = [Posting(account, Amount(number, currency), None, None, None, location)
+                for (account, currency), number in sorted(difference.items(), key=lambda item: -item[1])]
+    return Transaction(meta, day, "*", sample.payee, f"Correction: {sample.narration}", sample.tags, sample.links,
+                       postings)
