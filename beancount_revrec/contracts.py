@@ -55,33 +55,52 @@ class _Event(NamedTuple):
     source: Line
 
 
-def present(
-    directives: ContractDirectives, items: list[Treated], recorded: list[Line], config: Config,
-    places: Callable[[str], int],
-) -> tuple[list[Movement], list[RevrecError]]:
-    """The billing and recognition movements of every contract."""
+def billing_styles(
+    directives: ContractDirectives, recorded: list[Line],
+) -> tuple[ContractDirectives, list[Line], list[RevrecError]]:
+    """Keep one billing style per contract: recorded billings win over a schedule.
+
+    Returns:
+        The directives without the rejected schedules, the valid recorded billing
+        lines, and the errors.
+    """
     errors: list[RevrecError] = []
     recorded = _recorded_billings(directives, recorded, errors)
     styled = {line.contract for line in recorded}
+    errors.extend(RevrecError(billing.meta, f'revrec-billing: contract "{billing.contract}" is already billed by '
+                              "transactions with contract: metadata; use one billing style per contract")
+                  for billing in directives.billings if billing.contract in styled)
+    billings = [billing for billing in directives.billings if billing.contract not in styled]
+    return directives._replace(billings=billings), recorded, errors
+
+
+def present(
+    directives: ContractDirectives, items: list[Treated], recorded: list[Line], config: Config,
+    places: Callable[[str], int],
+) -> list[Movement]:
+    """The billing and recognition movements of every contract.
+
+    Schedules of one contract and currency billing on the same date make one billing.
+    """
     timelines: dict[tuple[str, str], list[_Event]] = {}
     customers = {key: contract.customer for key, contract in directives.contracts.items()}
+    billed: dict[str, tuple[Decimal, Line]] = {}
     for billing in directives.billings:
-        if billing.contract in styled:
-            errors.append(RevrecError(billing.meta, f'revrec-billing: contract "{billing.contract}" is already billed '
-                                      "by transactions with contract: metadata; use one billing style per contract"))
-            continue
         source = _billing_line(billing, customers.get(billing.contract))
         for day, amount in scheduled_billings(billing, places(billing.currency)):
-            _add(timelines, _Event(day, 0, f"{billing.contract}/billing/{billing.currency}/{day}", "billing",
-                                   amount, config.receivable, source))
+            key = f"{billing.contract}/billing/{billing.currency}/{day}"
+            previous = billed.get(key, (ZERO, source))
+            billed[key] = (previous[0] + amount, previous[1])
+    for key, (amount, source) in billed.items():
+        _add(timelines, _Event(datetime.date.fromisoformat(key.rsplit("/", 1)[1]), 0, key, "billing", amount,
+                               config.receivable, source))
     for line in recorded:
         _add(timelines, _Event(line.date, 0, f"{line.key}/billing", "billing", line.amount, line.account, line))
     for item in items:
         for day, amount in item.schedule:
             _add(timelines, _Event(day, 1, f"{item.line.key}/recognition/{day}", "recognition", amount,
                                    item.line.account, item.line))
-    movements = [movement for events in timelines.values() for movement in _movements(events, config)]
-    return movements, errors
+    return [movement for events in timelines.values() for movement in _movements(events, config)]
 
 
 def _add(timelines: dict[tuple[str, str], list[_Event]], event: _Event) -> None:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
-from beancount_revrec.contracts import CONTRACT_RULE, item_line, present
+from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present
 from beancount_revrec.credits import apply_credits
 from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import RevrecError
@@ -77,8 +77,9 @@ def treat(entries: Sequence[Any], config: Config, places: Places, file_order: Se
     items = [item for item in treated if item.line.source == "contract"]
     sales, credit_errors = apply_credits([item for item in treated if item.line.source != "contract"],
                                          [line for line in lines if line.credit_for and not line.contract], places)
-    movements, contract_errors = present(directives, items, [line for line in lines if line.contract], config, places)
-    return Analysis(lines, rules, sales + items, errors + credit_errors + contract_errors, directives, movements)
+    directives, recorded, style_errors = billing_styles(directives, [line for line in lines if line.contract])
+    movements = present(directives, items, recorded, config, places)
+    return Analysis(lines, rules, sales + items, errors + credit_errors + style_errors, directives, movements)
 
 
 def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment] | str:
