@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
@@ -47,10 +47,12 @@ class Analysis(NamedTuple):
     movements: list[Movement]
 
 
-def treat(entries: Sequence[Any], config: Config, places: Places, file_order: Sequence[str] = ()) -> Analysis:
-    """Treat every revenue line of ``entries``; ``file_order`` ranks rules by file."""
+def treat(
+    entries: Sequence[Any], config: Config, places: Places, positions: Mapping[str, tuple[int, ...]] | None = None,
+) -> Analysis:
+    """Treat every revenue line of ``entries``; ``positions`` ranks rules across included files."""
     lines, errors = read_lines(entries, config)
-    rules, rule_errors = read_rules(entries, file_order)
+    rules, rule_errors = read_rules(entries, positions or {})
     events, event_errors = read_events(entries)
     directives, contract_errors = read_contracts(entries)
     errors.extend(rule_errors + event_errors + contract_errors)

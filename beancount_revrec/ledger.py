@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import datetime
+import glob
+import os
+import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from beancount.core.data import Open, Transaction
@@ -42,7 +46,7 @@ def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str
     if problems:
         return problems
     places = currency_places(config, options_map.get("dcontext"))
-    analysis = treat(entries, config, places, options_map.get("include") or ())
+    analysis = treat(entries, config, places, include_positions(options_map.get("filename")))
     generated = generate(analysis, config)
     through, close_errors = read_close(entries)
     errors = analysis.errors + close_errors
@@ -89,3 +93,29 @@ def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:
         return known[currency]
 
     return places
+
+
+_INCLUDE = re.compile(r'^include\s+"([^"]+)"', re.MULTILINE)
+
+
+def include_positions(main: str | None) -> dict[str, tuple[int, ...]]:
+    """For each file of the ledger, the include line numbers that lead to it from ``main``.
+
+    Sorting by these, then by line number, orders directives as if every include
+    were written out in place (Beancount keeps no include order: its list is
+    sorted). Paths are resolved as Beancount's loader resolves them.
+    """
+    positions: dict[str, tuple[int, ...]] = {}
+    pending: list[tuple[str, tuple[int, ...]]] = [(os.path.abspath(main), ())] if main else []
+    while pending:
+        name, position = pending.pop()
+        if name in positions or not os.path.isfile(name):
+            continue
+        positions[name] = position
+        text = Path(name).read_text(encoding="utf-8", errors="replace")
+        for match in _INCLUDE.finditer(text):
+            lineno = text.count("\n", 0, match.start()) + 1
+            pattern = os.path.join(os.path.dirname(name), match.group(1))
+            pending += [(os.path.normpath(found), (*position, lineno))
+                        for found in sorted(glob.glob(pattern, recursive=True))]
+    return positions

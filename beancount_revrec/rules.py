@@ -7,7 +7,7 @@ first in the ledger (files in include order, then line number) wins.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from beancount.core import account as account_lib
@@ -35,11 +35,16 @@ class Rule(NamedTuple):
     treatment: Treatment
 
 
-def read_rules(entries: Iterable[Any], file_order: Sequence[str]) -> tuple[list[Rule], list[RevrecError]]:
-    """Every valid rule, in priority order (files in ``file_order``, then line number)."""
-    position = {name: index for index, name in enumerate(file_order)}
+def read_rules(
+    entries: Iterable[Any], positions: Mapping[str, tuple[int, ...]],
+) -> tuple[list[Rule], list[RevrecError]]:
+    """Every valid rule, in priority order: as if every include were written out in place.
+
+    ``positions`` gives each file the line numbers of the include lines that lead
+    to it from the main file (the main file: ``()``).
+    """
     customs = sorted((entry for entry in entries if isinstance(entry, Custom) and entry.type == RULE),
-                     key=lambda entry: (position.get(str(entry.meta.get("filename")), len(position)),
+                     key=lambda entry: (*positions.get(str(entry.meta.get("filename")), ()),
                                         entry.meta.get("lineno", 0)))
     rules: list[Rule] = []
     errors: list[RevrecError] = []
