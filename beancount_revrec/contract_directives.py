@@ -18,7 +18,8 @@ from beancount.core.data import Custom
 
 from beancount_revrec.directives import values_of
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.treatment import RECLASSES, Action, Treatment, TreatmentError, parse_treatment
+from beancount_revrec.sources import service_period
+from beancount_revrec.treatment import RECLASSES, Action, Treatment, read_treatment
 
 CONTRACT, ITEM, BILLING = "revrec-contract", "revrec-item", "revrec-billing"
 PERIODS = {"month": 1, "quarter": 3, "year": 12}
@@ -173,7 +174,7 @@ def _parse_item(entry: Custom) -> Item | str:
         return 'needs item: "ID", the item\'s id within its contract'
     if not isinstance(account, str) or not account_lib.is_valid(account):
         return "needs account: the revenue account the item is recognised in, e.g. account: Income:Subscriptions"
-    service = _service(meta)
+    service = service_period(meta.get("service-start"), meta.get("service-end"))
     if isinstance(service, str):
         return service
     treatment = _item_treatment(meta.get("treatment", "ratable"), service, entry.date)
@@ -186,29 +187,15 @@ def _parse_item(entry: Custom) -> Item | str:
                 quantity if isinstance(quantity, Decimal) else None)
 
 
-def _service(meta: dict[str, Any]) -> tuple[datetime.date, datetime.date] | str | None:
-    start, end = meta.get("service-start"), meta.get("service-end")
-    if start is None and end is None:
-        return None
-    if not isinstance(start, datetime.date) or not isinstance(end, datetime.date):
-        return "service-start: and service-end: must both be dates like 2022-01-01 (without quotes)"
-    if end <= start:
-        return f"service-end {end} must be after service-start {start} (it is exclusive)"
-    return start, end
-
-
 def _item_treatment(
     text: object, service: tuple[datetime.date, datetime.date] | None, day: datetime.date,
 ) -> Treatment | str:
     """The item's treatment; ``immediate`` means on the service start (else the item's date)."""
-    if not isinstance(text, str):
-        return 'treatment: must be a string, e.g. treatment: "ratable"'
-    try:
-        treatment = parse_treatment(text)
-    except TreatmentError as exc:
-        return f'treatment "{text}": {exc}'
+    treatment = read_treatment(text, "treatment")
+    if isinstance(treatment, str):
+        return treatment
     if any(part.action.kind in RECLASSES for part in treatment.parts):
-        return f'treatment "{text}": an item is recognised, not reclassified: use ratable, fulfillment or immediate'
+        return f'treatment: "{text}": an item is recognised, not reclassified: use ratable, fulfillment or immediate'
     if any(part.action.kind == "ratable" for part in treatment.parts) and service is None:
         return "a ratable item needs service-start: and service-end:"
     on = Action("on", on=service[0] if service else day)

@@ -24,7 +24,7 @@ from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
-from beancount_revrec.treatment import Action, Treatment, TreatmentError, parse_treatment
+from beancount_revrec.treatment import Action, Treatment, parse_treatment, read_treatment
 
 DEFAULT_RULE = "default"
 OVERRIDE_RULE = "override"
@@ -91,10 +91,8 @@ def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment]
     beats the default rules.
     """
     if line.override is not None:
-        try:
-            return OVERRIDE_RULE, parse_treatment(line.override)
-        except TreatmentError as exc:
-            return f'revrec: "{line.override}": {exc}'
+        treatment = read_treatment(line.override, "revrec")
+        return treatment if isinstance(treatment, str) else (OVERRIDE_RULE, treatment)
     rule = first_match(rules, line)
     if rule is not None:
         return rule.name, rule.treatment

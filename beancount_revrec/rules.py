@@ -16,7 +16,7 @@ from beancount.core.data import Custom
 from beancount_revrec.directives import values_of
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.sources import Line, is_under
-from beancount_revrec.treatment import Treatment, TreatmentError, parse_treatment
+from beancount_revrec.treatment import Treatment, read_treatment
 
 RULE = "revrec-rule"
 MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag")
@@ -75,13 +75,11 @@ def _read_rule(entry: Custom) -> Rule | str:
     problem = _check_match(match) or _check_until(entry.date, meta.get("effective-until"))
     if problem:
         return problem
-    text = meta.get("treatment")
-    if not isinstance(text, str):
+    if "treatment" not in meta:
         return 'needs a treatment: write e.g. treatment: "ratable"'
-    try:
-        treatment = parse_treatment(text)
-    except TreatmentError as exc:
-        return f'treatment "{text}": {exc}'
+    treatment = read_treatment(meta["treatment"], "treatment")
+    if isinstance(treatment, str):
+        return treatment
     return Rule(values[0], meta, entry.date, meta.get("effective-until"), match, treatment)
 
 

@@ -130,7 +130,7 @@ def _read_line(
             return posting.meta[key]
         return entry.meta.get(key)
 
-    service = _service_period(attribute("service-start"), attribute("service-end"))
+    service = service_period(attribute("service-start"), attribute("service-end"))
     if isinstance(service, str):
         errors.append(RevrecError(meta, service, entry))
         return None
@@ -159,7 +159,7 @@ def _text(meta: dict[str, Any] | None, key: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _service_period(start: object, end: object) -> tuple[datetime.date, datetime.date] | str | None:
+def service_period(start: object, end: object) -> tuple[datetime.date, datetime.date] | str | None:
     """The service period, None without one, or what is wrong with it."""
     if start is None and end is None:
         return None

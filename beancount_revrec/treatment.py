@@ -70,9 +70,14 @@ class Treatment(NamedTuple):
     parts: tuple[Part, ...]
 
 
-def immediate() -> Treatment:
-    """The treatment of a line no rule defers."""
-    return parse_treatment("immediate")
+def read_treatment(text: object, key: str) -> Treatment | str:
+    """The treatment a metadata value ``key:`` holds, or what is wrong with it."""
+    if not isinstance(text, str):
+        return f'{key}: must be a treatment string, e.g. {key}: "ratable"'
+    try:
+        return parse_treatment(text)
+    except TreatmentError as exc:
+        return f'{key}: "{text}": {exc}'
 
 
 @lru_cache(maxsize=1024)

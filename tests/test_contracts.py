@@ -673,11 +673,11 @@ BAD_INPUT = [
                  id="ratable-without-service"),
     pytest.param('\n2022-03-01 custom "revrec-item" "ct_2" 99.00 USD\n  item: "extra"\n  account: Income:Services\n'
                  '  treatment: "ratable weekly"\n  service-start: 2022-03-01\n  service-end: 2022-04-01\n',
-                 '"revrec-item" "ct_2" 99.00 USD', ('treatment "ratable weekly"', 'unexpected "weekly"'),
+                 '"revrec-item" "ct_2" 99.00 USD', ('treatment: "ratable weekly"', 'unexpected "weekly"'),
                  id="malformed-treatment"),
     pytest.param('\n2022-03-01 custom "revrec-item" "ct_2" 99.00 USD\n  item: "extra"\n  account: Income:Services\n'
                  '  treatment: "tax"\n',
-                 '"revrec-item" "ct_2" 99.00 USD', ('treatment "tax"', "not reclassified"), id="treatment-tax"),
+                 '"revrec-item" "ct_2" 99.00 USD', ('treatment: "tax"', "not reclassified"), id="treatment-tax"),
     pytest.param('\n2022-03-01 custom "revrec-billing" "ct_2" 1200.00 USD\n  every: "month"\n  until: 2022-03-01\n',
                  '"revrec-billing" "ct_2"', ("until 2022-03-01 must be after the schedule's date 2022-03-01",),
                  id="until-not-after-date"),
