@@ -20,7 +20,14 @@ from beancount.parser import printer
 from beancount_revrec.cli_support import Loaded, balances, format_option, load
 from beancount_revrec.close import CLOSE, CORRECTS, KEY
 from beancount_revrec.output import render
-from beancount_revrec.writer import closed_books_text, default_closed_file, replace_files, restore, with_include
+from beancount_revrec.writer import (
+    closed_books_text,
+    default_closed_file,
+    is_closed_books,
+    replace_files,
+    restore,
+    with_include,
+)
 
 DATE = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -108,14 +115,24 @@ def _correction_row(entry: Transaction) -> dict[str, object]:
 
 
 def _closed_path(loaded: Loaded, main: Path, chosen: str | None) -> Path:
-    """The closed-books file: where the close directive already is, else ``chosen`` or the default."""
+    """The closed-books file: where the close directive already is, else ``chosen`` or the default.
+
+    Only a file bean-revrec wrote (or a new one) is ever rewritten.
+    """
     closes = [entry for entry in loaded.entries if isinstance(entry, Custom) and entry.type == CLOSE]
+    path = Path(chosen) if chosen is not None else default_closed_file(main)
     if closes:
-        existing = Path(max(closes, key=lambda entry: entry.date).meta["filename"])
-        if chosen is not None and Path(chosen).resolve() != existing.resolve():
+        latest = max(closes, key=lambda entry: entry.date)
+        existing = Path(latest.meta["filename"])
+        if chosen is not None and path.resolve() != existing.resolve():
             raise click.ClickException(f"the books are already closed in {existing}; keep using that file")
+        if not is_closed_books(existing):
+            raise click.ClickException(f"{existing}:{latest.meta['lineno']} holds the {CLOSE} directive but was not "
+                                       "written by bean-revrec; remove that directive and close again")
         return existing
-    return Path(chosen) if chosen is not None else default_closed_file(main)
+    if path.exists() and not is_closed_books(path):
+        raise click.ClickException(f"{path} exists and was not written by bean-revrec; choose another with --file")
+    return path
 
 
 def _write_checked(files: dict[Path, str], loaded: Loaded, main: Path) -> None:

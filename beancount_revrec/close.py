@@ -106,12 +106,10 @@ def _difference(new: Totals, old: Totals) -> Totals:
             for key in sorted(new.keys() | old.keys()) if new.get(key, Decimal(0)) != old.get(key, Decimal(0))}
 
 
-def _size(entries: list[Transaction]) -> str:
+def _size(entries: list[Transaction], currency: str) -> str:
     """The amount entries move: the sum of their debits."""
-    totals = _totals(entries)
-    currencies = sorted({currency for _, currency in totals}) or [""]
-    return ", ".join(f"{sum((n for (_, c), n in totals.items() if c == cur and n > 0), Decimal(0))} {cur}".strip()
-                     for cur in currencies)
+    debits = sum((n for (_, c), n in _totals(entries).items() if c == currency and n > 0), Decimal(0))
+    return f"{debits} {currency}"
 
 
 def _cause(
@@ -127,12 +125,19 @@ def _cause(
         return f"{what} {source} added in the closed period"
     if new and old and new[0].meta.get("revrec-rule") != old[0].meta.get("revrec-rule"):
         return f"rule changed: {old[0].meta.get('revrec-rule')} -> {new[0].meta.get('revrec-rule')}"
+    return f"{what} {source}: {_entry_change(sample, new, old)}"
+
+
+def _entry_change(sample: Transaction, new: list[Transaction] | None, old: list[Transaction] | None) -> str:
     kind = sample.meta[KIND_KEY]
     if old is None:
-        return f"{what} {source}: new {kind} on {sample.date} (treatment, schedule or event changed)"
+        return f"new {kind} on {sample.date} (treatment, schedule or event changed)"
     if new is None:
-        return f"{what} {source}: {kind} on {sample.date} no longer generated (treatment, schedule or event changed)"
-    return f"{what} {source}: {kind} amount changed ({'amount' if kind == 'deferral' else 'amount, event or item'})"
+        return f"{kind} on {sample.date} no longer generated (treatment, schedule or event changed)"
+    currency = sample.postings[0].units.currency if sample.postings[0].units else ""
+    if _size(new, currency) == _size(old, currency):
+        return f"{kind} split between deferred revenue and contract asset changed"
+    return f"{kind} amount changed ({'amount' if kind == 'deferral' else 'amount, event or item'})"
 
 
 def _correction(
@@ -140,10 +145,12 @@ def _correction(
     new: list[Transaction], old: list[Transaction], cause: str,
 ) -> Transaction:
     sample = model[0]
+    currency = next(iter(difference))[1]
     keep = ("filename", "lineno", "revrec-rule", "customer", "product", "invoice", "line", "contract")
     meta = {name: sample.meta[name] for name in keep if name in sample.meta}
     meta.update({KIND_KEY: "correction", KEY: f"{key}/correction/{day}", CORRECTS: key,
-                 "revrec-frozen": _size(old), "revrec-recomputed": _size(new), "revrec-cause": cause})
+                 "revrec-frozen": _size(old, currency), "revrec-recomputed": _size(new, currency),
+                 "revrec-cause": cause})
     location = {"filename": meta.get("filename"), "lineno": meta.get("lineno")}
     postings = [Posting(account, Amount(number, currency), None, None, None, location)
                 for (account, currency), number in sorted(difference.items(), key=lambda item: -item[1])]

@@ -31,6 +31,12 @@ def default_closed_file(main: Path) -> Path:
     return main.with_name(main.stem + ".closed" + (main.suffix or ".beancount"))
 
 
+def is_closed_books(path: Path) -> bool:
+    """Whether ``path`` is a closed-books file bean-revrec wrote (it starts with its header)."""
+    with path.open(encoding="utf-8", errors="replace") as stream:
+        return stream.readline() == HEADER.splitlines(keepends=True)[0]
+
+
 def closed_books_text(entries: Iterable[Transaction], through: datetime.date) -> str:
     """The closed-books file: the close directive and the frozen entries, by date and key."""
     ordered = sorted(entries, key=lambda entry: (entry.date, str(entry.meta.get(KEY))))
