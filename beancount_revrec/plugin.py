@@ -21,7 +21,10 @@ Income:Sales to Liabilities:DeferredRevenue, and recognitions of 17.00 USD on
 
 from __future__ import annotations
 
+import gc
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +43,8 @@ def revrec(
     """Add the revenue recognition transactions of the ledger's revenue lines."""
     entries = _with_values(entries)
     try:
-        result = analyse(entries, options_map, config_str)
+        with _collector_paused():
+            result = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
         return entries, [RevrecError(_plugin_line(options_map),
                                      f"beancount_revrec: internal error {exc!r}; nothing was generated")]
@@ -50,6 +54,22 @@ def revrec(
                          for problem in result]
     added = result.generated
     return [*entries, *missing_opens(entries, [*result.frozen, *added]), *added], result.errors
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while generating.
+
+    The plugin makes hundreds of thousands of small, acyclic tuples; each
+    collection would walk the whole ledger again for nothing.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _with_values(entries: list[data.Directive]) -> list[data.Directive]:
