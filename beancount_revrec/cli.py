@@ -14,6 +14,7 @@ import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
 from beancount_revrec.cli_support import format_option, load
+from beancount_revrec.example import example_ledger
 from beancount_revrec.ledger import user_entries
 from beancount_revrec.output import WIDTH, render, table
 from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
@@ -147,3 +148,15 @@ def _metrics_table(rows: list[dict[str, Any]]) -> str:
 main.add_command(close)
 main.add_command(reopen)
 main.add_command(corrections)
+
+
+@main.command()
+@click.option("--lines", default=1000, show_default=True, help="Number of invoice lines.")
+@click.option("--contracts", "contract_count", default=10, show_default=True, help="Number of revenue contracts.")
+@click.option("--seed", default=1, show_default=True, help="Random seed: the same seed writes the same ledger.")
+@click.option("--years", default=2, show_default=True, help="Years of activity, from 2022-01-01.")
+def example(lines: int, contract_count: int, seed: int, years: int) -> None:
+    """Write a realistic synthetic SaaS ledger to standard output."""
+    if lines < 1 or contract_count < 0 or years < 1:
+        raise click.ClickException("--lines and --years must be at least 1, --contracts at least 0")
+    click.echo(example_ledger(lines, contract_count, seed, years), nl=False)
