@@ -1,0 +1,161 @@
+"""The benchmark: ``python -m beancount_revrec.bench``. Not a test: it measures.
+
+In one run, on the same machine, it reports:
+
+1. the plugin's own time and its share of the whole load (Beancount's timing log)
+   on example ledgers of several sizes, and the time per line across sizes;
+2. a pure amortisation workload (N invoices, each amortised monthly over 12
+   months) under beancount_revrec and under beancount-periodic's ``amortize``;
+3. our load against the same ledger with every generated entry written out as
+   text and loaded without the plugin;
+4. the peak memory of each load.
+
+Every load runs in a fresh Python process (no load cache), best of ``--repeat``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from beancount import loader
+from beancount.parser import printer
+
+from beancount_revrec.example import example_ledger
+
+PLUGIN = "beancount_revrec"
+PERIODIC = "beancount_periodic.amortize"
+
+_MEASURE = r"""
+import json, re, resource, sys, time
+from beancount import loader
+loader.initialize(use_cache=False)
+lines = []
+start = time.perf_counter()
+entries, errors, _ = loader.load_file(sys.argv[1], log_timings=lines.append)
+total = (time.perf_counter() - start) * 1000
+ops = {}
+for line in lines:
+    match = re.match(r"Operation: '([^']+)'\s+Time:\s+([\d.]+) ms", line)
+    if match:
+        ops[match.group(1)] = float(match.group(2))
+print(json.dumps({"total": total, "ops": ops, "errors": len(errors), "entries": len(entries),
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def measure(path: Path, repeat: int) -> dict[str, Any]:
+    """Load ``path`` in fresh processes: the fastest run's timings and the largest peak memory."""
+    runs = []
+    for _ in range(repeat):
+        output = subprocess.run([sys.executable, "-c", _MEASURE, str(path)],  # noqa: S603 - our own script
+                                capture_output=True, text=True, check=True).stdout
+        runs.append(json.loads(output))
+    best = min(runs, key=lambda run: run["total"])
+    return {**best, "peak_mb": max(run["peak_mb"] for run in runs)}
+
+
+def amortisation_ledgers(invoices: int, folder: Path) -> tuple[Path, Path]:
+    """The same N invoices amortised monthly over 12 months, for each plugin."""
+    head = "2020-01-01 open Assets:AccountsReceivable\n2020-01-01 open Income:Sales\n"
+    ours = [f'plugin "{PLUGIN}"\n' + head]
+    theirs = [f'plugin "{PERIODIC}"\n' + head + "2020-01-01 open Equity:Received:Sales\n"]
+    for number in range(invoices):
+        day = f"2022-{number % 12 + 1:02d}-{number % 28 + 1:02d}"
+        amount = f"{1200 + number % 1000}.00"
+        invoice = (f'\n{day} * "Customer {number % 97}" "Annual plan"\n  invoice: "in_{number}"\n'
+                   f"  Assets:AccountsReceivable  {amount} USD\n  Income:Sales  -{amount} USD\n")
+        ours.append(invoice + '    revrec: "amortize 12 months monthly"\n')
+        theirs.append(invoice + '    amortize: "1 Year /Monthly"\n')
+    paths = folder / f"amortize-{invoices}-revrec.beancount", folder / f"amortize-{invoices}-periodic.beancount"
+    for path, parts in zip(paths, (ours, theirs), strict=True):
+        path.write_text("".join(parts), encoding="utf-8")
+    return paths
+
+
+def written_out(path: Path, folder: Path) -> Path:
+    """``path`` loaded with the plugin and printed back as text, without the plugin."""
+    entries, errors, _ = loader.load_file(str(path))
+    assert not errors, errors[0]
+    out = folder / (path.stem + "-written-out.beancount")
+    with out.open("w", encoding="utf-8") as stream:
+        printer.print_entries(entries, file=stream)  # type: ignore[no-untyped-call]
+    return out
+
+
+def run(sizes: list[int], amortize: int, repeat: int, folder: Path) -> dict[str, Any]:
+    """Every measurement, as a dict (also printed as a report by ``main``)."""
+    report: dict[str, Any] = {"sizes": {}, "amortize": {}, "written_out": {}}
+    for size in sizes:
+        path = folder / f"example-{size}.beancount"
+        path.write_text(example_ledger(size, max(1, size // 100), seed=1, years=2), encoding="utf-8")
+        result = measure(path, repeat)
+        report["sizes"][size] = {"total_ms": result["total"], "plugin_ms": result["ops"].get(PLUGIN, 0.0),
+                                 "peak_mb": result["peak_mb"], "errors": result["errors"]}
+    ours, theirs = amortisation_ledgers(amortize, folder)
+    for name, path, op in (("revrec", ours, PLUGIN), ("periodic", theirs, PERIODIC)):
+        result = measure(path, repeat)
+        report["amortize"][name] = {"total_ms": result["total"], "plugin_ms": result["ops"].get(op, 0.0),
+                                    "peak_mb": result["peak_mb"], "errors": result["errors"]}
+    middle = folder / f"example-{_middle(sizes)}.beancount"
+    for name, path in (("with_plugin", middle), ("written_out", written_out(middle, folder))):
+        result = measure(path, repeat)
+        report["written_out"][name] = {"total_ms": result["total"], "peak_mb": result["peak_mb"]}
+    report["size_for_written_out"] = _middle(sizes)
+    return report
+
+
+def _middle(sizes: list[int]) -> int:
+    """The size compared with its written-out ledger: 10,000 lines when measured, else the median."""
+    return 10_000 if 10_000 in sizes else sorted(sizes)[len(sizes) // 2]
+
+
+def format_report(report: dict[str, Any], amortize: int) -> str:
+    """The report as text, with each target's ratio."""
+    out = ["1. Plugin time and share of the whole load (example ledgers)",
+           f"   {'lines':>7}  {'load ms':>9}  {'plugin ms':>9}  {'share':>6}  {'us/line':>8}  {'peak MB':>8}"]
+    for size, row in report["sizes"].items():
+        share = row["plugin_ms"] / row["total_ms"]
+        out.append(f"   {size:>7}  {row['total_ms']:>9.0f}  {row['plugin_ms']:>9.0f}  {share:>6.1%}  "
+                   f"{1000 * row['plugin_ms'] / size:>8.1f}  {row['peak_mb']:>8.0f}")
+    per_line = [row["plugin_ms"] / size for size, row in report["sizes"].items()]
+    if len(per_line) > 1:
+        out.append(f"   time per line, largest / smallest size: {per_line[-1] / per_line[0]:.2f}x (target <= 1.15)")
+    ours, theirs = report["amortize"]["revrec"], report["amortize"]["periodic"]
+    out += [f"2. Amortisation workload, {amortize} invoices x 12 months",
+            (f"   plugin: revrec {ours['plugin_ms']:.0f} ms, beancount-periodic {theirs['plugin_ms']:.0f} ms: "
+             f"{theirs['plugin_ms'] / max(ours['plugin_ms'], 1e-9):.1f}x faster (target >= 5x)"),
+            (f"   whole load: revrec {ours['total_ms']:.0f} ms, beancount-periodic {theirs['total_ms']:.0f} ms: "
+             f"{theirs['total_ms'] / ours['total_ms']:.2f}x"),
+            f"   peak memory: revrec {ours['peak_mb']:.0f} MB, beancount-periodic {theirs['peak_mb']:.0f} MB"]
+    plugin, text = report["written_out"]["with_plugin"], report["written_out"]["written_out"]
+    out += [f"3. Load with the plugin vs the generated entries written out ({report['size_for_written_out']} lines)",
+            (f"   load: {plugin['total_ms']:.0f} ms vs {text['total_ms']:.0f} ms: "
+             f"{plugin['total_ms'] / text['total_ms']:.2f}x (target <= 1.0)"),
+            (f"4. Peak memory: {plugin['peak_mb']:.0f} MB vs {text['peak_mb']:.0f} MB: "
+             f"{plugin['peak_mb'] / text['peak_mb']:.2f}x (target <= 1.2)")]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print its report."""
+    parser = argparse.ArgumentParser(prog="python -m beancount_revrec.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,50000", help="example ledger sizes, in invoice lines")
+    parser.add_argument("--amortize", type=int, default=5000, help="invoices in the amortisation workload")
+    parser.add_argument("--repeat", type=int, default=3, help="loads per measurement (the fastest counts)")
+    parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    with tempfile.TemporaryDirectory(prefix="revrec-bench-") as folder:
+        report = run(sizes, args.amortize, args.repeat, Path(folder))
+    print(json.dumps(report, indent=2) if args.json else format_report(report, args.amortize))  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
