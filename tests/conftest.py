@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, NamedTuple
+
+from beancount import loader
+from click.testing import CliRunner, Result
+
+from beancount_revrec.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 LEDGERS = ROOT / "ledgers"
@@ -35,3 +42,64 @@ def monthly_table(ledger: Path, currency: str = "USD") -> dict[tuple[str, str], 
         if row["currency"] == currency and amount:
             table[f"{int(row['year']):04d}-{int(row['month']):02d}", row["account"]] = amount
     return table
+
+
+def lineno(text: str, needle: str) -> int:
+    """The 1-based number of the only line of ``text`` containing ``needle``."""
+    found = [number for number, line in enumerate(text.splitlines(), start=1) if needle in line]
+    assert len(found) == 1, f"{needle!r} is on lines {found}"
+    return found[0]
+
+
+class Loaded(NamedTuple):
+    """A ledger written to a file and loaded by Beancount."""
+
+    path: Path
+    text: str
+    entries: list[Any]
+    errors: list[Any]
+    options_map: dict[str, Any]
+
+
+def load_text(tmp_path: Path, text: str, name: str = "ledger.beancount") -> Loaded:
+    """Write ``text`` to ``tmp_path / name`` and load it (errors then carry that file name)."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    entries, errors, options_map = loader.load_file(str(path))
+    return Loaded(path, text, entries, errors, options_map)
+
+
+def invoke(*args: str | Path) -> Result:
+    """Run ``bean-revrec ARGS`` in-process."""
+    return CliRunner().invoke(main, [str(arg) for arg in args])
+
+
+def ok(*args: str | Path) -> str:
+    """Run ``bean-revrec ARGS``, which must succeed; its output."""
+    result = invoke(*args)
+    assert result.exit_code == 0, result.output
+    assert result.exception is None, result.exception
+    return result.output
+
+
+def tables(text: str) -> list[list[list[str]]]:
+    """Every aligned table in ``text``: header row first; wrapped cells joined back with spaces."""
+    lines = text.splitlines()
+    found = []
+    for index in range(len(lines) - 1):
+        rule = lines[index + 1]
+        if not lines[index].strip() or not re.fullmatch(r"-+(  -+)*", rule):
+            continue
+        starts = [match.start() for match in re.finditer(r"-+", rule)]
+        bounds = list(zip(starts, [*starts[1:], None], strict=True))
+        rows = [[lines[index][start:end].strip() for start, end in bounds]]
+        for line in lines[index + 2:]:
+            if not line.strip():
+                break
+            cells = [line[start:end].strip() for start, end in bounds]
+            if cells[0]:
+                rows.append(cells)
+            else:  # a wrapped cell continues on this line
+                rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)]
+        found.append(rows)
+    return found

@@ -11,17 +11,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from beancount import loader
 from beancount.core.data import Transaction
-from click.testing import CliRunner, Result
 
-from beancount_revrec.cli import main
-from tests.conftest import LEDGERS, bean_query, run_tool
+from tests.conftest import LEDGERS, bean_query, invoke, lineno, ok, run_tool, tables
 
 WIDTH = 80
 DEFER = "Income:Sales / Liabilities:DeferredRevenue"
@@ -107,13 +104,6 @@ plugin "beancount_revrec"
 """
 
 
-def lineno(text: str, needle: str) -> int:
-    """The 1-based number of the only line of ``text`` containing ``needle``."""
-    found = [number for number, line in enumerate(text.splitlines(), start=1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found}"
-    return found[0]
-
-
 def rule_line(name: str) -> int:
     return lineno(RULES_LEDGER, f'"revrec-rule" "{name}"')
 
@@ -125,42 +115,8 @@ def ledger(tmp_path: Path) -> Path:
     return path
 
 
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(arg) for arg in args])
-
-
-def ok(*args: str | Path) -> str:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    assert result.exception is None, result.exception
-    return result.output
-
-
 def explain_json(path: Path, ident: str) -> list[dict[str, Any]]:
     return json.loads(ok("explain", path, ident, "--format", "json"))
-
-
-def tables(text: str) -> list[list[list[str]]]:
-    """Every aligned table in ``text``: header row first; wrapped cells joined back with spaces."""
-    lines = text.splitlines()
-    found = []
-    for index in range(len(lines) - 1):
-        rule = lines[index + 1]
-        if not lines[index].strip() or not re.fullmatch(r"-+(  -+)*", rule):
-            continue
-        starts = [match.start() for match in re.finditer(r"-+", rule)]
-        bounds = list(zip(starts, [*starts[1:], None], strict=True))
-        rows = [[lines[index][start:end].strip() for start, end in bounds]]
-        for line in lines[index + 2:]:
-            if not line.strip():
-                break
-            cells = [line[start:end].strip() for start, end in bounds]
-            if cells[0]:
-                rows.append(cells)
-            else:  # a wrapped cell continues on this line
-                rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)]
-        found.append(rows)
-    return found
 
 
 def entry_rows(*rows: tuple[str, str, str, str]) -> list[list[str]]:

@@ -25,10 +25,8 @@ import pytest
 from beancount import loader
 from beancount.core.data import Custom, Transaction
 from beancount.parser import parser
-from click.testing import CliRunner, Result
 
-from beancount_revrec.cli import main
-from tests.conftest import LEDGERS, bean_query, run_tool
+from tests.conftest import LEDGERS, bean_query, invoke, ok, run_tool, tables
 
 AR = "Assets:AccountsReceivable"
 BANK = "Assets:Bank"
@@ -152,17 +150,6 @@ SIX_MONTHS = {"2022-01": "-205.52", "2022-02": "-185.64", "2022-03": "-205.53", 
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(arg) for arg in args])
-
-
-def ok(*args: str | Path) -> str:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    assert result.exception is None, result.exception
-    return result.output
 
 
 def fails(*args: str | Path) -> str:
@@ -374,29 +361,6 @@ def causes(rows: list[Row]) -> dict[str, str]:
 
 def corrections_json(main_path: Path) -> list[dict[str, Any]]:
     return json.loads(ok("corrections", main_path, "--format", "json"))
-
-
-def tables(text: str) -> list[list[list[str]]]:
-    """Every aligned table in ``text``: header row first; wrapped cells joined back."""
-    lines = text.splitlines()
-    found = []
-    for index in range(len(lines) - 1):
-        rule = lines[index + 1]
-        if not lines[index].strip() or not re.fullmatch(r"-+(  -+)*", rule):
-            continue
-        starts = [match.start() for match in re.finditer(r"-+", rule)]
-        bounds = list(zip(starts, [*starts[1:], None], strict=True))
-        rows = [[lines[index][start:end].strip() for start, end in bounds]]
-        for line in lines[index + 2:]:
-            if not line.strip():
-                break
-            cells = [line[start:end].strip() for start, end in bounds]
-            if cells[0]:
-                rows.append(cells)
-            else:  # a wrapped cell continues on this line
-                rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)]
-        found.append(rows)
-    return found
 
 
 @pytest.fixture

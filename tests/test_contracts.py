@@ -25,14 +25,12 @@ from typing import Any, NamedTuple
 import pytest
 from beancount import loader
 from beancount.core.data import Query, Transaction
-from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from beancount_revrec.cli import main
 from beancount_revrec.ledger import analyse, plugin_config, user_entries
 from beancount_revrec.reports import contract_metrics
-from tests.conftest import LEDGERS, bean_query, monthly_table, run_tool
+from tests.conftest import LEDGERS, Loaded, bean_query, invoke, lineno, monthly_table, ok, run_tool
 
 D = Decimal
 date = datetime.date
@@ -43,17 +41,6 @@ AR = "Assets:AccountsReceivable"
 DEFERRED = "Liabilities:DeferredRevenue"
 ASSET = "Assets:ContractAssets"
 METRICS = ("tcv", "acv", "billed", "revenue", "deferred", "contract_asset", "future_billings", "unbilled_deferred")
-
-
-def invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(main, [str(arg) for arg in args])
-
-
-def ok(*args: str | Path) -> str:
-    result = invoke(*args)
-    assert result.exit_code == 0, result.output
-    assert result.exception is None, result.exception
-    return result.output
 
 
 def metrics(path: Path, *args: str) -> dict[str, dict[str, str]]:
@@ -584,26 +571,12 @@ plugin "beancount_revrec"
 """
 
 
-class Loaded(NamedTuple):
-    path: Path
-    text: str
-    entries: list[Any]
-    errors: list[Any]
-    options_map: dict[str, Any]
-
-
 def load(tmp_path: Path, bad: str) -> Loaded:
     text = GOOD + bad
     path = tmp_path / "contracts.beancount"
     path.write_text(text, encoding="utf-8")
     entries, errors, options_map = loader.load_file(str(path))
     return Loaded(path, text, entries, errors, options_map)
-
-
-def lineno(text: str, needle: str) -> int:
-    found = [number for number, line in enumerate(text.splitlines(), start=1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found}"
-    return found[0]
 
 
 def assert_located_error(loaded: Loaded, needle: str, *words: str) -> None:

@@ -14,11 +14,12 @@ import subprocess
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
-from beancount import loader
 from beancount.core.data import Custom, Open, Transaction
+
+from tests.conftest import Loaded, lineno, load_text
 
 D = Decimal
 date = datetime.date
@@ -58,27 +59,6 @@ def bad_invoice(*posting_meta: str) -> str:
   Assets:AccountsReceivable   40.00 USD
   {BAD_POSTING}
 {meta}"""
-
-
-class Loaded(NamedTuple):
-    path: Path
-    text: str
-    entries: list[Any]
-    errors: list[Any]
-
-
-def load(tmp_path: Path, text: str) -> Loaded:
-    path = tmp_path / "ledger.beancount"
-    path.write_text(text, encoding="utf-8")
-    entries, errors, _ = loader.load_file(str(path))
-    return Loaded(path, text, entries, errors)
-
-
-def lineno(text: str, needle: str) -> int:
-    """The 1-based number of the only line of ``text`` containing ``needle``."""
-    found = [number for number, line in enumerate(text.splitlines(), start=1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found}"
-    return found[0]
 
 
 def generated(entries: list[Any], invoice: str | None = None) -> list[Transaction]:
@@ -181,7 +161,7 @@ MALFORMED = [
 def test_malformed_override(tmp_path, treatment, words):
     text = HEADER + GOOD + bad_invoice("service-start: 2022-03-01", "service-end: 2022-05-01",
                                        f'revrec: "{treatment}"')
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), f'revrec: "{treatment}"', *words)
     assert_good_invoice_still_works(loaded.entries)
     assert_booked_as_is(loaded.entries)
@@ -190,7 +170,7 @@ def test_malformed_override(tmp_path, treatment, words):
 def test_shares_not_adding_up_to_100(tmp_path):
     text = HEADER + GOOD + bad_invoice("service-start: 2022-03-01", "service-end: 2022-05-01",
                                        'revrec: "50% ratable + 40% immediate"')
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), "shares add up to 90%", "not 100%")
     assert_good_invoice_still_works(loaded.entries)
     assert_booked_as_is(loaded.entries)
@@ -207,7 +187,7 @@ def test_error_points_at_the_right_posting_of_a_multi_line_invoice(tmp_path):
   Income:Support             -40.00 USD
     revrec: "ratable weekly"
 """
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, "Income:Support             -40.00 USD"),
                          'unexpected "weekly" after "ratable"')
     assert_good_invoice_still_works(loaded.entries)
@@ -233,7 +213,7 @@ def test_error_points_at_the_right_posting_of_a_multi_line_invoice(tmp_path):
 )
 def test_service_end_not_after_start(tmp_path, start, end, words):
     text = HEADER + GOOD + bad_invoice(f"service-start: {start}", f"service-end: {end}")
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), *words)
     assert_good_invoice_still_works(loaded.entries)
     assert_booked_as_is(loaded.entries)
@@ -253,7 +233,7 @@ def test_service_end_not_after_start(tmp_path, start, end, words):
 )
 def test_service_date_not_a_date(tmp_path, meta, words):
     text = HEADER + GOOD + bad_invoice(*meta)
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), *words)
     assert_good_invoice_still_works(loaded.entries)
     assert_booked_as_is(loaded.entries)
@@ -262,7 +242,7 @@ def test_service_date_not_a_date(tmp_path, meta, words):
 @pytest.mark.parametrize("treatment", ["ratable", "ratable monthly", "80% ratable + 20% immediate"])
 def test_ratable_without_service_period(tmp_path, treatment):
     text = HEADER + GOOD + bad_invoice(f'revrec: "{treatment}"')
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), f'treatment "{treatment}"',
                          "ratable needs a service period", "service-start:", "service-end:")
     assert_good_invoice_still_works(loaded.entries)
@@ -275,7 +255,7 @@ def test_ratable_without_service_period(tmp_path, treatment):
 )
 def test_from_service_start_without_service_period(tmp_path, treatment):
     text = HEADER + GOOD + bad_invoice(f'revrec: "{treatment}"')
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), f'treatment "{treatment}"',
                          '"from service-start" needs service-start:')
     assert_good_invoice_still_works(loaded.entries)
@@ -284,7 +264,7 @@ def test_from_service_start_without_service_period(tmp_path, treatment):
 
 def test_quantity_not_a_positive_number(tmp_path):
     text = HEADER + GOOD + bad_invoice('quantity: "ten"', 'revrec: "fulfillment"')
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), "quantity: must be a positive number", "'ten'")
     assert_good_invoice_still_works(loaded.entries)
     assert_booked_as_is(loaded.entries)
@@ -343,7 +323,7 @@ BAD_EVENTS = [
 @pytest.mark.parametrize(("event", "words"), BAD_EVENTS)
 def test_bad_fulfillment_event(tmp_path, event, words):
     text = HEADER + GOOD + FULFIL + "\n" + event + "\n"
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     error = assert_located_error(loaded, lineno(text, event), "revrec-fulfill", *words)
     assert error.source["lineno"] != lineno(text, '"il_AAA" 10.00 USD')
     # the bad event recognises nothing; the good one and the fallback are untouched
@@ -366,7 +346,7 @@ def test_bad_fulfillment_event(tmp_path, event, words):
 )
 def test_fulfillment_beyond_what_remains(tmp_path, second, remains, asked):
     text = HEADER + GOOD + FULFIL + "\n" + second + "\n"
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, second), "revrec-fulfill", f"of {asked}", "exceeds",
                          f"the {remains} that remains", "excess is not recognised")
     # only what remained is recognised, on the event's date; nothing is left for the fallback
@@ -381,7 +361,7 @@ def test_fulfillment_after_fully_fulfilled(tmp_path):
 2022-08-10 custom "revrec-fulfill" "il_AAA" 90.00 USD
 2022-09-01 custom "revrec-fulfill" "il_AAA" 1.00 USD
 """
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, '"il_AAA" 1.00 USD'), "exceeds", "the 0.00 USD that remains")
     assert recognitions(loaded.entries, "in_1") == [(date(2022, 7, 29), D("10.00")),
                                                     (date(2022, 8, 10), D("90.00"))]
@@ -393,7 +373,7 @@ def test_fulfillment_by_units_with_quantity_is_fine(tmp_path):
     text = HEADER + GOOD + FULFIL.replace('    line: "il_AAA"\n', '    line: "il_AAA"\n    quantity: 50\n') + """
 2022-08-10 custom "revrec-fulfill" "il_AAA" 5
 """
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert loaded.errors == []
     assert recognitions(loaded.entries, "in_1") == [(date(2022, 7, 29), D("10.00")),
                                                     (date(2022, 8, 10), D("10.00")),
@@ -451,7 +431,7 @@ def assert_nothing_generated(loaded: Loaded) -> None:
 def test_bad_plugin_config(tmp_path, config, words):
     plugin = f'plugin "beancount_revrec" "{config}"'
     text = plugin + "\n" + OPENS + GOOD
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     error = assert_located_error(loaded, lineno(text, plugin), "beancount_revrec:", *words,
                                  "nothing was generated")
     assert error.source["lineno"] == 1
@@ -462,7 +442,7 @@ def test_bad_plugin_config_located_after_options_and_comments(tmp_path):
     plugin = """plugin "beancount_revrec" "{'tax': 'Liabilities:Tax', 'fee': 'fees'}\""""
     text = ('option "title" "Errors"\n; plugin "beancount_revrec" is enabled below\n'
             'option "operating_currency" "USD"\n\n' + plugin + "\n" + OPENS + GOOD)
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert lineno(text, plugin) == 5
     assert_located_error(loaded, 5, 'config key "fee" must be an account name', "'fees'")
     assert_nothing_generated(loaded)
@@ -471,7 +451,7 @@ def test_bad_plugin_config_located_after_options_and_comments(tmp_path):
 def test_each_config_problem_is_reported_at_the_plugin_line(tmp_path):
     plugin = """plugin "beancount_revrec" "{'foo': 1, 'deferred': 3, 'precision': []}\""""
     text = plugin + "\n" + OPENS + GOOD
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_no_crash(loaded.errors)
     assert sorted((error.source["filename"], error.source["lineno"]) for error in loaded.errors) == [
         (str(loaded.path), 1)] * 3
@@ -487,7 +467,7 @@ def test_config_account_with_a_root_beancount_rejects(tmp_path):
     # Beancount itself rejects it ("Invalid account name") when a user writes it.
     plugin = """plugin "beancount_revrec" "{'deferred': 'Deferred:Revenue'}\""""
     text = plugin + "\n" + OPENS + GOOD
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, 1, 'config key "deferred"', "Deferred:Revenue")
     assert_nothing_generated(loaded)
 
@@ -495,7 +475,7 @@ def test_config_account_with_a_root_beancount_rejects(tmp_path):
 def test_valid_config_is_a_control(tmp_path):
     plugin = """plugin "beancount_revrec" "{'deferred': 'Liabilities:Unearned', 'precision': {'USD': 2}}\""""
     text = plugin + "\n" + OPENS + GOOD
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert loaded.errors == []
     assert_good_invoice_still_works(loaded.entries)
     accounts = {posting.account for entry in generated(loaded.entries) for posting in entry.postings}

@@ -14,12 +14,12 @@ from __future__ import annotations
 import datetime
 import re
 from decimal import Decimal
-from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import pytest
-from beancount import loader
 from beancount.core.data import Transaction
+
+from tests.conftest import Loaded, lineno, load_text
 
 D = Decimal
 date = datetime.date
@@ -44,27 +44,6 @@ GOOD = """
 """
 GOOD_DEFERRAL = [(date(2022, 1, 15), D("31.00"))]
 GOOD_RECOGNITIONS = [(date(2022, 1, 31), D("17.00")), (date(2022, 2, 14), D("14.00"))]
-
-
-class Loaded(NamedTuple):
-    path: Path
-    text: str
-    entries: list[Any]
-    errors: list[Any]
-
-
-def load(tmp_path: Path, text: str) -> Loaded:
-    path = tmp_path / "ledger.beancount"
-    path.write_text(text, encoding="utf-8")
-    entries, errors, _ = loader.load_file(str(path))
-    return Loaded(path, text, entries, errors)
-
-
-def lineno(text: str, needle: str) -> int:
-    """The 1-based number of the only line of ``text`` containing ``needle``."""
-    found = [number for number, line in enumerate(text.splitlines(), start=1) if needle in line]
-    assert len(found) == 1, f"{needle!r} is on lines {found}"
-    return found[0]
 
 
 def is_beancount_pad_crash(error: Any) -> bool:
@@ -217,7 +196,7 @@ BAD_RULES = [
 @pytest.mark.parametrize(("bad", "words"), BAD_RULES)
 def test_bad_rule_is_reported_and_not_applied(tmp_path, bad, words):
     text = HEADER + bad + NEXT_RULE + GOOD + LINE_X
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     error = assert_located_error(loaded, HEADER_LINES + 1, "revrec-rule:", *words)
     assert says_what_to_write(error.message), error.message
     # the bad rule is not applied: prod_x gets the next rule, nothing is reclassified as tax
@@ -237,7 +216,7 @@ def test_bad_rule_without_a_next_rule_leaves_the_default(tmp_path, bad):
     # without the "next" rule, prod_x falls back to the default rules: it has no service
     # period, so it is recognised immediately (nothing generated); in_31 stays ratable daily
     text = HEADER + bad + GOOD + LINE_X
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, HEADER_LINES + 1, "revrec-rule:")
     assert [entry for entry in generated(loaded.entries) if entry.meta.get("invoice") == "in_x"] == []
     assert_good_invoice_still_works(loaded.entries)
@@ -257,7 +236,7 @@ def test_duplicate_rule_name_is_an_error_on_the_second(tmp_path):
     service-end: 2022-05-01
 """
     text = HEADER + first + "\n" + second + GOOD + LINE_X + line_y
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     error = assert_located_error(loaded, lineno(text, '2022-02-01 custom "revrec-rule" "widgets"'),
                                  'revrec-rule: a rule named "widgets" already exists', "give each rule its own name")
     assert says_what_to_write(error.message)
@@ -279,7 +258,7 @@ def test_valid_rules_are_a_control(tmp_path):
     # the same ledger with a valid first rule: no error, and that rule wins over "next"
     text = HEADER + rule('2022-01-01 custom "revrec-rule" "first"', 'product: "prod_x"',
                          'treatment: "tax"') + NEXT_RULE + GOOD + LINE_X
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert loaded.errors == []
     assert moves(loaded.entries, "in_x", "reclass") == [(date(2022, 3, 1), D("60.00"))]
     assert moves(loaded.entries, "in_x", "recognition") == []
@@ -352,7 +331,7 @@ BAD_CREDITS = [
 @pytest.mark.parametrize(("text_", "amount", "currency", "words"), BAD_CREDITS)
 def test_bad_credit_is_reported_at_its_posting(tmp_path, text_, amount, currency, words):
     text = HEADER + CREDITED + GOOD + text_
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, f"Income:Sales                {amount} {currency}"), *words)
     assert_credit_booked_as_is(loaded, "cn_1", amount, currency)
     assert_credited_line_untouched(loaded.entries)
@@ -362,7 +341,7 @@ def test_bad_credit_is_reported_at_its_posting(tmp_path, text_, amount, currency
 @pytest.mark.parametrize(("text_", "amount", "currency", "words"), BAD_CREDITS)
 def test_bad_credit_message_says_what_to_write(tmp_path, text_, amount, currency, words):
     del amount, currency, words
-    loaded = load(tmp_path, HEADER + CREDITED + GOOD + text_)
+    loaded = load_text(tmp_path, HEADER + CREDITED + GOOD + text_)
     (error,) = plugin_errors(loaded)
     assert says_what_to_write(error.message), f"the message only says what is wrong: {error.message!r}"
 
@@ -371,7 +350,7 @@ def test_two_credits_exceeding_the_line_second_is_the_error(tmp_path):
     first = credit("2022-03-01", "80.00", "il_1")
     second = credit("2022-04-01", "50.00", "il_1", invoice="cn_2")
     text = HEADER + CREDITED + GOOD + first + second
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, "Income:Sales                50.00 USD"),
                          'credit-for "il_1"', "50.00 USD", "larger than", "40.00 USD")
     assert_credit_booked_as_is(loaded, "cn_2", "50.00")
@@ -391,7 +370,7 @@ def test_two_credits_up_to_the_line_are_fine(tmp_path):
     # control: 80.00 + 40.00 credits exactly the 120.00 line
     text = HEADER + CREDITED + GOOD + credit("2022-03-01", "80.00", "il_1") + credit(
         "2022-04-01", "40.00", "il_1", invoice="cn_2")
-    loaded = load(tmp_path, text)
+    loaded = load_text(tmp_path, text)
     assert loaded.errors == []
     # on 2022-04-01 the line has 20.00 recognised by March, 2.00 in March: 22.00 recognised,
     # 18.00 still deferred; the 40.00 credit takes the 18.00 off deferred and 22.00 to refunds
