@@ -47,10 +47,9 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         meta = {**base, KIND_KEY: kind, "revrec-key": f"{line.key}/{key}"}
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
-        units = Amount(amount, line.currency)
         return Transaction(meta, day, "*", line.entry.payee, narration, TAGS, links, [
-            Posting(debit, units, None, None, None, location),
-            Posting(credit, -units, None, None, None, location),
+            Posting(debit, Amount(amount, line.currency), None, None, None, location),
+            Posting(credit, Amount(-amount, line.currency), None, None, None, location),
         ])
 
     if item.deferred:
@@ -60,9 +59,9 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         if amount:
             yield entry("reclass", category, line.date, f"{_RECLASS_TITLES.get(category, category)}: {title}",
                         line.account, config.reclass_account(category), amount)
+    recognise = f"Recognise: {title}"
     for day, amount in item.schedule:
-        yield entry("recognition", f"recognition/{day}", day, f"Recognise: {title}",
-                    config.deferred, line.account, amount)
+        yield entry("recognition", f"recognition/{day}", day, recognise, config.deferred, line.account, amount)
 
 
 def movement_entry(movement: Movement) -> Transaction:
