@@ -103,3 +103,19 @@ def tables(text: str) -> list[list[list[str]]]:
                 rows[-1] = [f"{old} {new}".strip() for old, new in zip(rows[-1], cells, strict=True)]
         found.append(rows)
     return found
+
+
+def table(rows: dict[str, dict[str, str]]) -> dict[tuple[str, str], Decimal]:
+    """{account: {month: amount}} written compactly -> {(month, account): Decimal}."""
+    return {(month, account): Decimal(amount)
+            for account, months in rows.items() for month, amount in months.items()}
+
+
+def assert_one_error_line(output: str, *words: str) -> None:
+    """``output`` is one ``Error:`` line, without a traceback, holding every word."""
+    assert "Traceback" not in output
+    lines = output.splitlines()
+    assert len(lines) == 1, output
+    assert lines[0].startswith("Error: "), output
+    for word in words:
+        assert word in lines[0], (word, lines[0])

@@ -18,7 +18,7 @@ import pytest
 from beancount import loader
 from beancount.core.data import Transaction
 
-from tests.conftest import LEDGERS, bean_query, invoke, lineno, ok, run_tool, tables
+from tests.conftest import LEDGERS, assert_one_error_line, bean_query, invoke, lineno, ok, run_tool, tables
 
 WIDTH = 80
 DEFER = "Income:Sales / Liabilities:DeferredRevenue"
@@ -642,21 +642,12 @@ def fill(items: list[str], tmp_path: Path) -> list[str]:
     return [item.format(**names) for item in items]
 
 
-def assert_one_error_line(output: str, words: list[str]) -> None:
-    assert "Traceback" not in output
-    lines = output.splitlines()
-    assert len(lines) == 1, output
-    assert lines[0].startswith("Error: "), output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
-
-
 @pytest.mark.parametrize(("args", "words"), ERRORS)
 def test_error_cli_runner(tmp_path, args, words):
     result = invoke(*fill(args, tmp_path))
     assert result.exit_code != 0, result.output
     assert isinstance(result.exception, SystemExit), repr(result.exception)
-    assert_one_error_line(result.output, fill(words, tmp_path))
+    assert_one_error_line(result.output, *fill(words, tmp_path))
 
 
 @pytest.mark.parametrize(("args", "words"), ERRORS)
@@ -664,4 +655,4 @@ def test_error_subprocess(tmp_path, args, words):
     result = run_tool("bean-revrec", *fill(args, tmp_path))
     assert result.returncode != 0, result.stdout
     assert result.stdout == ""
-    assert_one_error_line(result.stdout + result.stderr, fill(words, tmp_path))
+    assert_one_error_line(result.stdout + result.stderr, *fill(words, tmp_path))

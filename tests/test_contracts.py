@@ -30,7 +30,17 @@ from hypothesis import strategies as st
 
 from beancount_revrec.ledger import analyse, plugin_config, user_entries
 from beancount_revrec.reports import contract_metrics
-from tests.conftest import LEDGERS, Loaded, bean_query, invoke, lineno, monthly_table, ok, run_tool
+from tests.conftest import (
+    LEDGERS,
+    Loaded,
+    assert_one_error_line,
+    bean_query,
+    invoke,
+    lineno,
+    monthly_table,
+    ok,
+    run_tool,
+)
 
 D = Decimal
 date = datetime.date
@@ -753,15 +763,6 @@ def test_two_schedules_on_one_contract(tmp_path):
 
 
 # --- CLI errors -----------------------------------------------------------------------------------
-
-
-def assert_one_error_line(output: str, *words: str) -> None:
-    assert "Traceback" not in output
-    lines = output.splitlines()
-    assert len(lines) == 1, output
-    assert lines[0].startswith("Error: "), output
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 @pytest.mark.parametrize(("args", "words"), [

@@ -6,17 +6,11 @@ from decimal import Decimal
 
 import pytest
 
-from tests.conftest import LEDGERS, bean_query, monthly_table, run_tool
+from tests.conftest import LEDGERS, bean_query, monthly_table, run_tool, table
 
 AR = "Assets:AccountsReceivable"
 DEFERRED = "Liabilities:DeferredRevenue"
 SALES = "Income:Sales"
-
-
-def table(rows: dict[str, dict[str, str]]) -> dict[tuple[str, str], Decimal]:
-    """{account: {month: amount}} written compactly -> {(month, account): Decimal}."""
-    return {(month, account): Decimal(amount)
-            for account, months in rows.items() for month, amount in months.items()}
 
 
 def test_example_4_1_service_period_daily() -> None:

@@ -9,17 +9,12 @@ import pytest
 from beancount import loader
 from beancount.core.data import Transaction
 
-from tests.conftest import LEDGERS, monthly_table
+from tests.conftest import LEDGERS, monthly_table, table
 
 AR = "Assets:AccountsReceivable"
 BANK = "Assets:Bank"
 DEFERRED = "Liabilities:DeferredRevenue"
 SALES = "Income:Sales"
-
-
-def table(rows: dict[str, dict[str, str]]) -> dict[tuple[str, str], Decimal]:
-    return {(month, account): Decimal(amount)
-            for account, months in rows.items() for month, amount in months.items()}
 
 
 RULE_EXAMPLES = {
