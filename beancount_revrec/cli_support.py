@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -10,8 +9,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import click
 from beancount import loader
-from beancount.core.data import Transaction
 
+from beancount_revrec.close import totals
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
 from beancount_revrec.output import FORMATS
 
@@ -55,11 +54,5 @@ def load(ledger: str, *, allow_errors: bool = False) -> Loaded:
 
 
 def balances(entries: list[Any]) -> dict[tuple[str, str], Decimal]:
-    """The sum of every transaction's postings per account and currency."""
-    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        if isinstance(entry, Transaction):
-            for posting in entry.postings:
-                if posting.units is not None and posting.units.number is not None:
-                    totals[posting.account, posting.units.currency] += posting.units.number
-    return {key: value for key, value in totals.items() if value}
+    """The non-zero sums of every transaction's postings per account and currency."""
+    return {key: value for key, value in totals(entries).items() if value}

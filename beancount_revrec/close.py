@@ -21,12 +21,12 @@ from beancount.core.data import Custom, Posting, Transaction
 
 from beancount_revrec.directives import values_of
 from beancount_revrec.errors import RevrecError
+from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.sources import KIND_KEY
 
 CLOSE = "revrec-close"
 KEY = "revrec-key"
 CORRECTS = "revrec-corrects"
-ONE_DAY = datetime.timedelta(days=1)
 _SUFFIX = re.compile(r"/(deferral|recognition/[\d-]+|billing(/[^/]+/[\d-]+)?|correction/[\d-]+|"
                      r"tax|fee|passthrough|exclude|deferred|contra)$")
 Totals = dict[tuple[str, str], Decimal]  # (account, currency) -> number
@@ -77,7 +77,7 @@ def close_books(
     old_sources = {source_of(key) for key in old}
     corrections = []
     for key in sorted(new.keys() | old.keys()):
-        difference = _difference(_totals(new.get(key, [])), _totals(old.get(key, [])))
+        difference = _difference(totals(new.get(key, [])), totals(old.get(key, [])))
         if difference:
             cause = _cause(key, new.get(key), old.get(key), new_sources, old_sources)
             corrections.append(_correction(key, difference, new.get(key) or old[key], through + ONE_DAY,
@@ -92,13 +92,14 @@ def _by_key(entries: Iterable[Transaction]) -> dict[str, list[Transaction]]:
     return grouped
 
 
-def _totals(entries: Iterable[Transaction]) -> Totals:
-    totals: Totals = defaultdict(Decimal)
+def totals(entries: Iterable[Any]) -> Totals:
+    """The sum of the transactions' postings per account and currency."""
+    sums: Totals = defaultdict(Decimal)
     for entry in entries:
-        for posting in entry.postings:
+        for posting in entry.postings if isinstance(entry, Transaction) else ():
             if posting.units is not None and posting.units.number is not None:
-                totals[posting.account, posting.units.currency] += posting.units.number
-    return totals
+                sums[posting.account, posting.units.currency] += posting.units.number
+    return sums
 
 
 def _difference(new: Totals, old: Totals) -> Totals:
@@ -108,7 +109,7 @@ def _difference(new: Totals, old: Totals) -> Totals:
 
 def _size(entries: list[Transaction], currency: str) -> str:
     """The amount entries move: the sum of their debits."""
-    debits = sum((n for (_, c), n in _totals(entries).items() if c == currency and n > 0), Decimal(0))
+    debits = sum((n for (_, c), n in totals(entries).items() if c == currency and n > 0), Decimal(0))
     return f"{debits} {currency}"
 
 
