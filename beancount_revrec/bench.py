@@ -32,7 +32,7 @@ PLUGIN = "beancount_revrec"
 PERIODIC = "beancount_periodic.amortize"
 
 _MEASURE = r"""
-import json, re, resource, sys, time
+import json, re, sys, time
 from beancount import loader
 loader.initialize(use_cache=False)
 lines = []
@@ -44,8 +44,10 @@ for line in lines:
     match = re.match(r"Operation: '([^']+)'\s+Time:\s+([\d.]+) ms", line)
     if match:
         ops[match.group(1)] = float(match.group(2))
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent that forked us
+peak_kb = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 print(json.dumps({"total": total, "ops": ops, "errors": len(errors), "entries": len(entries),
-                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mb": peak_kb / 1024}))
 """
 
 

@@ -77,6 +77,8 @@ def close_books(
     old_sources = {source_of(key) for key in old}
     corrections = []
     for key in sorted(new.keys() | old.keys()):
+        if _amounts(new.get(key, ())) == _amounts(old.get(key, ())):
+            continue  # the usual case, decided without summing
         difference = _difference(totals(new.get(key, [])), totals(old.get(key, [])))
         if difference:
             cause = _cause(key, new.get(key), old.get(key), new_sources, old_sources)
@@ -90,6 +92,11 @@ def _by_key(entries: Iterable[Transaction]) -> dict[str, list[Transaction]]:
     for entry in entries:
         grouped[corrected_key(entry)].append(entry)
     return grouped
+
+
+def _amounts(entries: Iterable[Transaction]) -> list[tuple[Any, ...]]:
+    """The postings' accounts and units, as plain tuples (quicker to compare than ``Amount``)."""
+    return [(posting.account, *(posting.units or ())) for entry in entries for posting in entry.postings]
 
 
 def totals(entries: Iterable[Any]) -> Totals:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from beancount.core.amount import Amount
@@ -24,6 +25,10 @@ _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "pass
                    "exclude": "Exclude", "deferred": "Credit against deferred revenue",
                    "contra": "Credit beyond deferred revenue"}
 _NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
+_iso = cache(datetime.date.isoformat)  # a ledger's recognition dates are few: mostly month ends
+_new = tuple.__new__
+"""Builds Beancount's named tuples directly: their Python-level ``__new__`` (and
+``Amount``'s asserts) cost more than the rest of a generated transaction."""
 
 
 def generate(analysis: Analysis, config: Config) -> list[Transaction]:
@@ -38,19 +43,21 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     line = item.line
     base = _base_meta(line, item.rule)
     links = frozenset({_NOT_LINK.sub("-", line.invoice)}) if line.invoice else EMPTY_SET
-    title = line.entry.narration
+    title, payee, currency, prefix = line.entry.narration, line.entry.payee, line.currency, line.key + "/"
     # Postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
     location = {"filename": base["filename"], "lineno": base["lineno"]}
 
     def entry(kind: str, key: str, day: datetime.date, narration: str,
               debit: str, credit: str, amount: Decimal) -> Transaction:
-        meta = {**base, KIND_KEY: kind, "revrec-key": f"{line.key}/{key}"}
+        meta = base.copy()
+        meta[KIND_KEY] = kind
+        meta["revrec-key"] = prefix + key
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
-        return Transaction(meta, day, "*", line.entry.payee, narration, TAGS, links, [
-            Posting(debit, Amount(amount, line.currency), None, None, None, location),
-            Posting(credit, Amount(-amount, line.currency), None, None, None, location),
-        ])
+        return _new(Transaction, (meta, day, "*", payee, narration, TAGS, links, [
+            _new(Posting, (debit, _new(Amount, (amount, currency)), None, None, None, location)),
+            _new(Posting, (credit, _new(Amount, (-amount, currency)), None, None, None, location)),
+        ]))
 
     if item.deferred:
         yield entry("deferral", "deferral", line.date, f"Defer: {title}",
@@ -61,7 +68,8 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
                         line.account, config.reclass_account(category), amount)
     recognise = f"Recognise: {title}"
     for day, amount in item.schedule:
-        yield entry("recognition", f"recognition/{day}", day, recognise, config.deferred, line.account, amount)
+        yield entry("recognition", "recognition/" + _iso(day), day, recognise,
+                    config.deferred, line.account, amount)
 
 
 def movement_entry(movement: Movement) -> Transaction:
@@ -87,13 +95,15 @@ def _base_meta(line: Line, rule: str) -> dict[str, Any]:
     }
 
 
-def missing_opens(entries: Iterable[Any], generated: Iterable[Transaction]) -> list[Open]:
-    """Open directives for accounts the generated postings use but the ledger never opens."""
+def missing_opens(entries: Iterable[Any], generated: Sequence[Transaction]) -> list[Open]:
+    """Open directives for accounts the generated postings use but the ledger never opens.
+
+    Each opens on the date of the earliest generated transaction.
+    """
     opened = {entry.account for entry in entries if isinstance(entry, Open)}
-    first_use: dict[str, datetime.date] = {}
-    for entry in generated:  # in any order: keep the earliest date
-        for posting in entry.postings:
-            if posting.account not in opened:
-                first_use[posting.account] = min(entry.date, first_use.get(posting.account, entry.date))
+    missing = {posting.account for entry in generated for posting in entry.postings} - opened
+    if not missing:
+        return []
+    day = min(entry.date for entry in generated)
     return [Open({"filename": GENERATED_FILE, "lineno": 0}, day, account, None, None)  # type: ignore[arg-type]
-            for account, day in sorted(first_use.items())]
+            for account in sorted(missing)]

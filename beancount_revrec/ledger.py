@@ -46,7 +46,7 @@ def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str
     if problems:
         return problems
     places = currency_places(config, options_map.get("dcontext"))
-    analysis = treat(entries, config, places, include_positions(options_map.get("filename")))
+    analysis = treat(entries, config, places, include_positions(options_map))
     generated = generate(analysis, config)
     through, close_errors = read_close(entries)
     errors = analysis.errors + close_errors
@@ -98,14 +98,18 @@ def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:
 _INCLUDE = re.compile(r'^include\s+"([^"]+)"', re.MULTILINE)
 
 
-def include_positions(main: str | None) -> dict[str, tuple[int, ...]]:
-    """For each file of the ledger, the include line numbers that lead to it from ``main``.
+def include_positions(options_map: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """For each file of the ledger, the include line numbers that lead to it from the main file.
 
     Sorting by these, then by line number, orders directives as if every include
     were written out in place (Beancount keeps no include order: its list is
-    sorted). Paths are resolved as Beancount's loader resolves them.
+    sorted). Paths are resolved as Beancount's loader resolves them. A ledger of
+    one file needs none (and is not read again).
     """
     positions: dict[str, tuple[int, ...]] = {}
+    main = options_map.get("filename")
+    if len(options_map.get("include") or ()) <= 1:
+        return positions
     pending: list[tuple[str, tuple[int, ...]]] = [(os.path.abspath(main), ())] if main else []
     while pending:
         name, position = pending.pop()

@@ -21,7 +21,7 @@ from beancount_revrec.engine import OVERRIDE_RULE
 from beancount_revrec.entries import line_entries
 from beancount_revrec.ledger import Result
 from beancount_revrec.records import Treated
-from beancount_revrec.rules import Rule, mismatch
+from beancount_revrec.rules import Rule, applies, mismatch
 from beancount_revrec.schedule import months_between
 from beancount_revrec.sources import Line
 
@@ -116,7 +116,7 @@ def rule_usage(result: Result, last_date: datetime.date | None = None) -> list[R
     rows = []
     for rule in rules:
         matched = [line for line in result.analysis.lines
-                   if line.credit_for is None and mismatch(rule, line) is None]
+                   if line.credit_for is None and applies(rule, line)]
         won = [line for line in matched if winners.get(line.key) == rule.name]
         lost = [line for line in matched if winners.get(line.key) != rule.name]
         rows.append({

@@ -112,19 +112,32 @@ def mismatch(rule: Rule, line: Line) -> str | None:
     if rule.until is not None and line.date >= rule.until:
         return f"line dated {line.date}, on or after effective-until {rule.until}"
     for key, wanted in rule.match:
-        problem = _key_mismatch(line, key, wanted)
-        if problem:
-            return problem
+        if not _key_matches(line, key, wanted):
+            return _key_problem(line, key, wanted)
     return None
 
 
-def _key_mismatch(line: Line, key: str, wanted: str) -> str | None:
+def applies(rule: Rule, line: Line) -> bool:
+    """Whether ``rule`` applies to ``line``: ``mismatch`` without its reasons, for speed."""
+    return (rule.start <= line.date and (rule.until is None or line.date < rule.until)
+            and all(_key_matches(line, key, wanted) for key, wanted in rule.match))
+
+
+def _key_matches(line: Line, key: str, wanted: str) -> bool:
     if key == "tag":
-        return None if wanted in (line.entry.tags or ()) else f'the transaction has no tag "#{wanted}"'
+        return wanted in (line.entry.tags or ())
     if key == "account":
-        return None if is_under(line.account, (wanted,)) else f"account {line.account} is not {wanted} or under it"
+        return is_under(line.account, (wanted,))
+    return (line.line_id if key == "line" else getattr(line, key)) == wanted
+
+
+def _key_problem(line: Line, key: str, wanted: str) -> str:
+    if key == "tag":
+        return f'the transaction has no tag "#{wanted}"'
+    if key == "account":
+        return f"account {line.account} is not {wanted} or under it"
     actual = line.line_id if key == "line" else getattr(line, key)
-    return None if actual == wanted else f'{key} is {_show(actual)}, not "{wanted}"'
+    return f'{key} is {_show(actual)}, not "{wanted}"'
 
 
 def _show(value: object) -> str:
@@ -133,7 +146,4 @@ def _show(value: object) -> str:
 
 def first_match(rules: Sequence[Rule], line: Line) -> Rule | None:
     """The rule that applies to ``line``: the first that matches."""
-    for rule in rules:
-        if mismatch(rule, line) is None:
-            return rule
-    return None
+    return next((rule for rule in rules if applies(rule, line)), None)

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from beancount_revrec.treatment import Duration
 
@@ -123,13 +123,16 @@ def allocate(amount: Decimal, cumulative: Sequence[int], total: int, places: int
         pieces.append(reached - previous)
         previous = reached
     pieces.append(units - previous)
-    return [_to_decimal(-piece if negative else piece, scale, step, places) for piece in pieces]
+    # A piece is written with the currency's places unless it needs the amount's extra ones.
+    fine, coarse = _unit(scale), _unit(places)
+    sign = -1 if negative else 1
+    return [coarse * (sign * piece // step) if piece % step == 0 else fine * (sign * piece) for piece in pieces]
 
 
-def _to_decimal(units: int, scale: int, step: int, places: int) -> Decimal:
-    if units % step == 0:
-        return Decimal(units // step).scaleb(-places)
-    return Decimal(units).scaleb(-scale)
+@cache
+def _unit(places: int) -> Decimal:
+    """10 to the power -places; multiplying an integer by it is the quickest exact Decimal."""
+    return Decimal(1).scaleb(-places)
 
 
 def split_shares(amount: Decimal, shares: Sequence[Decimal], places: int) -> list[Decimal]:

@@ -69,9 +69,9 @@ def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list
         source = "invoice" if "invoice" in entry.meta or any(
             is_receivable(p.account) for p in entry.postings) else "payment"
         for posting in postings:
-            line = _read_line(entry, posting, source, paid.get(index), errors)
+            line = _read_line(entry, posting, source, paid.get(index), errors, keys)
             if line is not None:
-                lines.append(line._replace(key=keys.make(line)))
+                lines.append(line)
     return lines, errors
 
 
@@ -118,7 +118,7 @@ def _references(entry: Transaction) -> list[str]:
 
 def _read_line(
     entry: Transaction, posting: Posting, source: str, payment_date: datetime.date | None,
-    errors: list[RevrecError],
+    errors: list[RevrecError], keys: _KeyMaker,
 ) -> Line | None:
     meta = posting.meta or entry.meta
     units = posting.units
@@ -141,12 +141,14 @@ def _read_line(
         return None
     override = posting.meta.get("revrec") if posting.meta else None
     customer = entry.meta.get("customer", entry.payee)
+    line_id, invoice = _text(posting.meta, "line"), _text(entry.meta, "invoice")
+    product = _text(posting.meta, "product")
     return Line(
-        key="", entry=entry, meta=meta, date=entry.date, account=posting.account,
+        key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, meta=meta,
+        date=entry.date, account=posting.account,
         amount=-units.number, currency=units.currency,
-        line_id=_text(posting.meta, "line"), invoice=_text(entry.meta, "invoice"),
-        customer=None if customer is None else str(customer),
-        product=_text(posting.meta, "product"), price=_text(posting.meta, "price"),
+        line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),
+        product=product, price=_text(posting.meta, "price"),
         service=service, quantity=quantity,
         override=None if override is None else str(override),
         source=source, payment_date=payment_date, credit_for=_text(posting.meta, "credit-for"),
@@ -186,13 +188,14 @@ class _KeyMaker:
     def __init__(self) -> None:
         self.seen: dict[str, int] = {}
 
-    def make(self, line: Line) -> str:
-        if line.line_id is not None:
-            base = line.line_id
-        elif line.invoice is not None:
-            base = "/".join(filter(None, (line.invoice, line.account, line.product)))
+    def make(self, entry: Transaction, account: str, line_id: str | None, invoice: str | None,
+             product: str | None) -> str:
+        if line_id is not None:
+            base = line_id
+        elif invoice is not None:
+            base = "/".join(filter(None, (invoice, account, product)))
         else:
-            text = f"{line.entry.payee}|{line.entry.narration}".encode()
-            base = f"{line.date}/{line.account}/{hashlib.sha1(text).hexdigest()[:8]}"  # noqa: S324
+            text = f"{entry.payee}|{entry.narration}".encode()
+            base = f"{entry.date}/{account}/{hashlib.sha1(text).hexdigest()[:8]}"  # noqa: S324
         count = self.seen[base] = self.seen.get(base, 0) + 1
         return base if count == 1 else f"{base}#{count}"

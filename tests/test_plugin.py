@@ -68,7 +68,7 @@ def test_user_entries_are_untouched() -> None:
             and not (isinstance(e, Open) and e.meta["filename"] == "<beancount_revrec>")] == original
 
 
-def test_accounts_are_opened_no_later_than_first_use() -> None:
+def test_accounts_are_opened_on_the_earliest_generated_date() -> None:
     entries, errors = load(HEAD + ACME + """
 2022-01-05 * "Acme" "Tax"
   Assets:AccountsReceivable   5.00 USD
@@ -77,7 +77,7 @@ def test_accounts_are_opened_no_later_than_first_use() -> None:
 """)
     assert errors == []
     opens = {e.account: e.date for e in entries if isinstance(e, Open) and e.meta["filename"] == "<beancount_revrec>"}
-    assert opens == {"Liabilities:DeferredRevenue": datetime.date(2022, 1, 15),
+    assert opens == {"Liabilities:DeferredRevenue": datetime.date(2022, 1, 5),
                      "Liabilities:TaxLiability": datetime.date(2022, 1, 5)}
 
 
