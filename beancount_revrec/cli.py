@@ -19,6 +19,8 @@ from beancount_revrec.ledger import user_entries
 from beancount_revrec.output import WIDTH, render, table
 from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
 from beancount_revrec.reports import explain as explain_lines
+from beancount_revrec.revenue import GROUPS, month_start, pivot, waterfall
+from beancount_revrec.schedule import add_months
 
 
 @click.group()
@@ -143,6 +145,40 @@ def _metrics_table(rows: list[dict[str, Any]]) -> str:
         title = f"{row['contract']} ({row['customer'] or 'no customer'}, {row['currency']})"
         blocks.append(title + "\n" + table(cells, ["metric", "amount"]))
     return "\n".join(blocks)
+
+
+@main.command()
+@click.argument("ledger")
+@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m"]), default=None,
+              help="First month shown. Default: the month of the ledger's last entry of your own.")
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600), help="Months shown.")
+@click.option("--by", type=click.Choice(GROUPS), default="account", show_default=True,
+              help="Break revenue down by revenue account, contract or product.")
+@format_option
+def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str, fmt: str) -> None:
+    """The revenue waterfall: revenue recognised per month, and what is scheduled for later months.
+
+    Months up to the ledger's last entry of your own are recognised; later
+    months hold the recognition the plugin has already scheduled.
+    """
+    loaded = load(ledger)
+    as_of = max((entry.date for entry in user_entries(loaded.entries)), default=datetime.date.today())
+    first = month_start(start.date() if start else as_of)
+    rows = waterfall(loaded.entries, loaded.result.config, first, add_months(first, months), by, as_of)
+    if fmt != "table":
+        click.echo(render(rows, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
+        return
+    click.echo(f"Revenue by month and {by}, from {first:%Y-%m}; months after {as_of:%Y-%m} are scheduled")
+    click.echo(_waterfall_table(rows, by) if rows else "  no revenue in these months\n", nl=False)
+
+
+def _waterfall_table(rows: list[dict[str, Any]], by: str) -> str:
+    table_of = pivot(rows, by)
+    header = ["month", "status", *(f"{group} {currency}" for group, currency in table_of.columns),
+              *(f"total {currency}" for currency in table_of.currencies)]
+    return table([[month["month"], month["status"], *(str(month.get(key, "")) for key in table_of.columns),
+                   *(str(month.get(currency, "")) for currency in table_of.currencies)]
+                  for month in table_of.months], header)
 
 
 main.add_command(close)

@@ -1,0 +1,146 @@
+"""Revenue reports over a loaded ledger: the waterfall, the roll-forward, the corrections.
+
+They read the ledger as Beancount loaded it (the user's entries and what the
+plugin added), so every figure is a sum of postings that bean-query and Fava's
+own reports show too. Shared by ``bean-revrec schedule`` and the Fava page.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from beancount.core.data import Transaction
+
+from beancount_revrec.close import CORRECTS, KEY
+from beancount_revrec.config import Config
+from beancount_revrec.schedule import add_months
+from beancount_revrec.sources import KIND_KEY, is_under
+
+Row = dict[str, Any]
+GROUPS = ("account", "contract", "product")
+NONE = "(none)"
+ROLL_COLUMNS = ("opening", "deferred", "billed", "recognised", "corrections", "other", "closing")
+_COLUMN_OF_KIND = {"deferral": "deferred", "billing": "billed", "recognition": "recognised",
+                   "correction": "corrections"}
+
+
+def month_start(day: datetime.date) -> datetime.date:
+    """The first day of ``day``'s month."""
+    return day.replace(day=1)
+
+
+def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date]:
+    """The first days of the months from ``start``'s month up to (excluding) ``end``."""
+    months, month = [], month_start(start)
+    while month < end:
+        months.append(month)
+        month = add_months(month, 1)
+    return months
+
+
+def waterfall(
+    entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date, by: str,
+    as_of: datetime.date,
+) -> list[Row]:
+    """Revenue per month in [start, end) per group (revenue account, contract or product) and currency.
+
+    Revenue is the credit balance of the revenue accounts: what the income
+    statement shows. Months after ``as_of``'s month are ``scheduled``: their
+    revenue is recognition the plugin has already dated in the future.
+    """
+    revenue: dict[tuple[datetime.date, str, str], Decimal] = defaultdict(Decimal)
+    known: dict[str, bool] = {}
+    for entry in _transactions(entries, start, end):
+        month = month_start(entry.date)
+        for posting in entry.postings:
+            account = posting.account
+            if account not in known:
+                known[account] = is_under(account, config.revenue)
+            if known[account] and posting.units is not None and posting.units.number is not None:
+                revenue[month, _group(by, entry, posting), posting.units.currency] -= posting.units.number
+    current = month_start(as_of)
+    return [{"month": month.strftime("%Y-%m"), by: group, "currency": currency, "revenue": amount,
+             "status": "recognised" if month <= current else "scheduled"}
+            for (month, group, currency), amount in sorted(revenue.items()) if amount]
+
+
+class Pivot(NamedTuple):
+    """The waterfall as a table: one line per month, one column per group and currency."""
+
+    columns: list[tuple[str, str]]  # (group, currency)
+    currencies: list[str]
+    months: list[Row]  # month, status, then revenue by (group, currency) and total by currency
+
+
+def pivot(rows: Sequence[Row], by: str) -> Pivot:
+    """The waterfall's rows pivoted: months down, groups across, with each month's total per currency."""
+    columns = sorted({(row[by], row["currency"]) for row in rows})
+    months: dict[str, Row] = {}
+    for row in rows:
+        month = months.setdefault(row["month"], {"month": row["month"], "status": row["status"]})
+        month[row[by], row["currency"]] = row["revenue"]
+        month[row["currency"]] = month.get(row["currency"], Decimal(0)) + row["revenue"]
+    return Pivot(columns, sorted({currency for _, currency in columns}), [months[key] for key in sorted(months)])
+
+
+def _group(by: str, entry: Transaction, posting: Any) -> str:
+    if by == "account":
+        return str(posting.account)
+    value = (posting.meta or {}).get(by, entry.meta.get(by))
+    return NONE if value is None else str(value)
+
+
+def rollforward(
+    entries: Iterable[Any], accounts: Sequence[str], start: datetime.date, end: datetime.date,
+) -> list[Row]:
+    """Per account, currency and month in [start, end): opening, movements by kind, closing.
+
+    Amounts carry Beancount's signs, as Fava's balance sheet shows them (deferred
+    revenue, a liability, is negative). The closing balance of a month is the
+    opening of the next, and the balance of the account at the month's end.
+    """
+    months = month_starts(start, end)
+    opening: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    moves: dict[tuple[str, str, datetime.date, str], Decimal] = defaultdict(Decimal)
+    for entry in _transactions(entries, None, end):
+        column = _COLUMN_OF_KIND.get(entry.meta.get(KIND_KEY), "other")
+        for posting in entry.postings:
+            if posting.account in accounts and posting.units is not None and posting.units.number is not None:
+                key = posting.account, posting.units.currency
+                if entry.date < start:
+                    opening[key] += posting.units.number
+                else:
+                    moves[(*key, month_start(entry.date), column)] += posting.units.number
+    rows = []
+    shown = {key for key, balance in opening.items() if balance} | {key[:2] for key, number in moves.items() if number}
+    for account, currency in sorted(shown):
+        balance = opening[account, currency]
+        for month in months:
+            row: Row = {"account": account, "currency": currency, "month": month.strftime("%Y-%m"),
+                        "opening": balance}
+            for column in ROLL_COLUMNS[1:-1]:
+                row[column] = moves.get((account, currency, month, column), Decimal(0))
+                balance += row[column]
+            rows.append({**row, "closing": balance})
+    return rows
+
+
+def correction_rows(entries: Iterable[Any]) -> list[Row]:
+    """The corrections the plugin books: what each corrects, why, and its postings."""
+    return [{"date": entry.date, "corrects": entry.meta.get(CORRECTS), "key": entry.meta.get(KEY),
+             "cause": entry.meta.get("revrec-cause"), "frozen": entry.meta.get("revrec-frozen"),
+             "recomputed": entry.meta.get("revrec-recomputed"),
+             "postings": [f"{posting.account} {posting.units}" for posting in entry.postings]}
+            for entry in entries
+            if isinstance(entry, Transaction) and entry.meta.get(KIND_KEY) == "correction"]
+
+
+def _transactions(
+    entries: Iterable[Any], start: datetime.date | None, end: datetime.date,
+) -> Iterable[Transaction]:
+    return (entry for entry in entries if isinstance(entry, Transaction)
+            and (start is None or entry.date >= start) and entry.date < end)

@@ -1,0 +1,191 @@
+"""Fava extension: the Revenue page of beancount_revrec.
+
+Enable it in the ledger, next to the plugin::
+
+    plugin "beancount_revrec"
+    2022-01-01 custom "fava-extension" "fava_revrec"
+    2022-01-01 custom "fava-extension" "fava_revrec" "{'months': 24}"   ; scheduled months shown
+
+The page shows, as of the end of Fava's time filter: the contract metrics, the
+revenue waterfall (recognised months in the filter, then scheduled ones), the
+deferred revenue and contract asset roll-forward, the corrections of the first
+open period and the rules with their match counts. Its numbers come from the
+same functions as ``bean-revrec``'s.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import re
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, NamedTuple
+
+from beancount.core.data import Transaction
+from fava.context import g
+from fava.core import FavaLedger
+from fava.ext import FavaExtensionBase
+
+from beancount_revrec.close import read_close
+from beancount_revrec.errors import RevrecError
+from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
+from beancount_revrec.reports import contract_metrics, rule_usage
+from beancount_revrec.revenue import (
+    GROUPS,
+    ROLL_COLUMNS,
+    Pivot,
+    correction_rows,
+    month_start,
+    pivot,
+    rollforward,
+    waterfall,
+)
+from beancount_revrec.schedule import ONE_DAY, add_months
+
+DEFAULT_MONTHS = 12
+_METRIC_SUMS = ("tcv", "acv", "billed", "revenue", "deferred", "contract_asset", "future_billings",
+                "unbilled_deferred")
+
+
+class Settings(NamedTuple):
+    """The extension's configuration (the optional second value of its ``custom`` line)."""
+
+    months: int = DEFAULT_MONTHS  # scheduled months the waterfall shows after the time filter
+
+
+def read_settings(config: str | None) -> tuple[Settings, str | None]:
+    """The settings a config string gives, or the defaults and what is wrong with it."""
+    if not config:
+        return Settings(), None
+    example = "{'months': 24}"
+    try:
+        value = ast.literal_eval(config)
+    except (SyntaxError, ValueError):
+        return Settings(), f"the config {config!r} is not a Python dict literal such as {example}"
+    if not isinstance(value, dict):
+        return Settings(), f"the config {config!r} must be a dict such as {example}"
+    unknown = sorted(set(value) - set(Settings._fields))
+    if unknown:
+        return Settings(), f"unknown config key {unknown[0]!r}; the only key is 'months', e.g. {example}"
+    months = value.get("months", DEFAULT_MONTHS)
+    if not isinstance(months, int) or isinstance(months, bool) or not 0 <= months <= 600:
+        return Settings(), f"'months' must be a whole number of months from 0 to 600, got {months!r}"
+    return Settings(months), None
+
+
+class Page(NamedTuple):
+    """Everything the Revenue page shows for one time filter."""
+
+    as_of: datetime.date
+    start: datetime.date
+    end: datetime.date  # exclusive
+    by: str
+    metrics: list[dict[str, Any]]
+    metric_totals: list[dict[str, Any]]
+    waterfall: list[dict[str, Any]]
+    pivot: Pivot
+    chart: list[dict[str, Any]]
+    rollforward: dict[str, list[dict[str, Any]]]
+    corrections: list[dict[str, Any]]
+    closed_through: datetime.date | None
+    rules: list[dict[str, Any]]
+
+
+class FavaRevrec(FavaExtensionBase):
+    """The Revenue page: contract metrics, waterfall, roll-forward, corrections and rules."""
+
+    report_title = "Revenue"
+
+    def __init__(self, ledger: FavaLedger, config: str | None = None) -> None:
+        """Read the config ourselves, so that a bad one shows on the page instead of failing the load."""
+        super().__init__(ledger)
+        self.settings, self.config_problem = read_settings(config)
+        self._result: Result | str | None = None
+
+    def after_load_file(self) -> None:
+        """Forget the analysis of the previous load."""
+        self._result = None
+
+    def result(self) -> Result | str:
+        """The engine's analysis of the loaded ledger (once per load), or why there is none."""
+        if self._result is None:
+            self._result = _analyse(self.ledger)
+        return self._result
+
+    def plugin_errors(self) -> list[RevrecError]:
+        """The plugin's errors in the loaded ledger."""
+        return [error for error in self.ledger.load_errors if isinstance(error, RevrecError)]
+
+    def groups(self) -> tuple[str, ...]:
+        """What the waterfall can be broken down by."""
+        return GROUPS
+
+    def page(self, by: str | None) -> Page | str:
+        """The page for Fava's current time filter, or the problem that prevents it."""
+        if self.config_problem:
+            return f"fava_revrec: {self.config_problem}"
+        result = self.result()
+        if isinstance(result, str):
+            return result
+        entries = self.ledger.all_entries
+        date_range = g.filtered.date_range
+        if date_range is not None:
+            start, end = date_range.begin, date_range.end
+        else:
+            dated = [entry.date for entry in entries if isinstance(entry, Transaction)]
+            start, end = min(dated, default=datetime.date.today()), max(dated, default=datetime.date.today()) + ONE_DAY
+        as_of = end - ONE_DAY
+        by = by if by in GROUPS else "account"
+        rows = waterfall(entries, result.config, month_start(start), add_months(month_start(as_of),
+                         1 + self.settings.months), by, as_of)
+        roll = rollforward(entries, [result.config.deferred, result.config.contract_asset], start, end)
+        metrics = contract_metrics(result, as_of)
+        by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for row in roll:
+            by_account[f"{row['account']} ({row['currency']})"].append(row)
+        return Page(as_of, start, end, by, metrics, _totals(metrics), rows, pivot(rows, by), _chart(rows, by),
+                    dict(by_account),
+                    correction_rows(entries), read_close(entries)[0],
+                    rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of)))
+
+    def journal_filter(self, contract: str) -> str:
+        """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
+        return f'contract:"^{re.escape(contract)}$"'
+
+    def roll_columns(self) -> tuple[str, ...]:
+        """The roll-forward's columns, in order."""
+        return ROLL_COLUMNS
+
+
+def _analyse(ledger: FavaLedger) -> Result | str:
+    try:
+        config = plugin_config(ledger.options)
+    except LookupError as exc:
+        return f"fava_revrec: {exc}"
+    result = analyse(user_entries(ledger.all_entries), ledger.options, config)
+    if isinstance(result, list):
+        return "beancount_revrec: " + "; ".join(result)
+    return result
+
+
+def _totals(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The metrics summed per currency."""
+    totals: dict[str, dict[str, Decimal]] = {}
+    for row in metrics:
+        total = totals.setdefault(row["currency"], defaultdict(Decimal))
+        for name in _METRIC_SUMS:
+            total[name] += Decimal(row[name])
+    return [{"currency": currency, **{name: str(value) for name, value in total.items()}}
+            for currency, total in sorted(totals.items())]
+
+
+def _chart(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
+    """The waterfall as data for Fava's bar chart: per month, the total and each group's part."""
+    months: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        month = months.setdefault(row["month"], {"date": f"{row['month']}-01", "balance": defaultdict(Decimal),
+                                                 "account_balances": defaultdict(dict), "budgets": {}})
+        month["balance"][row["currency"]] += row["revenue"]
+        month["account_balances"][row[by]][row["currency"]] = row["revenue"]
+    return [{"type": "bar", "label": "Revenue by month", "data": [months[key] for key in sorted(months)]}]
