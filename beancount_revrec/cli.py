@@ -162,7 +162,7 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     months hold the recognition the plugin has already scheduled.
     """
     loaded = load(ledger)
-    as_of = max((entry.date for entry in user_entries(loaded.entries)), default=datetime.date.today())
+    as_of = max((entry.date for entry in user_entries(loaded.entries)), default=datetime.date.min)
     first = month_start(start.date() if start else as_of)
     rows = waterfall(loaded.entries, loaded.result.config, first, add_months(first, months), by, as_of)
     if fmt != "table":

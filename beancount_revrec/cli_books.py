@@ -14,12 +14,13 @@ from pathlib import Path
 
 import click
 from beancount import loader
-from beancount.core.data import Custom, Transaction
+from beancount.core.data import Custom
 from beancount.parser import printer
 
 from beancount_revrec.cli_support import Loaded, balances, format_option, load
-from beancount_revrec.close import CLOSE, CORRECTS, KEY
+from beancount_revrec.close import CLOSE
 from beancount_revrec.output import render
+from beancount_revrec.revenue import correction_row
 from beancount_revrec.writer import (
     closed_books_text,
     default_closed_file,
@@ -96,7 +97,7 @@ def corrections(ledger: str, fmt: str) -> None:
     result = load(ledger).result
     if result.closed_through is None:
         raise click.ClickException(f"{ledger} has no {CLOSE}: without a close there are no corrections")
-    rows = [_correction_row(entry) for entry in result.corrections]
+    rows = [correction_row(entry) for entry in result.corrections]
     if fmt == "table":
         click.echo(f"Books closed through {result.closed_through}; {len(rows)} correction(s).")
         if not rows:
@@ -105,13 +106,6 @@ def corrections(ledger: str, fmt: str) -> None:
     if fmt != "table":
         columns = [*columns, "postings"]
     click.echo(render(rows, columns, fmt), nl=False)
-
-
-def _correction_row(entry: Transaction) -> dict[str, object]:
-    return {"date": str(entry.date), "corrects": entry.meta[CORRECTS], "key": entry.meta[KEY],
-            "frozen": entry.meta["revrec-frozen"], "recomputed": entry.meta["revrec-recomputed"],
-            "cause": entry.meta["revrec-cause"],
-            "postings": [f"{p.account} {p.units.number} {p.units.currency}" for p in entry.postings if p.units]}
 
 
 def _closed_path(loaded: Loaded, main: Path, chosen: str | None) -> Path:

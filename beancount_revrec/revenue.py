@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from beancount.core.data import Transaction
+from beancount.core.data import Posting, Transaction
 
 from beancount_revrec.close import CORRECTS, KEY
 from beancount_revrec.config import Config
@@ -73,13 +73,13 @@ class Pivot(NamedTuple):
 
     columns: list[tuple[str, str]]  # (group, currency)
     currencies: list[str]
-    months: list[Row]  # month, status, then revenue by (group, currency) and total by currency
+    months: list[dict[Any, Any]]  # "month", "status"; revenue by (group, currency); total by currency
 
 
 def pivot(rows: Sequence[Row], by: str) -> Pivot:
     """The waterfall's rows pivoted: months down, groups across, with each month's total per currency."""
     columns = sorted({(row[by], row["currency"]) for row in rows})
-    months: dict[str, Row] = {}
+    months: dict[str, dict[Any, Any]] = {}
     for row in rows:
         month = months.setdefault(row["month"], {"month": row["month"], "status": row["status"]})
         month[row[by], row["currency"]] = row["revenue"]
@@ -87,7 +87,7 @@ def pivot(rows: Sequence[Row], by: str) -> Pivot:
     return Pivot(columns, sorted({currency for _, currency in columns}), [months[key] for key in sorted(months)])
 
 
-def _group(by: str, entry: Transaction, posting: Any) -> str:
+def _group(by: str, entry: Transaction, posting: Posting) -> str:
     if by == "account":
         return str(posting.account)
     value = (posting.meta or {}).get(by, entry.meta.get(by))
@@ -107,7 +107,7 @@ def rollforward(
     opening: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     moves: dict[tuple[str, str, datetime.date, str], Decimal] = defaultdict(Decimal)
     for entry in _transactions(entries, None, end):
-        column = _COLUMN_OF_KIND.get(entry.meta.get(KIND_KEY), "other")
+        column = _COLUMN_OF_KIND.get(str(entry.meta.get(KIND_KEY)), "other")
         for posting in entry.postings:
             if posting.account in accounts and posting.units is not None and posting.units.number is not None:
                 key = posting.account, posting.units.currency
@@ -130,13 +130,17 @@ def rollforward(
 
 
 def correction_rows(entries: Iterable[Any]) -> list[Row]:
-    """The corrections the plugin books: what each corrects, why, and its postings."""
-    return [{"date": entry.date, "corrects": entry.meta.get(CORRECTS), "key": entry.meta.get(KEY),
-             "cause": entry.meta.get("revrec-cause"), "frozen": entry.meta.get("revrec-frozen"),
-             "recomputed": entry.meta.get("revrec-recomputed"),
-             "postings": [f"{posting.account} {posting.units}" for posting in entry.postings]}
-            for entry in entries
+    """The corrections among ``entries``: what each corrects, why, and its postings."""
+    return [correction_row(entry) for entry in entries
             if isinstance(entry, Transaction) and entry.meta.get(KIND_KEY) == "correction"]
+
+
+def correction_row(entry: Transaction) -> Row:
+    """One correction: its date, the key it corrects, the frozen and recomputed amounts, the cause."""
+    return {"date": str(entry.date), "corrects": entry.meta[CORRECTS], "key": entry.meta[KEY],
+            "frozen": entry.meta["revrec-frozen"], "recomputed": entry.meta["revrec-recomputed"],
+            "cause": entry.meta["revrec-cause"],
+            "postings": [f"{p.account} {p.units.number} {p.units.currency}" for p in entry.postings if p.units]}
 
 
 def _transactions(

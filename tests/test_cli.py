@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,17 @@ import pytest
 from beancount import loader
 from beancount.core.data import Transaction
 
-from tests.conftest import LEDGERS, assert_one_error_line, bean_query, invoke, lineno, ok, run_tool, tables
+from tests.conftest import (
+    LEDGERS,
+    assert_one_error_line,
+    bean_query,
+    invoke,
+    lineno,
+    monthly_table,
+    ok,
+    run_tool,
+    tables,
+)
 
 WIDTH = 80
 DEFER = "Income:Sales / Liabilities:DeferredRevenue"
@@ -656,3 +667,18 @@ def test_error_subprocess(tmp_path, args, words):
     assert result.returncode != 0, result.stdout
     assert result.stdout == ""
     assert_one_error_line(result.stdout + result.stderr, *fill(words, tmp_path))
+
+
+def test_schedule_is_the_income_statement_by_month_and_account() -> None:
+    ledger = LEDGERS / "every-treatment.beancount"
+    rows = json.loads(ok("schedule", ledger, "--from", "2022-01", "--months", "24", "--format", "json"))
+    expected = {key: -amount for key, amount in monthly_table(ledger).items() if key[1].startswith("Income:")}
+    assert {(row["month"], row["account"]): Decimal(row["revenue"]) for row in rows} == expected
+    assert {row["status"] for row in rows} == {"recognised", "scheduled"}
+
+
+def test_schedule_by_contract_as_a_table() -> None:
+    output = ok("schedule", LEDGERS / "contracts.beancount", "--from", "2022-06", "--months", "2", "--by", "contract")
+    assert output.splitlines()[1].split() == ["month", "status", "ct_arrears", "USD", "ct_multi", "USD", "total", "USD"]
+    assert output.splitlines()[3].split() == ["2022-06", "recognised", "1000.00", "1000.00", "2000.00"]
+    assert output.splitlines()[4].split() == ["2022-07", "recognised", "1500.00", "1500.00"]

@@ -113,7 +113,7 @@ class FavaRevrec(FavaExtensionBase):
             self._result = _analyse(self.ledger)
         return self._result
 
-    def plugin_errors(self) -> list[RevrecError]:
+    def plugin_errors(self) -> list[Any]:
         """The plugin's errors in the loaded ledger."""
         return [error for error in self.ledger.load_errors if isinstance(error, RevrecError)]
 
@@ -134,7 +134,9 @@ class FavaRevrec(FavaExtensionBase):
             start, end = date_range.begin, date_range.end
         else:
             dated = [entry.date for entry in entries if isinstance(entry, Transaction)]
-            start, end = min(dated, default=datetime.date.today()), max(dated, default=datetime.date.today()) + ONE_DAY
+            if not dated:
+                return "the ledger has no transactions yet: add invoices to see their revenue here"
+            start, end = min(dated), max(dated) + ONE_DAY
         as_of = end - ONE_DAY
         by = by if by in GROUPS else "account"
         rows = waterfall(entries, result.config, month_start(start), add_months(month_start(as_of),
@@ -159,11 +161,12 @@ class FavaRevrec(FavaExtensionBase):
 
 
 def _analyse(ledger: FavaLedger) -> Result | str:
+    options: dict[str, Any] = dict(ledger.options)
     try:
-        config = plugin_config(ledger.options)
+        config = plugin_config(options)
     except LookupError as exc:
         return f"fava_revrec: {exc}"
-    result = analyse(user_entries(ledger.all_entries), ledger.options, config)
+    result = analyse(user_entries(ledger.all_entries), options, config)
     if isinstance(result, list):
         return "beancount_revrec: " + "; ".join(result)
     return result
