@@ -21,10 +21,7 @@ Income:Sales to Liabilities:DeferredRevenue, and recognitions of 17.00 USD on
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +40,7 @@ def revrec(
     """Add the revenue recognition transactions of the ledger's revenue lines."""
     entries = _with_values(entries)
     try:
-        with _collector_paused():
-            result = analyse(entries, options_map, config_str)
+        result = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
         return entries, [RevrecError(_plugin_line(options_map),
                                      f"beancount_revrec: internal error {exc!r}; nothing was generated")]
@@ -54,28 +50,6 @@ def revrec(
                          for problem in result]
     added = result.generated
     return [*entries, *missing_opens(entries, [*result.frozen, *added]), *added], result.errors
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while generating, and keep it off what was made.
-
-    The plugin makes hundreds of thousands of small, acyclic tuples; each
-    collection would walk the whole ledger again for nothing. Afterwards they
-    go straight to the oldest generation (freeze, then unfreeze: two list
-    splices) instead of being walked by the first young collection, unless
-    someone else froze objects, whose freeze we must not undo.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
-        if enabled:
-            gc.enable()
 
 
 def _with_values(entries: list[data.Directive]) -> list[data.Directive]:

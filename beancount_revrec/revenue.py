@@ -55,13 +55,13 @@ def waterfall(
     revenue: dict[tuple[datetime.date, str, str], Decimal] = defaultdict(Decimal)
     known: dict[str, bool] = {}
     for entry in _transactions(entries, start, end):
-        month = month_start(entry.date)
         for posting in entry.postings:
             account = posting.account
             if account not in known:
                 known[account] = is_under(account, config.revenue)
             if known[account] and posting.units is not None and posting.units.number is not None:
-                revenue[month, _group(by, entry, posting), posting.units.currency] -= posting.units.number
+                key = month_start(entry.date), _group(by, entry, posting), posting.units.currency
+                revenue[key] -= posting.units.number
     current = month_start(as_of)
     return [{"month": month.strftime("%Y-%m"), by: group, "currency": currency, "revenue": amount,
              "status": "recognised" if month <= current else "scheduled"}
@@ -107,16 +107,16 @@ def rollforward(
     opening: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     moves: dict[tuple[str, str, datetime.date, str], Decimal] = defaultdict(Decimal)
     for entry in _transactions(entries, None, end):
-        column = _COLUMN_OF_KIND.get(str(entry.meta.get(KIND_KEY)), "other")
         for posting in entry.postings:
             if posting.account in accounts and posting.units is not None and posting.units.number is not None:
                 key = posting.account, posting.units.currency
                 if entry.date < start:
                     opening[key] += posting.units.number
                 else:
+                    column = _COLUMN_OF_KIND.get(str(entry.meta.get(KIND_KEY)), "other")
                     moves[(*key, month_start(entry.date), column)] += posting.units.number
-    rows = []
     shown = {key for key, balance in opening.items() if balance} | {key[:2] for key, number in moves.items() if number}
+    rows = []
     for account, currency in sorted(shown):
         balance = opening[account, currency]
         for month in months:
@@ -146,5 +146,5 @@ def correction_row(entry: Transaction) -> Row:
 def _transactions(
     entries: Iterable[Any], start: datetime.date | None, end: datetime.date,
 ) -> Iterable[Transaction]:
-    return (entry for entry in entries if isinstance(entry, Transaction)
-            and (start is None or entry.date >= start) and entry.date < end)
+    first = start or datetime.date.min
+    return (entry for entry in entries if isinstance(entry, Transaction) and first <= entry.date < end)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import subprocess
 import sys
@@ -15,6 +16,12 @@ from beancount import loader
 from click.testing import CliRunner, Result
 
 from beancount_revrec.cli import main
+
+# Beancount pickles a slow-to-load ledger next to it and reuses the pickle until the ledger's
+# files change: a change to the plugin would go unseen. Every load here is fresh, in process
+# and in the bean-query / bean-check subprocesses (which inherit the environment).
+os.environ["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+loader.initialize(use_cache=False)
 
 ROOT = Path(__file__).resolve().parent.parent
 LEDGERS = ROOT / "ledgers"

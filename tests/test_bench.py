@@ -16,6 +16,8 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     text = format_report(report, 40)
     assert "beancount-periodic" in text
     assert "target <= 1.2" in text
+    assert report["fava"]["render_ms"] > 0  # the Revenue page rendered (status 200, metrics shown)
+    assert "5. Fava Revenue page (120 lines): first render" in text
 
 
 def test_benchmark_command_line(capsys) -> None:

@@ -102,14 +102,16 @@ class FavaRevrec(FavaExtensionBase):
         super().__init__(ledger)
         self.settings, self.config_problem = read_settings(config)
         self._result: Result | str | None = None
+        self._rules: list[dict[str, Any]] | None = None
 
     def after_load_file(self) -> None:
-        """Forget the analysis of the previous load."""
-        self._result = None
+        """Analyse the newly loaded ledger now, so that the page's first render is quick."""
+        self._result = _analyse(self.ledger)
+        self._rules = None
 
     def result(self) -> Result | str:
-        """The engine's analysis of the loaded ledger (once per load), or why there is none."""
-        if self._result is None:
+        """The engine's analysis of the loaded ledger, or why there is none."""
+        if self._result is None:  # loaded before this extension existed
             self._result = _analyse(self.ledger)
         return self._result
 
@@ -123,6 +125,12 @@ class FavaRevrec(FavaExtensionBase):
 
     def page(self, by: str | None) -> Page | str:
         """The page for Fava's current time filter, or the problem that prevents it."""
+        try:
+            return self._page(by)
+        except Exception as exc:  # noqa: BLE001 - a helpful page, never a server error
+            return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
+
+    def _page(self, by: str | None) -> Page | str:
         if self.config_problem:
             return f"fava_revrec: {self.config_problem}"
         result = self.result()
@@ -146,10 +154,10 @@ class FavaRevrec(FavaExtensionBase):
         by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for row in roll:
             by_account[f"{row['account']} ({row['currency']})"].append(row)
+        if self._rules is None:  # the same for every time filter
+            self._rules = rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of))
         return Page(as_of, start, end, by, metrics, _totals(metrics), rows, pivot(rows, by), _chart(rows, by),
-                    dict(by_account),
-                    correction_rows(entries), read_close(entries)[0],
-                    rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of)))
+                    dict(by_account), correction_rows(entries), read_close(entries)[0], self._rules)
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
@@ -164,9 +172,11 @@ def _analyse(ledger: FavaLedger) -> Result | str:
     options: dict[str, Any] = dict(ledger.options)
     try:
         config = plugin_config(options)
+        result = analyse(user_entries(ledger.all_entries), options, config, transactions=False)
     except LookupError as exc:
         return f"fava_revrec: {exc}"
-    result = analyse(user_entries(ledger.all_entries), options, config)
+    except Exception as exc:  # noqa: BLE001 - the page reports it; Fava's load must not fail
+        return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
     if isinstance(result, list):
         return "beancount_revrec: " + "; ".join(result)
     return result
