@@ -26,6 +26,7 @@ from beancount.core.data import Transaction
 from fava.context import g
 from fava.core import FavaLedger
 from fava.ext import FavaExtensionBase
+from fava.util.date import Interval
 
 from beancount_revrec.close import read_close
 from beancount_revrec.errors import RevrecError
@@ -156,12 +157,17 @@ class FavaRevrec(FavaExtensionBase):
             by_account[f"{row['account']} ({row['currency']})"].append(row)
         if self._rules is None:  # the same for every time filter
             self._rules = rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of))
-        return Page(as_of, start, end, by, metrics, _totals(metrics), rows, pivot(rows, by), _chart(rows, by),
+        chart = _chart(rows, by, g.interval)
+        return Page(as_of, start, end, by, metrics, _totals(metrics), rows, pivot(rows, by), chart,
                     dict(by_account), correction_rows(entries), read_close(entries)[0], self._rules)
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
         return f'contract:"^{re.escape(contract)}$"'
+
+    def amount(self, value: str) -> Decimal:
+        """A report's decimal string as a number, for Fava's ``format_currency``."""
+        return Decimal(value)
 
     def roll_columns(self) -> tuple[str, ...]:
         """The roll-forward's columns, in order."""
@@ -193,12 +199,13 @@ def _totals(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for currency, total in sorted(totals.items())]
 
 
-def _chart(rows: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
-    """The waterfall as data for Fava's bar chart: per month, the total and each group's part."""
-    months: dict[str, dict[str, Any]] = {}
+def _chart(rows: list[dict[str, Any]], by: str, interval: Interval) -> list[dict[str, Any]]:
+    """The waterfall as data for Fava's bar chart, in Fava's chosen interval: per period, the total and each group's."""
+    periods: dict[datetime.date, dict[str, Any]] = {}
     for row in rows:
-        month = months.setdefault(row["month"], {"date": f"{row['month']}-01", "balance": defaultdict(Decimal),
-                                                 "account_balances": defaultdict(dict), "budgets": {}})
-        month["balance"][row["currency"]] += row["revenue"]
-        month["account_balances"][row[by]][row["currency"]] = row["revenue"]
-    return [{"type": "bar", "label": "Revenue by month", "data": [months[key] for key in sorted(months)]}]
+        day = interval.get_prev(datetime.date.fromisoformat(row["month"] + "-01"))
+        period = periods.setdefault(day, {"date": day, "balance": defaultdict(Decimal),
+                                          "account_balances": defaultdict(lambda: defaultdict(Decimal)), "budgets": {}})
+        period["balance"][row["currency"]] += row["revenue"]
+        period["account_balances"][row[by]][row["currency"]] += row["revenue"]
+    return [{"type": "bar", "label": "Revenue", "data": [periods[day] for day in sorted(periods)]}]
