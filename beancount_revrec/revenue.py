@@ -18,7 +18,7 @@ from beancount.core.data import Posting, Transaction
 from beancount_revrec.close import CORRECTS, KEY
 from beancount_revrec.config import Config
 from beancount_revrec.schedule import add_months
-from beancount_revrec.sources import KIND_KEY, is_under
+from beancount_revrec.sources import KIND_KEY, Membership
 
 Row = dict[str, Any]
 GROUPS = ("account", "contract", "product")
@@ -53,13 +53,10 @@ def waterfall(
     revenue is recognition the plugin has already dated in the future.
     """
     revenue: dict[tuple[datetime.date, str, str], Decimal] = defaultdict(Decimal)
-    known: dict[str, bool] = {}
+    is_revenue = Membership(config.revenue)
     for entry in _transactions(entries, start, end):
         for posting in entry.postings:
-            account = posting.account
-            if account not in known:
-                known[account] = is_under(account, config.revenue)
-            if known[account] and posting.units is not None and posting.units.number is not None:
+            if is_revenue(posting.account) and posting.units is not None and posting.units.number is not None:
                 key = month_start(entry.date), _group(by, entry, posting), posting.units.currency
                 revenue[key] -= posting.units.number
     current = month_start(as_of)

@@ -58,8 +58,8 @@ def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list
     """Every revenue line of the user's transactions, in ledger order."""
     transactions = [entry for entry in entries
                     if isinstance(entry, Transaction) and KIND_KEY not in entry.meta]
-    is_revenue = _Membership(config.revenue)
-    is_receivable = _Membership((config.receivable,))
+    is_revenue = Membership(config.revenue)
+    is_receivable = Membership((config.receivable,))
     sources = [(entry, [p for p in entry.postings if is_revenue(p.account)]) for entry in transactions]
     paid = _payment_dates(sources, is_receivable)
     lines: list[Line] = []
@@ -75,14 +75,16 @@ def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list
     return lines, errors
 
 
-class _Membership:
+class Membership:
     """Memoised ``is_under`` for the few accounts a ledger has."""
 
     def __init__(self, roots: tuple[str, ...]) -> None:
+        """Membership of ``roots`` and their descendants."""
         self.roots = roots
         self.known: dict[str, bool] = {}
 
     def __call__(self, account: str) -> bool:
+        """Whether ``account`` is one of the roots or under one."""
         known = self.known.get(account)
         if known is None:
             known = self.known[account] = is_under(account, self.roots)
@@ -90,7 +92,7 @@ class _Membership:
 
 
 def _payment_dates(
-    sources: list[tuple[Transaction, list[Posting]]], is_receivable: _Membership,
+    sources: list[tuple[Transaction, list[Posting]]], is_receivable: Membership,
 ) -> dict[int, datetime.date]:
     """Index of each paid invoice -> date of the first later payment sharing a link or id."""
     waiting: dict[str, list[int]] = {}

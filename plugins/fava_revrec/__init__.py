@@ -31,7 +31,7 @@ from fava.util.date import Interval
 from beancount_revrec.close import read_close
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
-from beancount_revrec.reports import contract_metrics, rule_usage
+from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
 from beancount_revrec.revenue import (
     GROUPS,
     ROLL_COLUMNS,
@@ -45,8 +45,7 @@ from beancount_revrec.revenue import (
 from beancount_revrec.schedule import ONE_DAY, add_months
 
 DEFAULT_MONTHS = 12
-_METRIC_SUMS = ("tcv", "acv", "billed", "revenue", "deferred", "contract_asset", "future_billings",
-                "unbilled_deferred")
+METRICS = METRIC_COLUMNS[3:]  # the amounts, after contract, customer and currency
 
 
 class Settings(NamedTuple):
@@ -80,11 +79,9 @@ class Page(NamedTuple):
 
     as_of: datetime.date
     start: datetime.date
-    end: datetime.date  # exclusive
     by: str
     metrics: list[dict[str, Any]]
     metric_totals: list[dict[str, Any]]
-    waterfall: list[dict[str, Any]]
     pivot: Pivot
     chart: list[dict[str, Any]]
     rollforward: dict[str, list[dict[str, Any]]]
@@ -102,19 +99,13 @@ class FavaRevrec(FavaExtensionBase):
         """Read the config ourselves, so that a bad one shows on the page instead of failing the load."""
         super().__init__(ledger)
         self.settings, self.config_problem = read_settings(config)
-        self._result: Result | str | None = None
+        self._result: Result | str = "fava_revrec: the ledger is not loaded yet"
         self._rules: list[dict[str, Any]] | None = None
 
     def after_load_file(self) -> None:
         """Analyse the newly loaded ledger now, so that the page's first render is quick."""
         self._result = _analyse(self.ledger)
         self._rules = None
-
-    def result(self) -> Result | str:
-        """The engine's analysis of the loaded ledger, or why there is none."""
-        if self._result is None:  # loaded before this extension existed
-            self._result = _analyse(self.ledger)
-        return self._result
 
     def plugin_errors(self) -> list[Any]:
         """The plugin's errors in the loaded ledger."""
@@ -129,12 +120,12 @@ class FavaRevrec(FavaExtensionBase):
         try:
             return self._page(by)
         except Exception as exc:  # noqa: BLE001 - a helpful page, never a server error
-            return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
+            return _internal_error(exc)
 
     def _page(self, by: str | None) -> Page | str:
         if self.config_problem:
             return f"fava_revrec: {self.config_problem}"
-        result = self.result()
+        result = self._result
         if isinstance(result, str):
             return result
         entries = self.ledger.all_entries
@@ -158,7 +149,7 @@ class FavaRevrec(FavaExtensionBase):
         if self._rules is None:  # the same for every time filter
             self._rules = rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of))
         chart = _chart(rows, by, g.interval)
-        return Page(as_of, start, end, by, metrics, _totals(metrics), rows, pivot(rows, by), chart,
+        return Page(as_of, start, by, metrics, _totals(metrics), pivot(rows, by), chart,
                     dict(by_account), correction_rows(entries), read_close(entries)[0], self._rules)
 
     def journal_filter(self, contract: str) -> str:
@@ -168,6 +159,10 @@ class FavaRevrec(FavaExtensionBase):
     def amount(self, value: str) -> Decimal:
         """A report's decimal string as a number, for Fava's ``format_currency``."""
         return Decimal(value)
+
+    def metrics(self) -> tuple[str, ...]:
+        """The metrics' amount columns, in order."""
+        return METRICS
 
     def roll_columns(self) -> tuple[str, ...]:
         """The roll-forward's columns, in order."""
@@ -182,10 +177,14 @@ def _analyse(ledger: FavaLedger) -> Result | str:
     except LookupError as exc:
         return f"fava_revrec: {exc}"
     except Exception as exc:  # noqa: BLE001 - the page reports it; Fava's load must not fail
-        return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
+        return _internal_error(exc)
     if isinstance(result, list):
         return "beancount_revrec: " + "; ".join(result)
     return result
+
+
+def _internal_error(exc: Exception) -> str:
+    return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
 
 
 def _totals(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -193,7 +192,7 @@ def _totals(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
     totals: dict[str, dict[str, Decimal]] = {}
     for row in metrics:
         total = totals.setdefault(row["currency"], defaultdict(Decimal))
-        for name in _METRIC_SUMS:
+        for name in METRICS:
             total[name] += Decimal(row[name])
     return [{"currency": currency, **{name: str(value) for name, value in total.items()}}
             for currency, total in sorted(totals.items())]
