@@ -137,7 +137,7 @@ def _treat_line(
     amounts = split_shares(line.amount, [part.share for part in treatment.parts], places)
     deferred = ZERO
     reclasses: dict[str, Decimal] = {}
-    recognised: dict[datetime.date, Decimal] = {}
+    schedules: list[Schedule] = []
     rejected: list[tuple[Event, str]] = []
     for part, amount in zip(treatment.parts, amounts, strict=True):
         action = part.action
@@ -150,11 +150,21 @@ def _treat_line(
         schedule = _part_schedule(line, action, amount, events, places, rejected)
         if isinstance(schedule, str):
             return f'treatment "{treatment.text}": {schedule}'
-        for scheduled, piece in schedule:
-            day = max(scheduled, line.date)
-            recognised[day] = recognised.get(day, ZERO) + piece
-    schedule = sorted((day, amount) for day, amount in recognised.items() if amount)
+        schedules.append(schedule)
+    schedule = _combined(schedules, line.date)
     return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule), rejected
+
+
+def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:
+    """The parts' schedules as one, without zero amounts; what falls before ``first`` is caught up on it."""
+    if len(schedules) == 1 and schedules[0] and schedules[0][0][0] >= first:
+        return [(day, amount) for day, amount in schedules[0] if amount]
+    recognised: dict[datetime.date, Decimal] = {}
+    for schedule in schedules:
+        for scheduled, piece in schedule:
+            day = max(scheduled, first)
+            recognised[day] = recognised.get(day, ZERO) + piece
+    return sorted((day, amount) for day, amount in recognised.items() if amount)
 
 
 def _part_schedule(
@@ -232,11 +242,19 @@ def _fulfil(
         reached = amount if done == total else _round(done, places)
         if abs(reached) > abs(amount):  # an amount with more decimals than its currency
             reached = amount
-        schedule.append((event.date, reached - booked))
+        _book(schedule, event.date, reached - booked)
         booked = reached
     if fallback is not None and booked != amount:
-        schedule.append((fallback, amount - booked))
+        _book(schedule, fallback, amount - booked)
     return schedule
+
+
+def _book(schedule: Schedule, day: datetime.date, amount: Decimal) -> None:
+    """Add ``amount`` on ``day``, the schedule's last date or a later one."""
+    if schedule and schedule[-1][0] == day:
+        schedule[-1] = (day, schedule[-1][1] + amount)
+    else:
+        schedule.append((day, amount))
 
 
 def _event_part(line: Line, event: Event, total: Fraction) -> Fraction | str:

@@ -25,7 +25,6 @@ _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "pass
                    "exclude": "Exclude", "deferred": "Credit against deferred revenue",
                    "contra": "Credit beyond deferred revenue"}
 _NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
-_iso = cache(datetime.date.isoformat)  # a ledger's recognition dates are few: mostly month ends
 _new = tuple.__new__
 """Builds Beancount's named tuples directly: their Python-level ``__new__`` (and
 ``Amount``'s asserts) cost more than the rest of a generated transaction."""
@@ -47,29 +46,38 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     # Postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
     location = {"filename": base["filename"], "lineno": base["lineno"]}
 
-    def entry(kind: str, key: str, day: datetime.date, narration: str,
-              debit: str, credit: str, amount: Decimal) -> Transaction:
+    def entry(kind: str, key: str, day: datetime.date, narration: str, postings: list[Posting]) -> Transaction:
         meta = base.copy()
         meta[KIND_KEY] = kind
         meta["revrec-key"] = prefix + key
+        return _new(Transaction, (meta, day, "*", payee, narration, TAGS, links, postings))
+
+    def postings(debit: str, credit: str, amount: Decimal) -> tuple[Posting, Posting]:
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
-        return _new(Transaction, (meta, day, "*", payee, narration, TAGS, links, [
-            _new(Posting, (debit, _new(Amount, (amount, currency)), None, None, None, location)),
-            _new(Posting, (credit, _new(Amount, (-amount, currency)), None, None, None, location)),
-        ]))
+        return (_new(Posting, (debit, _new(Amount, (amount, currency)), None, None, None, location)),
+                _new(Posting, (credit, _new(Amount, (-amount, currency)), None, None, None, location)))
 
     if item.deferred:
         yield entry("deferral", "deferral", line.date, f"Defer: {title}",
-                    line.account, config.deferred, item.deferred)
+                    [*postings(line.account, config.deferred, item.deferred)])
     for category, amount in item.reclasses:
         if amount:
             yield entry("reclass", category, line.date, f"{_RECLASS_TITLES.get(category, category)}: {title}",
-                        line.account, config.reclass_account(category), amount)
+                        [*postings(line.account, config.reclass_account(category), amount)])
     recognise = f"Recognise: {title}"
+    shared: dict[int, tuple[Posting, Posting]] = {}  # equal pieces are often one Decimal (schedule.allocate)
     for day, amount in item.schedule:
-        yield entry("recognition", "recognition/" + _iso(day), day, recognise,
-                    config.deferred, line.account, amount)
+        pair = shared.get(id(amount))
+        if pair is None:
+            pair = shared[id(amount)] = postings(config.deferred, line.account, amount)
+        yield entry("recognition", _recognition_key(day), day, recognise, [*pair])
+
+
+@cache
+def _recognition_key(day: datetime.date) -> str:
+    """A recognition's key within its line; a ledger's recognition dates are few, mostly month ends."""
+    return f"recognition/{day}"
 
 
 def movement_entry(movement: Movement) -> Transaction:

@@ -124,9 +124,12 @@ def allocate(amount: Decimal, cumulative: Sequence[int], total: int, places: int
         previous = reached
     pieces.append(units - previous)
     # A piece is written with the currency's places unless it needs the amount's extra ones.
+    # Equal pieces are one Decimal object, so that their transactions can share postings.
     fine, coarse = _unit(scale), _unit(places)
     sign = -1 if negative else 1
-    return [coarse * (sign * piece // step) if piece % step == 0 else fine * (sign * piece) for piece in pieces]
+    numbers = {piece: coarse * (sign * piece // step) if piece % step == 0 else fine * (sign * piece)
+               for piece in set(pieces)}
+    return [numbers[piece] for piece in pieces]
 
 
 @cache
