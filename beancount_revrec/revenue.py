@@ -56,7 +56,7 @@ def waterfall(
     is_revenue = Membership(config.revenue)
     for entry in _transactions(entries, start, end):
         for posting in entry.postings:
-            if is_revenue(posting.account) and posting.units is not None and posting.units.number is not None:
+            if is_revenue[posting.account] and posting.units is not None and posting.units.number is not None:
                 key = month_start(entry.date), _group(by, entry, posting), posting.units.currency
                 revenue[key] -= posting.units.number
     current = month_start(as_of)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
 from functools import cache, lru_cache
+from itertools import pairwise
 
 from beancount_revrec.treatment import Duration
 
@@ -109,27 +110,29 @@ def allocate(amount: Decimal, cumulative: Sequence[int], total: int, places: int
     Piece k brings the running sum to ``amount * cumulative[k] / total`` rounded
     half up to ``places`` decimals; the last piece makes the sum exactly ``amount``.
     """
-    negative = amount < 0
     exponent = amount.as_tuple().exponent
     scale = max(places, -exponent if isinstance(exponent, int) else 0)
-    units = int(abs(amount).scaleb(scale))
+    return list(_allocate(int(amount.scaleb(scale)), scale, places, tuple(cumulative), total))
+
+
+@lru_cache(maxsize=8192)
+def _allocate(units: int, scale: int, places: int, cumulative: tuple[int, ...], total: int) -> tuple[Decimal, ...]:
+    """``allocate`` of ``units`` times 10**-scale; cached, because invoices repeat their prices."""
+    sign, units = (-1 if units < 0 else 1), abs(units)
     step = 10 ** (scale - places)
     divisor = total * step
-    pieces = []
-    previous = 0
-    for weight in cumulative[:-1]:
-        # never past the amount itself, which may carry more decimals than the currency
-        reached = min((2 * units * weight + divisor) // (2 * divisor) * step, units)
-        pieces.append(reached - previous)
-        previous = reached
-    pieces.append(units - previous)
+    twice, double = 2 * units, 2 * divisor
+    reached = [(twice * weight + divisor) // double * step for weight in cumulative[:-1]]
+    if step > 1:  # never past the amount itself, which carries more decimals than the currency
+        reached = [min(units, running) for running in reached]
+    reached.append(units)
+    pieces = [running - previous for previous, running in pairwise([0, *reached])]
     # A piece is written with the currency's places unless it needs the amount's extra ones.
     # Equal pieces are one Decimal object, so that their transactions can share postings.
     fine, coarse = _unit(scale), _unit(places)
-    sign = -1 if negative else 1
     numbers = {piece: coarse * (sign * piece // step) if piece % step == 0 else fine * (sign * piece)
                for piece in set(pieces)}
-    return [numbers[piece] for piece in pieces]
+    return tuple(numbers[piece] for piece in pieces)
 
 
 @cache

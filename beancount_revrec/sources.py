@@ -60,14 +60,14 @@ def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list
                     if isinstance(entry, Transaction) and KIND_KEY not in entry.meta]
     is_revenue = Membership(config.revenue)
     is_receivable = Membership((config.receivable,))
-    sources = [(entry, [p for p in entry.postings if is_revenue(p.account)]) for entry in transactions]
+    sources = [(entry, [p for p in entry.postings if is_revenue[p.account]]) for entry in transactions]
     paid = _payment_dates(sources, is_receivable)
     lines: list[Line] = []
     errors: list[RevrecError] = []
     keys = _KeyMaker()
     for index, (entry, postings) in enumerate(sources):
         source = "invoice" if "invoice" in entry.meta or any(
-            is_receivable(p.account) for p in entry.postings) else "payment"
+            is_receivable[p.account] for p in entry.postings) else "payment"
         for posting in postings:
             line = _read_line(entry, posting, source, paid.get(index), errors, keys)
             if line is not None:
@@ -75,19 +75,17 @@ def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list
     return lines, errors
 
 
-class Membership:
-    """Memoised ``is_under`` for the few accounts a ledger has."""
+class Membership(dict[str, bool]):
+    """Memoised ``is_under``, looked up as ``membership[account]``, for the few accounts a ledger has."""
 
     def __init__(self, roots: tuple[str, ...]) -> None:
         """Membership of ``roots`` and their descendants."""
+        super().__init__()
         self.roots = roots
-        self.known: dict[str, bool] = {}
 
-    def __call__(self, account: str) -> bool:
+    def __missing__(self, account: str) -> bool:
         """Whether ``account`` is one of the roots or under one."""
-        known = self.known.get(account)
-        if known is None:
-            known = self.known[account] = is_under(account, self.roots)
+        known = self[account] = is_under(account, self.roots)
         return known
 
 
@@ -102,7 +100,7 @@ def _payment_dates(
         if postings:
             for ref in refs:
                 waiting.setdefault(ref, []).append(index)
-        elif refs and any(is_receivable(p.account) and p.units is not None and p.units.number is not None
+        elif refs and any(is_receivable[p.account] and p.units is not None and p.units.number is not None
                           and p.units.number < 0 for p in entry.postings):
             for ref in refs:
                 for invoice in waiting.pop(ref, ()):
@@ -126,40 +124,36 @@ def _read_line(
     units = posting.units
     if units is None or units.number is None or units.currency is None:
         return None
-
-    def attribute(key: str) -> object:
-        if posting.meta and key in posting.meta:
-            return posting.meta[key]
-        return entry.meta.get(key)
-
-    service = service_period(attribute("service-start"), attribute("service-end"))
+    own, shared = posting.meta or _NO_META, entry.meta
+    service = service_period(own.get("service-start", shared.get("service-start")),
+                             own.get("service-end", shared.get("service-end")))
     if isinstance(service, str):
         errors.append(RevrecError(meta, service, entry))
         return None
-    quantity = posting.meta.get("quantity") if posting.meta else None
+    quantity = own.get("quantity")
     if quantity is not None and (not isinstance(quantity, Decimal) or quantity <= 0):
         errors.append(RevrecError(
             meta, f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}", entry))
         return None
-    override = posting.meta.get("revrec") if posting.meta else None
-    customer = entry.meta.get("customer", entry.payee)
-    line_id, invoice = _text(posting.meta, "line"), _text(entry.meta, "invoice")
-    product = _text(posting.meta, "product")
+    customer = shared.get("customer", entry.payee)
+    line_id, invoice, product = _text(own, "line"), _text(shared, "invoice"), _text(own, "product")
     return Line(
         key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, meta=meta,
         date=entry.date, account=posting.account,
         amount=-units.number, currency=units.currency,
         line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),
-        product=product, price=_text(posting.meta, "price"),
-        service=service, quantity=quantity,
-        override=None if override is None else str(override),
-        source=source, payment_date=payment_date, credit_for=_text(posting.meta, "credit-for"),
-        contract=_text(entry.meta, "contract"),
+        product=product, price=_text(own, "price"),
+        service=service, quantity=quantity, override=_text(own, "revrec"),
+        source=source, payment_date=payment_date, credit_for=_text(own, "credit-for"),
+        contract=_text(shared, "contract"),
     )
 
 
-def _text(meta: dict[str, Any] | None, key: str) -> str | None:
-    value = meta.get(key) if meta else None
+_NO_META: dict[str, Any] = {}  # a posting without metadata; never written to
+
+
+def _text(meta: dict[str, Any], key: str) -> str | None:
+    value = meta.get(key)
     return None if value is None else str(value)
 
 
