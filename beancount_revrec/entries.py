@@ -65,13 +65,18 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         if amount:
             yield entry("reclass", category, line.date, f"{_RECLASS_TITLES.get(category, category)}: {title}",
                         [*postings(line.account, config.reclass_account(category), amount)])
+    # The many recognitions make their entries inline, sharing the postings of equal amounts
+    # (equal pieces are often one Decimal: schedule.allocate).
     recognise = f"Recognise: {title}"
-    shared: dict[int, tuple[Posting, Posting]] = {}  # equal pieces are often one Decimal (schedule.allocate)
+    shared: dict[int, tuple[Posting, Posting]] = {}
+    base[KIND_KEY] = "recognition"
     for day, amount in item.schedule:
         pair = shared.get(id(amount))
         if pair is None:
             pair = shared[id(amount)] = postings(config.deferred, line.account, amount)
-        yield entry("recognition", _recognition_key(day), day, recognise, [*pair])
+        meta = base.copy()
+        meta["revrec-key"] = prefix + _recognition_key(day)
+        yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [*pair]))
 
 
 @cache
@@ -100,6 +105,8 @@ def _base_meta(line: Line, rule: str) -> dict[str, Any]:
         "lineno": line.meta.get("lineno", 0),
         "revrec-rule": rule,
         **{key: value for key, value in attributes if value is not None},
+        KIND_KEY: None,  # set in each entry's copy, which then never grows
+        "revrec-key": None,
     }
 
 

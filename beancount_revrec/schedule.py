@@ -30,6 +30,7 @@ def month_end(day: datetime.date) -> datetime.date:
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
+@lru_cache(maxsize=8192)
 def add_months(day: datetime.date, months: int) -> datetime.date:
     """Add months, clamping to the month's end: 2023-01-31 + 1 month = 2023-02-28."""
     index = day.year * 12 + day.month - 1 + months
@@ -147,6 +148,8 @@ def split_shares(amount: Decimal, shares: Sequence[Decimal], places: int) -> lis
     A rounded share never takes the running total past ``amount`` (which matters
     only for amounts below the currency's precision).
     """
+    if len(shares) == 1:
+        return [amount]
     quantum = Decimal(1).scaleb(-places)
     pieces = []
     total = ZERO
