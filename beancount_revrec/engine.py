@@ -14,6 +14,8 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NamedTuple
 
+from beancount.core.data import Custom
+
 from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present
@@ -52,9 +54,10 @@ def treat(
 ) -> Analysis:
     """Treat every revenue line of ``entries``; ``positions`` ranks rules across included files."""
     lines, errors = read_lines(entries, config)
-    rules, rule_errors = read_rules(entries, positions or {})
-    events, event_errors = read_events(entries)
-    directives, contract_errors = read_contracts(entries)
+    customs = [entry for entry in entries if isinstance(entry, Custom)]  # one pass over a large ledger, not three
+    rules, rule_errors = read_rules(customs, positions or {})
+    events, event_errors = read_events(customs)
+    directives, contract_errors = read_contracts(customs)
     errors.extend(rule_errors + event_errors + contract_errors)
     chosen = []
     for line in lines:
