@@ -220,3 +220,24 @@ def test_generated_entries_are_deterministic() -> None:
     second, _ = load(HEAD + ACME + STABLE)
     assert generated(first) == generated(second)
     assert [e.meta for e in generated(first)] == [e.meta for e in generated(second)]
+
+
+def test_events_on_one_day_and_on_the_fallback_date_make_one_recognition_per_date() -> None:
+    entries, errors = load(HEAD + """
+2022-06-01 * "Customer" "Prepaid package"
+  invoice: "in_1"
+  Assets:AccountsReceivable   100.00 USD
+  Income:Sales               -100.00 USD
+    line: "il_AAA"
+    revrec: "fulfillment"
+
+2022-07-29 custom "revrec-fulfill" "il_AAA" 10.00 USD
+2022-07-29 custom "revrec-fulfill" "il_AAA" "15%"
+2023-06-01 custom "revrec-fulfill" "il_AAA" 30.00 USD
+""")
+    assert errors == []
+    recognitions = [(e.meta["revrec-key"], e.date, e.postings[0].units.number)
+                    for e in generated(entries) if e.meta["revrec-kind"] == "recognition"]
+    # 10.00 + 15% of 100.00 on 2022-07-29; the 30.00 event and the 45.00 left at the fallback (a year on) together
+    assert recognitions == [("il_AAA/recognition/2022-07-29", datetime.date(2022, 7, 29), Decimal("25.00")),
+                            ("il_AAA/recognition/2023-06-01", datetime.date(2023, 6, 1), Decimal("75.00"))]
