@@ -869,6 +869,14 @@ def test_allocate_sums_exactly_with_cumulative_rounding(units: int, exponent: in
             assert piece == 0 or (piece > 0) == (amount > 0)
 
 
+def test_allocate_keeps_the_amounts_own_decimals_though_it_caches() -> None:
+    # equal values written differently are split as written: the cache is keyed on units and scale
+    assert [str(piece) for piece in schedule.allocate(Decimal("0.125"), [1, 2], 2, 2)] == ["0.06", "0.065"]
+    assert [str(piece) for piece in schedule.allocate(Decimal("0.1250"), [1, 2], 2, 2)] == ["0.06", "0.0650"]
+    assert [str(piece) for piece in schedule.allocate(Decimal(1200), [1, 2, 3], 3, 2)] == ["400.00"] * 3
+    assert [str(piece) for piece in schedule.allocate(Decimal("-1200.000"), [1, 2, 3], 3, 2)] == ["-400.00"] * 3
+
+
 @PURE
 @given(service_periods(), st.sampled_from(METHODS), st.sampled_from(CURRENCIES), st.data())
 def test_spread_sums_exactly_and_follows_the_oracle(period: tuple[datetime.date, datetime.date], method: str,
