@@ -31,6 +31,7 @@ from beancount import loader
 from beancount.core.data import Transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from treatment_model import Part, plain, treatment_text, with_shares
 
 from beancount_revrec import schedule
 
@@ -131,32 +132,6 @@ def spread_steps(amount: Decimal, start: datetime.date, end: datetime.date, meth
         last = index == len(fractions) - 1
         steps.append((day, amount if last else reach(amount, reached, places)))
     return steps
-
-
-@dataclass
-class Part:
-    """One part of a treatment, as the oracle understands it."""
-
-    kind: str
-    share: Decimal | None = None
-    method: str | None = None
-    count: int | None = None
-    unit: str | None = None
-    anchor: str | datetime.date | None = None
-    on: datetime.date | None = None
-
-    def text(self) -> str:
-        words = [self.kind]
-        if self.kind == "on":
-            words.append(self.on.isoformat())
-        if self.count is not None:
-            words += [str(self.count), self.unit]
-        if self.anchor is not None:
-            words += ["from", str(self.anchor)]
-        if self.method is not None:
-            words.append(self.method)
-        share = "" if self.share is None else f"{self.share}% "
-        return share + " ".join(words)
 
 
 @dataclass
@@ -362,7 +337,7 @@ def render_source(source: Source) -> str:
         if line.quantity:
             text.append(f"    quantity: {QUANTITY}")
         if line.parts is not None:
-            text.append(f'    revrec: "{" + ".join(part.text() for part in line.parts)}"')
+            text.append(f'    revrec: "{treatment_text(line.parts)}"')
     return "\n".join(text) + "\n"
 
 
@@ -441,16 +416,7 @@ def treatments(draw: st.DrawFn, has_service: bool) -> list[Part] | None:  # noqa
     parts: list[Part] = []
     for _ in range(size):
         parts.append(draw(actions(has_service, fulfillment=not any(p.kind == "fulfillment" for p in parts))))
-    if size == 1:
-        if draw(st.booleans()):
-            parts[0].share = Decimal(100)
-        return parts
-    step = draw(st.sampled_from([1, 100]))  # hundredths of a percent, or whole percents
-    cuts = sorted(draw(st.sets(st.integers(1, 10000 // step - 1), min_size=size - 1, max_size=size - 1)))
-    bounds = [0, *(cut * step for cut in cuts), 10000]
-    for part, low, high in zip(parts, bounds, bounds[1:], strict=False):
-        part.share = plain(Decimal(high - low).scaleb(-2))
-    return parts
+    return with_shares(draw, parts)
 
 
 @st.composite
@@ -486,11 +452,6 @@ def fulfillment_events(draw: st.DrawFn, source: Source, line: Line, *, exceed: b
             value = plain(Decimal(share).scaleb(-1))
         events.append(Event(source.day + datetime.timedelta(days=offset), kind, value))
     return events
-
-
-def plain(value: Decimal) -> Decimal:
-    """``value`` without trailing zeros and without an exponent: 37.50 -> 37.5, 100.00 -> 100."""
-    return Decimal(format(value.normalize(), "f"))
 
 
 def round_floor(value: Fraction, places: int) -> Decimal:
@@ -805,7 +766,7 @@ ISSUE_TREATMENTS = [
 ]
 
 
-@pytest.mark.parametrize("parts", ISSUE_TREATMENTS, ids=lambda parts: " + ".join(p.text() for p in parts))
+@pytest.mark.parametrize("parts", ISSUE_TREATMENTS, ids=treatment_text)
 @pytest.mark.parametrize(("amount", "currency"), [("31.00", "USD"), ("-1000", "JPY"), ("12.345", "BHD")])
 def test_issue_treatments(parts: list[Part], amount: str, currency: str) -> None:
     line = Line("il_1", Decimal(amount), currency, (datetime.date(2024, 1, 31), datetime.date(2024, 3, 1)),

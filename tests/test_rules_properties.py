@@ -41,6 +41,7 @@ from beancount import loader
 from beancount.core.data import Transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from treatment_model import Part, treatment_text, with_shares
 
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
@@ -72,40 +73,6 @@ PROPERTY = settings(max_examples=400, deadline=None, suppress_health_check=[Heal
 
 
 # ---------------------------------------------------------------- the model
-
-
-@dataclass
-class Part:
-    """One part of a treatment."""
-
-    kind: str
-    share: Decimal | None = None
-    method: str | None = None
-    count: int | None = None
-    unit: str | None = None
-    anchor: str | datetime.date | None = None
-    on: datetime.date | None = None
-
-    def text(self) -> str:
-        words = [self.kind]
-        if self.on is not None:
-            words.append(self.on.isoformat())
-        if self.count is not None:
-            words += [str(self.count), str(self.unit)]
-        if self.anchor is not None:
-            words += ["from", str(self.anchor)]
-        if self.method is not None:
-            words.append(self.method)
-        share = "" if self.share is None else f"{self.share}% "
-        return share + " ".join(words)
-
-    @property
-    def needs_service(self) -> bool:
-        return self.kind == "ratable" or self.anchor == "service-start"
-
-
-def treatment_text(parts: list[Part]) -> str:
-    return " + ".join(part.text() for part in parts)
 
 
 @dataclass
@@ -320,11 +287,6 @@ rule_days = st.one_of(st.sampled_from(BOUNDARIES), st.dates(datetime.date(2021, 
                       st.dates(datetime.date(2021, 1, 1), datetime.date(2022, 1, 1)))
 
 
-def plain(value: Decimal) -> Decimal:
-    """37.50 -> 37.5, 100.00 -> 100."""
-    return Decimal(format(value.normalize(), "f"))
-
-
 @st.composite
 def durations(draw: st.DrawFn, minimum: int) -> tuple[int, str]:
     unit = draw(st.sampled_from(["day", "days", "month", "months", "year", "years"]))
@@ -361,16 +323,7 @@ def treatments(draw: st.DrawFn) -> list[Part]:
     parts: list[Part] = []
     for _ in range(size):
         parts.append(draw(actions(fulfillment=not any(part.kind == "fulfillment" for part in parts))))
-    if size == 1:
-        if draw(st.booleans()):
-            parts[0].share = Decimal(100)
-        return parts
-    step = draw(st.sampled_from([1, 100]))  # hundredths of a percent, or whole percents
-    cuts = sorted(draw(st.sets(st.integers(1, 10000 // step - 1), min_size=size - 1, max_size=size - 1)))
-    bounds = [0, *(cut * step for cut in cuts), 10000]
-    for part, low, high in zip(parts, bounds, bounds[1:], strict=False):
-        part.share = plain(Decimal(high - low).scaleb(-2))
-    return parts
+    return with_shares(draw, parts)
 
 
 @st.composite
