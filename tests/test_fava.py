@@ -186,6 +186,8 @@ def test_a_bad_extension_config_renders_a_helpful_page(tmp_path: Path, config: s
     html = Fava(path).page()
     assert "The Revenue page cannot be shown" in html
     assert message in html
+    line = len((LEDGERS / "contracts.beancount").read_text(encoding="utf-8").splitlines()) + 2
+    assert f"{path}:{line}: fava_revrec: " in html  # where to fix it
 
 
 def test_a_ledger_without_contracts_or_rules(tmp_path: Path) -> None:

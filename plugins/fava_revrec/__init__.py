@@ -124,7 +124,7 @@ class FavaRevrec(FavaExtensionBase):
 
     def _page(self, by: str | None) -> Page | str:
         if self.config_problem:
-            return f"fava_revrec: {self.config_problem}"
+            return f"{_extension_line(self.ledger)}: fava_revrec: {self.config_problem}"
         result = self._result
         if isinstance(result, str):
             return result
@@ -181,6 +181,14 @@ def _analyse(ledger: FavaLedger) -> Result | str:
     if isinstance(result, list):
         return "beancount_revrec: " + "; ".join(result)
     return result
+
+
+def _extension_line(ledger: FavaLedger) -> str:
+    """Where the ledger enables this extension, as ``file:line``."""
+    for entry in ledger.all_entries_by_type.Custom:
+        if entry.type == "fava-extension" and entry.values and entry.values[0].value == __name__:
+            return f"{entry.meta['filename']}:{entry.meta['lineno']}"
+    return "<fava-extension>"
 
 
 def _internal_error(exc: Exception) -> str:
