@@ -123,9 +123,9 @@ def _difference(new: Totals, old: Totals) -> Totals:
             for key in sorted(new.keys() | old.keys()) if new.get(key, Decimal(0)) != old.get(key, Decimal(0))}
 
 
-def _size(entries: list[Transaction], currency: str) -> str:
-    """The amount entries move: the sum of their debits."""
-    debits = sum((n for (_, c), n in totals(entries).items() if c == currency and n > 0), Decimal(0))
+def _size(entries: list[Transaction], currency: str, zero: Decimal = Decimal(0)) -> str:
+    """The amount entries move: the sum of their debits (``zero`` when none, with its decimals)."""
+    debits = sum((n for (_, c), n in totals(entries).items() if c == currency and n > 0), zero)
     return f"{debits} {currency}"
 
 
@@ -162,11 +162,12 @@ def _correction(
     new: list[Transaction], old: list[Transaction], cause: str,
 ) -> Transaction:
     sample = model[0]
-    currency = next(iter(difference))[1]
+    (_, currency), number = next(iter(difference.items()))
+    zero = Decimal(0).quantize(number)  # "0.00 USD" where nothing was frozen or nothing remains
     keep = ("filename", "lineno", "revrec-rule", "customer", "product", "invoice", "line", "contract")
     meta = {name: sample.meta[name] for name in keep if name in sample.meta}
     meta.update({KIND_KEY: "correction", KEY: f"{key}/correction/{day}", CORRECTS: key,
-                 "revrec-frozen": _size(old, currency), "revrec-recomputed": _size(new, currency),
+                 "revrec-frozen": _size(old, currency, zero), "revrec-recomputed": _size(new, currency, zero),
                  "revrec-cause": cause})
     location = {"filename": meta.get("filename"), "lineno": meta.get("lineno")}
     postings = [Posting(account, Amount(number, currency), None, None, None, location)
