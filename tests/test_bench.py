@@ -12,6 +12,8 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert set(report["sizes"]) == {60, 120}
     assert all(row["errors"] == 0 and row["plugin_ms"] > 0 and row["own_ms"] > 0 and row["written_out_ms"] > 0
                for row in report["sizes"].values())
+    small, large = report["sizes"][60]["calls"] / 60, report["sizes"][120]["calls"] / 120
+    assert 10 < large <= small  # the plugin's work per line does not grow (counted, not timed)
     assert report["amortize"]["revrec"]["errors"] == report["amortize"]["periodic"]["errors"] == 0
     assert report["amortize"]["periodic"]["plugin_ms"] > 0
     text = format_report(report, 40)
