@@ -217,7 +217,7 @@ def format_report(report: dict[str, Any], amortize: int) -> str:
 
 
 def _growth(report: dict[str, Any], key: str) -> float:
-    """How much a time per line grows from the smallest size to the largest."""
+    """How much a measure per line (time or calls) grows from the smallest size to the largest."""
     (small, first), *_, (large, last) = report["sizes"].items()
     return float((last[key] / large) / (first[key] / small))
 
