@@ -46,7 +46,7 @@ CONTRACT = LEDGERS / "example-7.1.beancount"
 # A ledger with a ratable invoice, a fulfillment line with one event, a ratable line with a line id,
 # a cash sale (no invoice, no line id: keyed by date, account and a digest of payee and narration)
 # and an unrelated bank transaction. Closed through 2022-06-30 by the `books` fixture.
-BOOKS = """\
+BOOKS_HEAD = """\
 option "operating_currency" "USD"
 plugin "beancount_revrec"
 
@@ -54,15 +54,18 @@ plugin "beancount_revrec"
 2022-01-01 open Assets:Bank
 2022-01-01 open Equity:Opening
 2022-01-01 open Income:Sales
-
+"""
+PREPAID_RULE = """\
 2022-01-01 custom "revrec-rule" "prepaid-usage"
   product: "prod_prepaid"
   treatment: "fulfillment"
-
+"""
+OPENING = """\
 2022-01-01 * "Owner" "Opening balance"
   Assets:Bank        1000.00 USD
   Equity:Opening    -1000.00 USD
-
+"""
+ANNUAL_LICENCE = """\
 2022-01-01 * "Acme" "Annual licence"
   invoice: "in_81"
   Assets:AccountsReceivable   1200.00 USD
@@ -70,34 +73,16 @@ plugin "beancount_revrec"
     product: "prod_licence"
     service-start: 2022-01-01
     service-end: 2023-01-01
-
+"""
+PREPAID_PACKAGE = """\
 2022-02-01 * "Beta" "Prepaid package"
   invoice: "in_2"
   Assets:AccountsReceivable   100.00 USD
   Income:Sales               -100.00 USD
     product: "prod_prepaid"
     line: "il_AAA"
-
-2022-03-10 custom "revrec-fulfill" "il_AAA" 10.00 USD
-
-2022-03-01 * "Gamma" "Support"
-  invoice: "in_3"
-  Assets:AccountsReceivable   300.00 USD
-  Income:Sales               -300.00 USD
-    product: "prod_support"
-    line: "il_sup"
-    service-start: 2022-03-01
-    service-end: 2022-09-01
-
-2022-05-20 * "Cash sale"
-  Assets:Bank        50.00 USD
-  Income:Sales      -50.00 USD
-    service-start: 2022-05-20
-    service-end: 2022-08-20
 """
-BOOKS_FROZEN = 17  # generated entries dated on or before 2022-06-30
-BOOKS_INCLUDE = 'include "books.closed.beancount"'
-
+EVENT = '2022-03-10 custom "revrec-fulfill" "il_AAA" 10.00 USD\n'
 SUPPORT_INVOICE = """\
 2022-03-01 * "Gamma" "Support"
   invoice: "in_3"
@@ -115,17 +100,10 @@ CASH_SALE = """\
     service-start: 2022-05-20
     service-end: 2022-08-20
 """
-OPENING = """\
-2022-01-01 * "Owner" "Opening balance"
-  Assets:Bank        1000.00 USD
-  Equity:Opening    -1000.00 USD
-"""
-EVENT = '2022-03-10 custom "revrec-fulfill" "il_AAA" 10.00 USD\n'
-PREPAID_RULE = """\
-2022-01-01 custom "revrec-rule" "prepaid-usage"
-  product: "prod_prepaid"
-  treatment: "fulfillment"
-"""
+BOOKS = (f"{BOOKS_HEAD}\n{PREPAID_RULE}\n{OPENING}\n{ANNUAL_LICENCE}\n{PREPAID_PACKAGE}\n{EVENT}\n"
+         f"{SUPPORT_INVOICE}\n{CASH_SALE}")
+BOOKS_FROZEN = 17  # generated entries dated on or before 2022-06-30
+BOOKS_INCLUDE = 'include "books.closed.beancount"'
 BACKDATED = """
 2022-04-01 * "Delta" "Backdated support"
   invoice: "in_4"
