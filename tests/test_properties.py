@@ -31,7 +31,7 @@ from beancount import loader
 from beancount.core.data import Transaction
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from treatment_model import Part, plain, treatment_text, with_shares
+from treatment_model import Part, plain, round_half_up, split_by_shares, treatment_text, with_shares
 
 from beancount_revrec import schedule
 
@@ -64,13 +64,6 @@ PURE = settings(max_examples=150, deadline=None)
 
 
 # ---------------------------------------------------------------- the oracle
-
-
-def round_half_up(value: Fraction, places: int) -> Decimal:
-    """``value`` rounded half away from zero to ``places`` decimals."""
-    scaled = abs(value) * 10**places
-    units = int(scaled + Fraction(1, 2))
-    return Decimal(-units if value < 0 else units).scaleb(-places)
 
 
 def reach(amount: Decimal, fraction: Fraction, places: int) -> Decimal:
@@ -172,25 +165,9 @@ class Source:
 
 
 def split(amount: Decimal, parts: list[Part], places: int) -> list[Decimal]:
-    """Each share rounded half up, the last part takes the residual (SPEC section 5).
-
-    A rounded share never takes the running total past the amount (possible only
-    for amounts with more decimals than the currency).
-    """
+    """The parts' amounts (a part without a share has 100%)."""
     return split_by_shares([part.share if part.share is not None else Decimal(100) for part in parts],
-                        amount, places)
-
-
-def split_by_shares(shares: list[Decimal], amount: Decimal, places: int) -> list[Decimal]:
-    pieces: list[Decimal] = []
-    total = Decimal(0)
-    for share in shares[:-1]:
-        piece = round_half_up(Fraction(amount) * Fraction(share) / 100, places)
-        if abs(total + piece) > abs(amount):
-            piece = amount - total
-        pieces.append(piece)
-        total += piece
-    return [*pieces, amount - total]
+                           amount, places)
 
 
 def anchor_day(source: Source, line: Line, anchor: str | datetime.date | None) -> datetime.date | None:

@@ -33,7 +33,6 @@ import datetime
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +40,7 @@ from beancount import loader
 from beancount.core.data import Transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from treatment_model import Part, treatment_text, with_shares
+from treatment_model import Part, split_by_shares, treatment_text, with_shares
 
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
@@ -156,25 +155,6 @@ def winner(source: Source, line: Line, rules: list[Rule]) -> tuple[str, list[Par
     return "default", [Part("ratable")] if line.service else [Part("immediate")]
 
 
-def round_half_up(value: Fraction, places: int) -> Decimal:
-    scaled = abs(value) * 10**places
-    units = int(scaled + Fraction(1, 2))
-    return Decimal(-units if value < 0 else units).scaleb(-places)
-
-
-def split(amount: Decimal, shares: list[Decimal], places: int = 2) -> list[Decimal]:
-    """Each share rounded half up, the last part takes the residual (SPEC 5)."""
-    pieces: list[Decimal] = []
-    total = Decimal(0)
-    for share in shares[:-1]:
-        piece = round_half_up(Fraction(amount) * Fraction(share) / 100, places)
-        if abs(total + piece) > abs(amount):
-            piece = amount - total
-        pieces.append(piece)
-        total += piece
-    return [*pieces, amount - total]
-
-
 @dataclass
 class Outcome:
     rule: str
@@ -195,7 +175,7 @@ def outcome(source: Source, line: Line, rules: list[Rule]) -> Outcome:
         return Outcome(rule, error=True, immediate=line.amount)  # stays as booked
     result = Outcome(rule)
     shares = [Decimal(100) if part.share is None else part.share for part in parts]
-    for part, amount in zip(parts, split(line.amount, shares), strict=True):
+    for part, amount in zip(parts, split_by_shares(shares, line.amount, 2), strict=True):
         if part.kind == "immediate":
             result.immediate += amount
         elif part.kind in RECLASS_ACCOUNTS:

@@ -1,10 +1,11 @@
-"""The treatment model the property tests share: a part of a treatment, and a treatment's ``revrec:`` text."""
+"""The treatment model the property tests share: a part of a treatment, its ``revrec:`` text, and how shares split."""
 
 from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from hypothesis import strategies as st
 
@@ -60,3 +61,27 @@ def with_shares(draw: st.DrawFn, parts: list[Part]) -> list[Part]:
 def plain(value: Decimal) -> Decimal:
     """``value`` without trailing zeros and without an exponent: 37.50 -> 37.5, 100.00 -> 100."""
     return Decimal(format(value.normalize(), "f"))
+
+
+def round_half_up(value: Fraction, places: int) -> Decimal:
+    """``value`` rounded half away from zero to ``places`` decimals."""
+    scaled = abs(value) * 10**places
+    units = int(scaled + Fraction(1, 2))
+    return Decimal(-units if value < 0 else units).scaleb(-places)
+
+
+def split_by_shares(shares: list[Decimal], amount: Decimal, places: int) -> list[Decimal]:
+    """Each share rounded half up, the last part takes the residual (SPEC section 5).
+
+    A rounded share never takes the running total past the amount (possible only
+    for amounts with more decimals than the currency).
+    """
+    pieces: list[Decimal] = []
+    total = Decimal(0)
+    for share in shares[:-1]:
+        piece = round_half_up(Fraction(amount) * Fraction(share) / 100, places)
+        if abs(total + piece) > abs(amount):
+            piece = amount - total
+        pieces.append(piece)
+        total += piece
+    return [*pieces, amount - total]
