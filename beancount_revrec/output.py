@@ -1,16 +1,20 @@
-"""Rows to text: aligned tables that fit a terminal, CSV and JSON."""
+"""Rows to text: aligned tables (tabulate) that fit a terminal, CSV and JSON."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
-import textwrap
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from tabulate import MIN_PADDING, tabulate
+
 FORMATS = ("table", "csv", "json")
 WIDTH = 80
+NARROWEST = 20  # in a table too wide anyway, a column that wraps keeps this much room
+_AMOUNT = re.compile(r"-?[\d,]*\.?\d+ [A-Z][A-Z0-9'._-]*")  # "416.67 USD": one word in a table
 
 
 def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
@@ -33,20 +37,40 @@ def _cell(value: object) -> str:
 
 
 def table(cells: Sequence[Sequence[str]], header: Sequence[str], width: int = WIDTH) -> str:
-    """An aligned table no wider than ``width``: the widest columns wrap."""
-    widths = [max([len(name)] + [len(row[i]) for row in cells]) for i, name in enumerate(header)]
-    room = width - 2 * (len(widths) - 1)
-    while sum(widths) > room and max(widths) > 8:
-        widest = widths.index(max(widths))
-        widths[widest] -= 1
-    lines = [_table_row(header, widths), "  ".join("-" * w for w in widths)]
-    lines += [_table_row(row, widths) for row in cells]
-    return "\n".join(lines) + "\n"
+    """An aligned table (tabulate's "simple" layout) fitted to ``width`` where it can be.
+
+    Cells wrap at spaces only, never inside a word: an account, a key, a date or an amount
+    (with its currency) longer than its column widens the column instead. The first column
+    never wraps, so a line whose first cell is blank continues the row above. Cells are
+    printed as given: "10.00" stays "10.00".
+    """
+    text = tabulate(cells, list(header), tablefmt="simple", disable_numparse=True,
+                    maxcolwidths=_max_widths(cells, header, width), break_long_words=False, break_on_hyphens=False)
+    return "".join(line.rstrip() + "\n" for line in text.splitlines())
 
 
-def _table_row(row: Sequence[str], widths: Sequence[int]) -> str:
-    wrapped = [textwrap.wrap(cell, w, break_on_hyphens=False) or [""] for cell, w in zip(row, widths, strict=True)]
-    height = max(len(parts) for parts in wrapped)
-    return "\n".join("  ".join((parts[i] if i < len(parts) else "").ljust(w)
-                               for parts, w in zip(wrapped, widths, strict=True)).rstrip()
-                     for i in range(height))
+def _max_widths(cells: Sequence[Sequence[str]], header: Sequence[str], width: int) -> list[int | None]:
+    """Each column's wrap width, or None where it needs none: the widest wrapping column gives way first.
+
+    No column gets narrower than its longest word or its header (which tabulate pads by
+    ``MIN_PADDING``). A table that cannot fit even so keeps ``NARROWEST`` columns too, rather
+    than columns of a word a line.
+    """
+    natural = [max([len(name) + MIN_PADDING] + [len(row[i]) for row in cells]) for i, name in enumerate(header)]
+    floors = [max([len(name) + MIN_PADDING] + [len(word) for row in cells for word in _words(row[i])])
+              for i, name in enumerate(header)]
+    room = width - 2 * (len(header) - 1)
+    if natural[0] + sum(floors[1:]) > room:
+        floors = [max(floor, min(full, NARROWEST)) for floor, full in zip(floors, natural, strict=True)]
+    widths = list(natural)
+    while sum(widths) > room:
+        narrowable = [i for i in range(1, len(widths)) if widths[i] > floors[i]]
+        if not narrowable:
+            break
+        widths[max(narrowable, key=widths.__getitem__)] -= 1
+    return [fitted if fitted < full else None for fitted, full in zip(widths, natural, strict=True)]
+
+
+def _words(cell: str) -> list[str]:
+    """The parts of ``cell`` that a line break may not split: an amount keeps its currency."""
+    return [cell] if _AMOUNT.fullmatch(cell) else cell.split()
