@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
@@ -222,3 +223,57 @@ def test_a_ledger_without_the_plugin(tmp_path: Path) -> None:
     html = Fava(path).page()
     assert "The Revenue page cannot be shown" in html
     assert "the ledger does not enable the plugin" in html
+
+
+def article(html: str) -> str:
+    """The text of a page's <article> (Fava's content area), scripts and tags left out."""
+    content = html.split("<article>")[1].split("</article>", maxsplit=1)[0]
+    content = re.sub(r"<script.*?</script>", "", content, flags=re.DOTALL)
+    return " ".join(re.sub(r"<[^>]+>", " ", content).split())
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("?time=garbage", "Failed to parse date: garbage"),
+    ("?time=10000", "Failed to parse date: 10000"),  # Fava's dates end with 9999
+    ("?filter=(", "Failed to parse filter: ("),
+])
+def test_a_bad_filter_shows_favas_own_error(contracts: tuple[Fava, Path], query: str, message: str) -> None:
+    fava, _ = contracts
+    response = fava.client.get(f"/{fava.slug}/{PAGE}{query}")
+    html = response.get_data(as_text=True)
+    # Fava's handler of its FavaAPIError: the error page it renders for every server-side report
+    assert response.status_code == 500
+    assert article(html) == message
+    assert '<script type="application/json" id="page-title">"Error"</script>' in html
+    assert "internal error" not in html
+    # the message Fava's own income statement shows (its data comes from the JSON API)
+    api = fava.client.get(f"/{fava.slug}/api/income_statement{query}")
+    assert (api.status_code, api.get_json()) == (400, {"error": message})
+
+
+def test_a_time_filter_into_december_9999_says_so(contracts: tuple[Fava, Path]) -> None:
+    fava, _ = contracts
+    # Fava's range for 9999 is 9999-01-01 to 9999-12-31; its income statement renders it
+    assert fava.client.get(f"/{fava.slug}/api/income_statement?time=9999").status_code == 200
+    for time in ("9999", "9999-12", "2022 - 9999"):
+        text = article(fava.page(f"?time={time}"))
+        assert text.startswith("The Revenue page cannot be shown the time filter reaches into December 9999, the last "
+                               "month a date can have: choose a period that ends by 9999-11-30 Enable the plugin"), text
+        assert "internal error" not in text
+
+
+@pytest.mark.parametrize(("time", "as_of", "revenue"), [
+    ("0001", "0001-12-31", "0"),  # Fava's own income statement fails here (OverflowError in Beancount's clamp)
+    ("0001-01", "0001-01-31", "0"),
+    ("9998", "9998-12-31", "22000.00"),  # the scheduled months after it stop at 9999-12-31
+    ("9999-11", "9999-11-30", "22000.00"),
+])
+def test_an_extreme_time_filter_renders_the_page(contracts: tuple[Fava, Path], time: str, as_of: str,
+                                                 revenue: str) -> None:
+    fava, _ = contracts
+    html = fava.page(f"?time={time}")  # status 200
+    assert f'id="revrec-as-of">{as_of}<' in html
+    assert "internal error" not in html
+    assert "The Revenue page cannot be shown" not in html
+    totals = tables_of(html, "revrec-metrics")[0]["rows"][-1]["cells"]
+    assert [totals[0], number(totals[3]), number(totals[6])] == ["Total", Decimal("22000.00"), Decimal(revenue)]

@@ -4,13 +4,17 @@ The ledger is ``ledgers/contracts.beancount`` with the extension enabled. What t
 with ``bean-revrec contracts`` on the same ledger. A full-page screenshot goes to
 ``tests/artifacts/revenue-page.png`` (git-ignored) for a person to look at.
 
-Chromium is not optional: without ``/usr/bin/chromium`` these tests fail (``.ci/run`` installs it).
+The browser is Debian's ``/usr/bin/chromium`` (else ``chromium`` on ``PATH``; ``REVREC_CHROMIUM=/path``
+overrides both). Without it these tests are skipped, with the reason in pytest's summary, so that the README's
+test command passes on a machine without chromium. ``REVREC_REQUIRE_BROWSER=1`` turns a missing browser into a
+failure instead: ``.ci/run`` installs chromium and sets it. ``tests/test_browser_gate.py`` checks both.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import struct
 import subprocess
@@ -27,7 +31,8 @@ from playwright.sync_api import Browser, ConsoleMessage, Error, Page, expect, sy
 
 from tests.conftest import LEDGERS, ROOT, run_tool
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM = "/usr/bin/chromium"  # Debian's; REVREC_CHROMIUM overrides it (tests/test_browser_gate.py)
+NO_CHROMIUM = "Debian's chromium is not installed: apt-get install chromium, or run .ci/run"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--no-first-run"]
 FAVA = Path(sys.executable).parent / "fava"
@@ -78,6 +83,26 @@ def wait_for_slug(base: str, server: subprocess.Popen[bytes], log: Path) -> str:
     return path[0]
 
 
+def find_chromium() -> Path | None:
+    """The browser to drive: ``REVREC_CHROMIUM`` if set, else Debian's, else ``chromium`` on ``PATH``."""
+    override = os.environ.get("REVREC_CHROMIUM")
+    for candidate in [override] if override else [CHROMIUM, shutil.which("chromium")]:
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    return None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def chromium() -> Path:
+    """The browser, looked for before Fava starts: without it, skip the module (fail if REVREC_REQUIRE_BROWSER=1)."""
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("REVREC_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{NO_CHROMIUM} (REVREC_REQUIRE_BROWSER=1 makes this a failure)", pytrace=False)
+        pytest.skip(f"{NO_CHROMIUM}; set REVREC_REQUIRE_BROWSER=1 to make this a failure")
+    return found
+
+
 @pytest.fixture(scope="module")
 def fava(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fava]:
     """``fava`` serving contracts.beancount, with the Revenue page enabled, on a free local port."""
@@ -103,13 +128,10 @@ def fava(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fava]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
+def browser(chromium: Path) -> Iterator[Browser]:
     """Debian's headless chromium (Playwright's own browser download is not used)."""
-    if not os.access(CHROMIUM, os.X_OK):
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium), "
-                    "as .ci/run does; these tests do not skip without it")
     with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

@@ -10,7 +10,8 @@ The page shows, as of the end of Fava's time filter: the contract metrics, the
 revenue waterfall (recognised months in the filter, then scheduled ones), the
 deferred revenue and contract asset roll-forward, the corrections of the first
 open period and the rules with their match counts. Its numbers come from the
-same functions as ``bean-revrec``'s.
+same functions as ``bean-revrec``'s. A filter Fava cannot parse (``time=garbage``)
+shows Fava's own error page, as Fava's reports do.
 """
 
 from __future__ import annotations
@@ -25,10 +26,13 @@ from typing import Any, NamedTuple
 from beancount.core.data import Transaction
 from fava.context import g
 from fava.core import FavaLedger
+from fava.core.filters import TimeFilter
 from fava.ext import FavaExtensionBase
-from fava.util.date import Interval
+from fava.helpers import FavaAPIError
+from fava.util.date import DateRange, Interval
+from flask import request
 
-from beancount_revrec.close import read_close
+from beancount_revrec.close import closed_through
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
 from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
@@ -45,6 +49,9 @@ from beancount_revrec.revenue import (
 from beancount_revrec.schedule import ONE_DAY, add_months
 
 DEFAULT_MONTHS = 12
+LAST_MONTH = datetime.date(datetime.MAXYEAR, 12, 1)  # the roll-forward's months cannot step past it
+BEYOND_LAST_MONTH = ("the time filter reaches into December 9999, the last month a date can have: "
+                     "choose a period that ends by 9999-11-30")
 METRICS = METRIC_COLUMNS[3:]  # the amounts, after contract, customer and currency
 
 
@@ -119,6 +126,8 @@ class FavaRevrec(FavaExtensionBase):
         """The page for Fava's current time filter, or the problem that prevents it."""
         try:
             return self._page(by)
+        except FavaAPIError:  # a bad filter: Fava's own error page and message, as for its own reports
+            raise
         except Exception as exc:  # noqa: BLE001 - a helpful page, never a server error
             return _internal_error(exc)
 
@@ -129,7 +138,7 @@ class FavaRevrec(FavaExtensionBase):
         if isinstance(result, str):
             return result
         entries = self.ledger.all_entries
-        date_range = g.filtered.date_range
+        date_range = _time_filter(self.ledger)
         if date_range is not None:
             start, end = date_range.begin, date_range.end
         else:
@@ -137,10 +146,12 @@ class FavaRevrec(FavaExtensionBase):
             if not dated:
                 return "the ledger has no transactions yet: add invoices to see their revenue here"
             start, end = min(dated), max(dated) + ONE_DAY
+        if end > LAST_MONTH:
+            return BEYOND_LAST_MONTH
         as_of = end - ONE_DAY
         by = by if by in GROUPS else "account"
-        rows = waterfall(entries, result.config, month_start(start), add_months(month_start(as_of),
-                         1 + self.settings.months), by, as_of)
+        rows = waterfall(entries, result.config, month_start(start),
+                         _months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
         roll = rollforward(entries, [result.config.deferred, result.config.contract_asset], start, end)
         metrics = contract_metrics(result, as_of)
         by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -150,7 +161,7 @@ class FavaRevrec(FavaExtensionBase):
             self._rules = rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of))
         chart = _chart(rows, by, g.interval)
         return Page(as_of, start, by, metrics, _totals(metrics), pivot(rows, by), chart,
-                    dict(by_account), correction_rows(entries), read_close(entries)[0], self._rules)
+                    dict(by_account), correction_rows(entries), closed_through(entries), self._rules)
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
@@ -181,6 +192,20 @@ def _analyse(ledger: FavaLedger) -> Result | str:
     if isinstance(result, list):
         return "beancount_revrec: " + "; ".join(result)
     return result
+
+
+def _time_filter(ledger: FavaLedger) -> DateRange | None:
+    """The dates of Fava's time filter (None without one); a bad filter raises Fava's own error."""
+    try:
+        return g.filtered.date_range
+    except OverflowError:  # Beancount's clamp steps back from 0001-01-01 (Fava's reports fail too): dates suffice
+        return TimeFilter(ledger.options, ledger.fava_options, request.args.get("time", "")).date_range
+
+
+def _months_after(month: datetime.date, months: int) -> datetime.date:
+    """``add_months``, stopping at 9999-12-31: the waterfall's scheduled months end there."""
+    left = (datetime.MAXYEAR - month.year) * 12 + 12 - month.month  # months from ``month`` to December 9999
+    return add_months(month, months) if months <= left else datetime.date.max
 
 
 def _extension_line(ledger: FavaLedger) -> str:
