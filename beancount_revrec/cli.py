@@ -8,22 +8,44 @@ from __future__ import annotations
 
 import datetime
 import textwrap
+import traceback
 from typing import Any
 
 import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
-from beancount_revrec.cli_support import format_option, load
+from beancount_revrec.cli_support import WARNINGS, format_option, load, warn
+from beancount_revrec.contracts import CONTRACT_RULE
+from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.example import example_ledger
 from beancount_revrec.ledger import user_entries
 from beancount_revrec.output import WIDTH, render, table
 from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
 from beancount_revrec.reports import explain as explain_lines
-from beancount_revrec.revenue import GROUPS, month_start, pivot, waterfall
+from beancount_revrec.revenue import GROUPS, month_start, month_text, pivot, waterfall
 from beancount_revrec.schedule import add_months
 
 
-@click.group()
+class _Commands(click.Group):
+    """The commands, which never show a traceback: an unexpected failure is one ``Error:`` line too."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            done = super().invoke(ctx)
+        except OutOfRangeError as exc:
+            raise click.ClickException(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit):
+            raise
+        except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+            where = "".join(traceback.format_exception(exc)[-2:]).strip().replace("\n", " ")
+            raise click.ClickException(f"internal error {exc!r}; please report it with the ledger and this line: "
+                                       f"{where}") from None
+        for warning in ctx.meta.get(WARNINGS, ()):  # after the report: a failure stays one line
+            click.echo(warning, err=True)
+        return done
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="beancount_revrec")
 def main() -> None:
     """Revenue recognition for Beancount ledgers."""
@@ -36,12 +58,16 @@ def main() -> None:
 def explain(ledger: str, ident: str, fmt: str) -> None:
     """Explain a line: its rules, its treatment and every entry it generated.
 
-    ID is a line id, an invoice id, a line key or a generated entry's revrec-key.
+    ID is a line id, an invoice id, a line key, a contract item (CONTRACT/ITEM) or any generated entry's
+    revrec-key. It works on a ledger with errors: it is the tool to find out why.
     """
-    result = load(ledger).result
-    rows = explain_lines(result, ident)
+    loaded = load(ledger, allow_errors=True)
+    rows = explain_lines(loaded.result, ident)
     if not rows:
-        raise click.ClickException(f'no line, invoice or revrec-key "{ident}" in {ledger}')
+        raise click.ClickException(f'no line, invoice, contract item or revrec-key "{ident}" in {ledger}')
+    if loaded.errors:
+        warn(f"Note: {ledger} has {len(loaded.errors)} error(s) (bean-check {ledger} lists them); what follows is "
+             "what the plugin makes of it now.")
     if fmt == "json":
         click.echo(render(rows, [], fmt), nl=False)
     elif fmt == "csv":
@@ -70,14 +96,14 @@ def _explain_text(row: dict[str, Any]) -> str:
     treatment = f"{row['treatment']}  (rule: {row['rule']})" if row["treatment"] else row["status"]
     credit_text = "; ".join(f"{c['line']} on {c['date']}, {c['amount']} {c['currency']}" for c in row["credited_by"])
     parts = [
-        _wrapped(f"Line {row['line']}"),
-        _wrapped(f"source {row['source']}", indent="  "),
+        _wrapped(f"{row['kind'].capitalize()} {row['line']}"),
+        f"  source {row['source']}",  # FILE:LINE whole, however long: a path is one word
         _wrapped(f"{row['date']}  {row['account']}  {row['amount']} {row['currency']}", indent="  "),
         _wrapped(attributes, indent="  "),
         "",
         "Rules considered, in order:",
         table([[rule["rule"], rule["verdict"]] for rule in row["rules"]], ["rule", "verdict"])
-        if row["rules"] else "  (the ledger has no revrec-rule)\n",
+        if row["rules"] else f"  {_NO_RULES if row['rule'] != CONTRACT_RULE else _CONTRACT_RULES}\n",
         _wrapped(f"Treatment: {treatment}"),
         *([_wrapped(f"Credited by: {credit_text}")] if credit_text else []),
         "",
@@ -89,9 +115,13 @@ def _explain_text(row: dict[str, Any]) -> str:
     return "\n".join(parts) + "\n"
 
 
+_NO_RULES = "(the ledger has no revrec-rule)"
+_CONTRACT_RULES = "(none: contract items and their billing follow the contract, not rules)"
+
+
 def _wrapped(text: str, indent: str = "") -> str:
     return "\n".join(textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent + "  ",
-                                   break_on_hyphens=False, break_long_words=True))
+                                   break_on_hyphens=False, break_long_words=False))
 
 
 @main.command()
@@ -164,11 +194,15 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     loaded = load(ledger)
     as_of = max((entry.date for entry in user_entries(loaded.entries)), default=datetime.date.min)
     first = month_start(start.date() if start else as_of)
-    rows = waterfall(loaded.entries, loaded.result.config, first, add_months(first, months), by, as_of)
+    try:
+        end: datetime.date | None = add_months(first, months)
+    except OutOfRangeError:
+        end = None  # through December 9999, the calendar's last month
+    rows = waterfall(loaded.entries, loaded.result.config, first, end, by, as_of)
     if fmt != "table":
         click.echo(render(rows, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
         return
-    click.echo(f"Revenue by month and {by}, from {first:%Y-%m}; months after {as_of:%Y-%m} are scheduled")
+    click.echo(f"Revenue by month and {by}, from {month_text(first)}; months after {month_text(as_of)} are scheduled")
     click.echo(_waterfall_table(rows, by) if rows else "  no revenue in these months\n", nl=False)
 
 

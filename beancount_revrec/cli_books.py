@@ -10,20 +10,29 @@ old text back.
 from __future__ import annotations
 
 import datetime
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 from beancount import loader
 from beancount.core.data import Custom
-from beancount.parser import printer
 
-from beancount_revrec.cli_support import Loaded, balances, format_option, load
-from beancount_revrec.close import CLOSE
+from beancount_revrec.cli_support import Loaded, format_option, load, monthly_balances
+from beancount_revrec.close import CLOSE, is_frozen, totals
+from beancount_revrec.ledger import is_locked
+from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import render
-from beancount_revrec.revenue import correction_row
+from beancount_revrec.revenue import correction_row, month_start
+from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.writer import (
+    close_directive,
+    closed_books_directives,
     closed_books_text,
+    decode_ledger,
     default_closed_file,
+    directives_text,
+    encode_ledger,
     is_closed_books,
     replace_files,
     restore,
@@ -38,32 +47,41 @@ DATE = click.DateTime(formats=["%Y-%m-%d"])
 @click.option("--through", required=True, type=DATE, help="Close the books through this date (inclusive).")
 @click.option("--file", "closed_file", type=click.Path(dir_okay=False), default=None,
               help="The closed-books file. Default: LEDGER's name with .closed before its extension.")
-@click.option("--force", is_flag=True, help="Close even though the ledger has errors.")
+@click.option("--force", is_flag=True, help="Close even though the ledger has errors, or through a future date.")
 @click.option("--dry-run", is_flag=True, help="Show what would be written; write nothing.")
 def close(ledger: str, through: datetime.datetime, closed_file: str | None, force: bool, dry_run: bool) -> None:  # noqa: FBT001
-    """Freeze every generated entry dated on or before --through into the closed-books file."""
+    """Freeze every generated entry dated on or before --through into the closed-books file, and lock those months."""
+    day, today = through.date(), datetime.date.today()  # noqa: DTZ011 - the user's calendar day
+    if day > today and not force:
+        raise click.ClickException(f"--through {day} is after today ({today}): closing the future would freeze "
+                                   "revenue not yet earned; check the date, or add --force")
     loaded = load(ledger, allow_errors=force)
-    day, current = through.date(), loaded.result.closed_through
+    current = loaded.result.closed_through
     if current is not None and day < current:
         raise click.ClickException(f"books are closed through {current}; to move the close back run "
                                    f"bean-revrec reopen {ledger} --through {day}")
-    path = _closed_path(loaded, Path(ledger), closed_file)
+    main = Path(ledger)
+    path = _closed_path(loaded, main, closed_file)
     new = [entry for entry in loaded.result.generated if entry.date <= day]
-    if day == current and not new:
+    locks = _locks(loaded, current if read_locks(loaded.entries)[0] else None, day)
+    if day == current and not new and not locks:
         click.echo(f"Books already closed through {day}: nothing to write.")
         return
-    files = {path: closed_books_text([*loaded.result.frozen, *new], day)}
-    main = Path(ledger)
-    main_text = with_include(main.read_text(encoding="utf-8"), main, path)
+    added = [*new, *locks, close_directive(day)]
+    kept = [entry for entry in _own_directives(path) if not _is(entry, CLOSE)]  # the new close replaces it
+    files = {path: encode_ledger(closed_books_text([*kept, *added]))}
+    main_text = with_include(decode_ledger(main.read_bytes()), main, path)
     if main_text is not None:
-        files[main] = main_text
+        files[main] = encode_ledger(main_text)
     if dry_run:
-        click.echo(f"Would freeze {len(new)} entries into {path} and close through {day}"
+        click.echo(f"Would freeze {len(new)} entries into {path} and lock {len(locks)} monthly account movements, "
+                   f"closing through {day}"
                    + (f', and add include "{path.name}" to {main}' if main_text is not None else "") + ":\n")
-        click.echo("".join(printer.format_entry(entry) + "\n" for entry in new), nl=False)
+        click.echo(directives_text(added), nl=False)
         return
     _write_checked(files, loaded, main)
-    click.echo(f"Closed through {day}: froze {len(new)} entries into {path}.")
+    click.echo(f"Closed through {day}: froze {len(new)} entries into {path} and locked {len(locks)} monthly "
+               "account movements.")
 
 
 @click.command()
@@ -71,22 +89,64 @@ def close(ledger: str, through: datetime.datetime, closed_file: str | None, forc
 @click.option("--through", required=True, type=DATE, help="The new close date, earlier than the current one.")
 @click.option("--dry-run", is_flag=True, help="Show what would be removed; write nothing.")
 def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # noqa: FBT001
-    """Move the close back: remove the frozen entries after --through, so the plugin regenerates them."""
-    loaded = load(ledger)
+    """Move the close back: remove the frozen entries after --through, so the plugin regenerates them.
+
+    A ledger whose only errors are changes to closed months reopens: reopening is how to make such a change.
+    """
+    loaded = load(ledger, allowed=(ClosedPeriodError,))
     day, current = through.date(), loaded.result.closed_through
     if current is None:
         raise click.ClickException(f"{ledger} has no {CLOSE}: the books are open")
     if day >= current:
         raise click.ClickException(f"books are closed through {current}; reopen moves the close back, so give a "
                                    f"date before it (bean-revrec close moves it forward)")
-    keep = [entry for entry in loaded.result.frozen if entry.date <= day]
-    path = _closed_path(loaded, Path(ledger), None)
-    removed = len(loaded.result.frozen) - len(keep)
+    path = _closed_path(loaded, Path(ledger), None, reopening=True)
+    written_elsewhere: list[Any] = [*loaded.result.frozen, *(entry for entry in loaded.entries
+                                                             if _is(entry, CLOSE) or _is(entry, LOCKED))]
+    elsewhere = [entry for entry in written_elsewhere
+                 if entry.date > day and Path(entry.meta.get("filename", "")).resolve() != path.resolve()]
+    if elsewhere:
+        first = elsewhere[0]
+        raise click.ClickException(
+            f"{first.meta['filename']}:{first.meta['lineno']} closes or freezes {first.date}, after {day}, in a file "
+            f"bean-revrec does not write: reopen through {max(entry.date for entry in elsewhere)} or later")
+    written = _own_directives(path)
+    keep = [entry for entry in written if not _is(entry, CLOSE) and not (_closing_part(entry) and entry.date > day)]
+    cuts = [entry.date for entry in keep if _is(entry, LOCKED)]
+    straddle = [] if day in cuts else _locks(loaded, max([month_start(day) - ONE_DAY, *cuts]), day)
+    removed = sum(1 for entry in written if is_frozen(entry)) - sum(1 for entry in keep if is_frozen(entry))
     if dry_run:
         click.echo(f"Would remove {removed} frozen entries after {day} from {path} and close through {day}.")
         return
-    _write_checked({path: closed_books_text(keep, day)}, loaded, Path(ledger))
+    _write_checked({path: encode_ledger(closed_books_text([*keep, *straddle, close_directive(day)]))}, loaded,
+                   Path(ledger), day)
     click.echo(f"Reopened after {day}: removed {removed} frozen entries from {path}.")
+
+
+def _locks(loaded: Loaded, after: datetime.date | None, through: datetime.date) -> list[Custom]:
+    """The locks of what the locked accounts moved in (after, through], by closed period."""
+    cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
+    moved = movements(loaded.entries, is_locked(loaded.result), after, through, cuts)
+    return lock_entries(moved, {"filename": "<bean-revrec>", "lineno": 0})
+
+
+def _closing_part(entry: object) -> bool:
+    """Whether an entry is part of a close: a frozen entry, a lock or a close directive."""
+    return is_frozen(entry) or _is(entry, CLOSE) or _is(entry, LOCKED)
+
+
+def _is(entry: object, kind: str) -> bool:
+    return isinstance(entry, Custom) and entry.type == kind
+
+
+def _own_directives(path: Path) -> list[Any]:
+    """The directives already in the closed-books file (none if it is new): a rewrite keeps every one."""
+    if not path.exists():
+        return []
+    try:
+        return closed_books_directives(path)
+    except OSError as exc:
+        raise click.ClickException(f"nothing was written: {exc}") from None
 
 
 @click.command()
@@ -95,9 +155,11 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
 def corrections(ledger: str, fmt: str) -> None:
     """List the corrections the ledger books now, in the first open period, with their causes."""
     result = load(ledger).result
-    if result.closed_through is None:
-        raise click.ClickException(f"{ledger} has no {CLOSE}: without a close there are no corrections")
     rows = [correction_row(entry) for entry in result.corrections]
+    if result.closed_through is None and fmt == "table":
+        click.echo(f"The books of {ledger} are not closed (no {CLOSE}), so there are no corrections; "
+                   f"close them with bean-revrec close {ledger} --through DATE.")
+        return
     if fmt == "table":
         click.echo(f"Books closed through {result.closed_through}; {len(rows)} correction(s).")
         if not rows:
@@ -108,29 +170,38 @@ def corrections(ledger: str, fmt: str) -> None:
     click.echo(render(rows, columns, fmt), nl=False)
 
 
-def _closed_path(loaded: Loaded, main: Path, chosen: str | None) -> Path:
-    """The closed-books file: where the close directive already is, else ``chosen`` or the default.
+def _closed_path(loaded: Loaded, main: Path, chosen: str | None, *, reopening: bool = False) -> Path:
+    """The closed-books file: where the latest close is, if bean-revrec wrote it; else ``chosen`` or the default.
 
-    Only a file bean-revrec wrote (or a new one) is ever rewritten.
+    Only a file bean-revrec wrote (or a new one) is ever rewritten. A close in
+    another file (``bean-revrec example`` writes one into the ledger) stays
+    there with its frozen entries; the next close goes to a closed-books file.
     """
     closes = [entry for entry in loaded.entries if isinstance(entry, Custom) and entry.type == CLOSE]
     path = Path(chosen) if chosen is not None else default_closed_file(main)
-    if closes:
-        latest = max(closes, key=lambda entry: entry.date)
+    latest = max(closes, key=lambda entry: entry.date) if closes else None
+    if latest is not None and is_closed_books(Path(latest.meta["filename"])):
         existing = Path(latest.meta["filename"])
         if chosen is not None and path.resolve() != existing.resolve():
             raise click.ClickException(f"the books are already closed in {existing}; keep using that file")
-        if not is_closed_books(existing):
-            raise click.ClickException(f"{existing}:{latest.meta['lineno']} holds the {CLOSE} directive but was not "
-                                       "written by bean-revrec; remove that directive and close again")
         return existing
+    if latest is not None and reopening:
+        raise click.ClickException(f"{latest.meta['filename']}:{latest.meta['lineno']} closes the books through "
+                                   f"{latest.date} in a file bean-revrec does not write, so it cannot move that "
+                                   "close back")
     if path.exists() and not is_closed_books(path):
         raise click.ClickException(f"{path} exists and was not written by bean-revrec; choose another with --file")
     return path
 
 
-def _write_checked(files: dict[Path, str], loaded: Loaded, main: Path) -> None:
-    """Write the files, then load the ledger again: same balances and no new error, or undo."""
+def _write_checked(
+    files: dict[Path, bytes], loaded: Loaded, main: Path, closed: datetime.date = datetime.date.max,
+) -> None:
+    """Write the files, then load the ledger again: no new error and the same balances, or undo.
+
+    The same balances: each month's, through ``closed`` (a reopen changes the
+    months it opens, never a month still closed), and each account's in all.
+    """
     try:
         previous = replace_files(files)
     except OSError as exc:
@@ -139,8 +210,27 @@ def _write_checked(files: dict[Path, str], loaded: Loaded, main: Path) -> None:
     problem = None
     if len(errors) > len(loaded.errors):
         problem = f"the ledger would have errors, first: {errors[0].message.splitlines()[0]}"
-    elif balances(entries) != balances(loaded.entries):
-        problem = "the ledger's balances would change"
+    else:
+        problem = _balance_change(loaded.entries, entries, closed)
     if problem is not None:
         restore(previous)
         raise click.ClickException(f"{problem}; every file was left as it was")
+
+
+def _balance_change(before: list[Any], after: list[Any], closed: datetime.date) -> str | None:
+    """What a write changed in the ledger's balances (each closed month's, then each account's), or None."""
+    for old, new in ((monthly_balances(before, closed), monthly_balances(after, closed)),
+                     (_in_all(before), _in_all(after))):
+        changed = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
+        if changed:
+            when, account, currency = changed[0]
+            was, now = old.get(changed[0], Decimal(0)), new.get(changed[0], Decimal(0))
+            return (f"the ledger's balances would change ({len(changed)} in all), first {account} ({when}): "
+                    f"{was} {currency} before, {now} {currency} after. Closing and reopening only move generated "
+                    "entries between the plugin and text, so the text written does not reproduce them (or a file "
+                    "changed meanwhile); please report it")
+    return None
+
+
+def _in_all(entries: list[Any]) -> dict[tuple[str, str, str], Decimal]:
+    return {("in all", account, currency): number for (account, currency), number in totals(entries).items() if number}

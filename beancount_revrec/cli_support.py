@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+from collections import defaultdict
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -9,10 +11,11 @@ from typing import Any, NamedTuple, TypeVar
 
 import click
 from beancount import loader
+from beancount.core.data import Transaction
 
-from beancount_revrec.close import totals
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
 from beancount_revrec.output import FORMATS
+from beancount_revrec.reports import waiting_for_payment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,14 +35,18 @@ class Loaded(NamedTuple):
     options_map: dict[str, Any]
 
 
-def load(ledger: str, *, allow_errors: bool = False) -> Loaded:
-    """Load and analyse a ledger, or stop with a one-line error."""
+def load(ledger: str, *, allow_errors: bool = False, allowed: tuple[type, ...] = ()) -> Loaded:
+    """Load and analyse a ledger, or stop with a one-line error.
+
+    A ledger with errors is refused, unless ``allow_errors``, or unless every
+    error is one of the ``allowed`` kinds (those the command itself fixes).
+    """
     path = Path(ledger)
     if not path.is_file():
         raise click.ClickException(f"no such ledger file: {ledger}")
     entries, errors, options_map = loader.load_file(str(path))
-    if errors and not allow_errors:
-        first = errors[0]
+    if not allow_errors and not all(isinstance(error, allowed) for error in errors):
+        first = next(error for error in errors if not isinstance(error, allowed))
         where = f"{first.source.get('filename')}:{first.source.get('lineno')}" if first.source else ledger
         message = first.message.splitlines()[0] if first.message else ""
         raise click.ClickException(f"{ledger} has {len(errors)} error(s), first {where}: {message} "
@@ -50,9 +57,37 @@ def load(ledger: str, *, allow_errors: bool = False) -> Loaded:
         raise click.ClickException(f"{ledger}: {exc}") from None
     if isinstance(result, list):
         raise click.ClickException(f"{ledger}: {result[0]}")
+    _warn_unpaid(result)
     return Loaded(result, entries, errors, options_map)
 
 
-def balances(entries: list[Any]) -> dict[tuple[str, str], Decimal]:
-    """The non-zero sums of every transaction's postings per account and currency."""
-    return {key: value for key, value in totals(entries).items() if value}
+WARNINGS = "revrec-warnings"
+
+
+def warn(message: str) -> None:
+    """A line for standard error once the command has succeeded (a failure is only its one ``Error:`` line)."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.find_root().meta.setdefault(WARNINGS, []).append(message)
+
+
+def _warn_unpaid(result: Result) -> None:
+    """A warning about the lines that wait for a payment that has not come."""
+    waiting = waiting_for_payment(result)
+    if waiting:
+        shown = ", ".join(f"{row['line']} ({row['source']})" for row in waiting[:3])
+        more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
+        warn(f'Warning: {len(waiting)} line(s) treated "from payment" have no payment yet and stay deferred: '
+             f"{shown}{more}. A payment credits {result.config.receivable} and shares a link or the invoice: id "
+             "with its invoice.")
+
+
+def monthly_balances(entries: list[Any], through: datetime.date) -> dict[tuple[str, str, str], Decimal]:
+    """The non-zero sums of the postings per month (YYYY-MM), account and currency, through ``through``."""
+    sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
+    for entry in entries:
+        if isinstance(entry, Transaction) and entry.date <= through:
+            for posting in entry.postings:
+                if posting.units is not None and posting.units.number is not None:
+                    sums[entry.date.isoformat()[:7], posting.account, posting.units.currency] += posting.units.number
+    return {key: value for key, value in sums.items() if value}

@@ -14,17 +14,19 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from typing import Any
+from functools import partial
+from typing import Any, NamedTuple
 
 from beancount.core.amount import Amount
 from beancount.core.data import Custom, Posting, Transaction
 
 from beancount_revrec.directives import values_of
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import RevrecError, guarded
 from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.sources import KIND_KEY
 
 CLOSE = "revrec-close"
+CLOSE_NOTE = "books closed"
 KEY = "revrec-key"
 CORRECTS = "revrec-corrects"
 _SUFFIX = re.compile(r"/(deferral|recognition/[\d-]+|billing(/[^/]+/[\d-]+)?|correction/[\d-]+|"
@@ -32,17 +34,78 @@ _SUFFIX = re.compile(r"/(deferral|recognition/[\d-]+|billing(/[^/]+/[\d-]+)?|cor
 Totals = dict[tuple[str, str], Decimal]  # (account, currency) -> number
 
 
-def read_close(entries: Iterable[Any]) -> tuple[datetime.date | None, list[RevrecError]]:
-    """The date books are closed through: the latest ``revrec-close``, or None."""
-    closes, errors = [], []
+class Closing(NamedTuple):
+    """The close of a ledger: the date books are closed through, its directives and its frozen entries."""
+
+    through: datetime.date | None  # the latest close, or None
+    closes: list[Custom]
+    frozen: list[Transaction]
+    errors: list[RevrecError]
+
+
+def read_closing(entries: Iterable[Any]) -> Closing:
+    """The latest valid ``revrec-close`` and the frozen entries, checked.
+
+    Frozen entries without a close, or with a ``revrec-key`` present twice, are
+    errors. Without a close, books count as closed through the latest frozen
+    entry, so that nothing is booked twice.
+    """
+    closes: list[Custom] = []
+    frozen: list[Transaction] = []
+    errors: list[RevrecError] = []
+    keys: set[str] = set()
     for entry in entries:
         if isinstance(entry, Custom) and entry.type == CLOSE:
-            if values_of(entry):
-                errors.append(RevrecError(entry.meta, f'{CLOSE} takes no values: write {entry.date} custom "{CLOSE}"',
-                                          entry))
+            problem = _close_problem(entry)
+            if problem:
+                errors.append(RevrecError(entry.meta, problem, entry))
             else:
-                closes.append(entry.date)
-    return max(closes, default=None), errors
+                closes.append(entry)
+        elif is_frozen(entry):
+            problem = _frozen_problem(entry, keys)
+            if problem:
+                errors.append(RevrecError(entry.meta, problem, entry))
+            else:
+                keys.add(entry.meta[KEY])
+                frozen.append(entry)
+    through = max((close.date for close in closes), default=None)
+    if through is None and frozen:
+        through = max(entry.date for entry in frozen)
+        errors.append(RevrecError(frozen[0].meta, (
+            f"{len(frozen)} frozen revenue recognition entries (#revrec with revrec-key, like this one, up to "
+            f'{through}) but no custom "{CLOSE}": the plugin would book them again. Put back the custom "{CLOSE}" '
+            f"line (dated {through} or later, the close date), or delete the frozen entries with it"), frozen[0]))
+    errors += [RevrecError(entry.meta, (f"frozen entry dated {entry.date}, after the close through {through}: "
+                                        "a frozen entry belongs to a closed period; delete it (the plugin generates "
+                                        "it) or close through its date"), entry)
+               for entry in frozen if through is not None and entry.date > through]
+    return Closing(through, closes, [entry for entry in frozen if through is None or entry.date <= through], errors)
+
+
+def closed_through(entries: Iterable[Any]) -> datetime.date | None:
+    """The date of the latest ``revrec-close`` (as written; ``read_closing`` checks it), or None."""
+    return max((entry.date for entry in entries if isinstance(entry, Custom) and entry.type == CLOSE), default=None)
+
+
+def _close_problem(entry: Custom) -> str | None:
+    values = values_of(entry)
+    if len(values) > 1 or (values and not isinstance(values[0], str)):
+        return f'{CLOSE} takes at most a note: write {entry.date} custom "{CLOSE}" "closed by bean-revrec"'
+    if entry.date == datetime.date.max:
+        return (f"books cannot be closed through {entry.date}: corrections are booked the day after the close, "
+                "and Beancount has no later date; close through an earlier date")
+    return None
+
+
+def _frozen_problem(entry: Transaction, keys: set[str]) -> str | None:
+    key = entry.meta.get(KEY)
+    if not isinstance(key, str) or not key:
+        return (f"a transaction with {KIND_KEY} but no {KEY}: the plugin marks what it generates with both; "
+                f"remove {KIND_KEY}: from your own transaction, or restore the {KEY}: of a frozen entry")
+    if key in keys:
+        return (f'{KEY} "{key}" is frozen twice (the closed-books file included twice, or an entry copied): '
+                "delete the copy")
+    return None
 
 
 def is_frozen(entry: object) -> bool:
@@ -62,30 +125,43 @@ def source_of(key: str) -> str:
 
 def close_books(
     generated: list[Transaction], frozen: Sequence[Transaction], through: datetime.date,
-) -> tuple[list[Transaction], list[Transaction]]:
+) -> tuple[list[Transaction], list[Transaction], list[RevrecError]]:
     """Split what the engine generates at the close.
 
     Returns:
-        The generated entries dated after ``through``, and the corrections
-        (dated ``through`` + 1 day) that bring the frozen entries to what is
-        recomputed for the closed period.
+        The generated entries dated after ``through``, the corrections (dated
+        ``through`` + 1 day) that bring the frozen entries to what is recomputed
+        for the closed period, and the errors of keys that could not be compared.
     """
     later = [entry for entry in generated if entry.date > through]
     new, old = _by_key(entry for entry in generated if entry.date <= through), _by_key(frozen)
     keys = [*new, *(key for key in old if key not in new)]  # in the order made: fewer cache misses than a set's
     changed = sorted(key for key in keys if not _same(new.get(key, ()), old.get(key, ())))
     if not changed:  # the usual case
-        return later, []
-    new_sources = {source_of(key) for key in new}
-    old_sources = {source_of(key) for key in old}
-    corrections = []
+        return later, [], []
+    sources = ({source_of(key) for key in new}, {source_of(key) for key in old})
+    corrections, errors = [], []
     for key in changed:
-        difference = _difference(totals(new.get(key, [])), totals(old.get(key, [])))
-        if difference:
-            cause = _cause(key, new.get(key), old.get(key), new_sources, old_sources)
-            corrections.append(_correction(key, difference, new.get(key) or old[key], through + ONE_DAY,
-                                           new.get(key, []), old.get(key, []), cause))
-    return later, corrections
+        model = (new.get(key) or old[key])[0]
+        made = guarded(model.meta, model, f"the correction of {key}", "no correction is booked for it",
+                       partial(_corrected, key, new.get(key, []), old.get(key, []), through, sources))
+        if isinstance(made, RevrecError):
+            errors.append(made)
+        elif made is not None:
+            corrections.append(made)
+    return later, corrections, errors
+
+
+def _corrected(
+    key: str, new: list[Transaction], old: list[Transaction], through: datetime.date,
+    sources: tuple[set[str], set[str]],
+) -> Transaction | None:
+    """The correction of one key: what was recomputed minus what was frozen; None if they sum the same."""
+    difference = _difference(totals(new), totals(old))
+    if not difference:
+        return None
+    cause = _cause(key, new or None, old or None, *sources)
+    return _correction(key, difference, new or old, through + ONE_DAY, new, old, cause)
 
 
 def _by_key(entries: Iterable[Transaction]) -> dict[str, list[Transaction]]:

@@ -22,6 +22,10 @@ class Config(NamedTuple):
     contra: str = "Income:Refunds"
     precision: dict[str, int] = {}  # noqa: RUF012 - never mutated
 
+    def own_accounts(self) -> tuple[str, ...]:
+        """The accounts of the configuration the plugin posts to (never the revenue accounts, which are the user's)."""
+        return tuple(str(getattr(self, key.replace("-", "_"))) for key in ACCOUNT_KEYS)
+
     def reclass_account(self, category: str) -> str:
         """The account a ``tax``, ``fee``, ``passthrough`` or ``exclude`` line goes to."""
         return str(getattr(self, category))

@@ -18,7 +18,7 @@ from beancount.core.data import Custom
 
 from beancount_revrec.directives import values_of
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.sources import service_period
+from beancount_revrec.sources import digits_problem, service_period
 from beancount_revrec.treatment import RECLASSES, Action, Treatment, read_treatment
 
 CONTRACT, ITEM, BILLING = "revrec-contract", "revrec-item", "revrec-billing"
@@ -95,6 +95,8 @@ def read_contracts(entries: Iterable[Any]) -> tuple[ContractDirectives, list[Rev
             billings.append(record)
     items = _known(items, contracts, errors, ITEM)
     items = _unique_items(items, errors)
+    # an immediate item without service-start is recognised on its contract's date
+    items = [item._replace(treatment=_immediate_on(item.treatment, contracts[item.contract].date)) for item in items]
     billings = _billed_in_item_currencies(_known(billings, contracts, errors, BILLING), items, errors)
     return ContractDirectives(contracts, items, billings), errors
 
@@ -161,7 +163,7 @@ def _contract_and_amount(entry: Custom, usage: str) -> tuple[str, Decimal, str] 
     if (len(values) != 2 or not isinstance(values[0], str) or not isinstance(values[1], Amount)
             or values[1].number is None):
         return f"needs a contract id and an amount: {usage}"
-    return values[0], values[1].number, values[1].currency
+    return digits_problem(values[1].number) or (values[0], values[1].number, values[1].currency)
 
 
 def _parse_item(entry: Custom) -> Item | str:
@@ -174,31 +176,51 @@ def _parse_item(entry: Custom) -> Item | str:
         return 'needs item: "ID", the item\'s id within its contract'
     if not isinstance(account, str) or not account_lib.is_valid(account):
         return "needs account: the revenue account the item is recognised in, e.g. account: Income:Subscriptions"
-    service = service_period(meta.get("service-start"), meta.get("service-end"))
-    if isinstance(service, str):
-        return service
-    treatment = _item_treatment(meta.get("treatment", "ratable"), service, entry.date)
-    if isinstance(treatment, str):
-        return treatment
+    recognition = _item_recognition(meta)
+    if isinstance(recognition, str):
+        return recognition
     quantity = meta.get("quantity")
     price = meta.get("price")
     return Item(meta, entry.date, contract, item, number, currency, account,
-                None if price is None else str(price), service, treatment,
+                None if price is None else str(price), recognition[1], recognition[0],
                 quantity if isinstance(quantity, Decimal) else None)
 
 
-def _item_treatment(
-    text: object, service: tuple[datetime.date, datetime.date] | None, day: datetime.date,
-) -> Treatment | str:
-    """The item's treatment; ``immediate`` means on the service start (else the item's date)."""
-    treatment = read_treatment(text, "treatment")
+def _item_recognition(meta: dict[str, Any]) -> tuple[Treatment, tuple[datetime.date, datetime.date] | None] | str:
+    """The item's treatment and service period, or what is wrong with them.
+
+    ``immediate`` means on the service start; an immediate item needs no
+    service-end, nor any date (then ``read_contracts`` gives it its contract's).
+    """
+    treatment = read_treatment(meta.get("treatment", "ratable"), "treatment")
     if isinstance(treatment, str):
         return treatment
+    start, end = meta.get("service-start"), meta.get("service-end")
+    if all(part.action.kind == "immediate" for part in treatment.parts) and end is None:
+        if start is not None and not isinstance(start, datetime.date):
+            return f"service-start: must be a date like 2022-01-15 (without quotes), got {start!r}"
+        return _immediate_on(treatment, start), None
+    service = service_period(start, end)
+    if isinstance(service, str):
+        return service
+    return _item_treatment_problem(treatment, service) or (_immediate_on(treatment, service[0] if service else None),
+                                                            service)
+
+
+def _item_treatment_problem(treatment: Treatment, service: tuple[datetime.date, datetime.date] | None) -> str | None:
     if any(part.action.kind in RECLASSES for part in treatment.parts):
-        return f'treatment: "{text}": an item is recognised, not reclassified: use ratable, fulfillment or immediate'
+        return (f'treatment: "{treatment.text}": an item is recognised, not reclassified: use ratable, fulfillment '
+                "or immediate")
     if any(part.action.kind == "ratable" for part in treatment.parts) and service is None:
         return "a ratable item needs service-start: and service-end:"
-    on = Action("on", on=service[0] if service else day)
+    return None
+
+
+def _immediate_on(treatment: Treatment, day: datetime.date | None) -> Treatment:
+    """``immediate`` parts recognised on ``day`` (None: left as they are)."""
+    if day is None:
+        return treatment
+    on = Action("on", on=day)
     return treatment._replace(parts=tuple(part._replace(action=on) if part.action.kind == "immediate" else part
                                           for part in treatment.parts))
 

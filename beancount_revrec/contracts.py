@@ -12,13 +12,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable, Iterable
 from decimal import Decimal
+from functools import partial
 from typing import NamedTuple
 
 from beancount.core.data import EMPTY_SET, Transaction
 
 from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import Billing, ContractDirectives, Item
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import RevrecError, guarded
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.schedule import ZERO, add_months, allocate
 from beancount_revrec.sources import Line
@@ -53,6 +54,20 @@ class _Event(NamedTuple):
     amount: Decimal  # billed or recognised, revenue-positive
     other: str  # the receivable or billed revenue account, or the item's account
     source: Line
+
+
+def schedulable(directives: ContractDirectives, places: Callable[[str], int]) -> tuple[ContractDirectives,
+                                                                                       list[RevrecError]]:
+    """The directives without the billing schedules whose dates leave the calendar, and their errors."""
+    errors, kept = [], []
+    for billing in directives.billings:
+        problem = guarded(billing.meta, None, f"revrec-billing until {billing.until}", "the schedule bills nothing",
+                          partial(scheduled_billings, billing, places(billing.currency)))
+        if isinstance(problem, RevrecError):
+            errors.append(problem)
+        else:
+            kept.append(billing)
+    return directives._replace(billings=kept), errors
 
 
 def billing_styles(

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from functools import partial
 
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import RevrecError, guarded
 from beancount_revrec.records import Treated
 from beancount_revrec.schedule import ZERO, Schedule, allocate
 from beancount_revrec.sources import Line
@@ -35,8 +36,13 @@ def apply_credits(
         if problem:
             errors.append(RevrecError(credit.meta, f'credit-for "{credit.credit_for}": {problem}', credit.entry))
             continue
-        result[index], own = _credit(result[index], credit, places(credit.currency))
-        result.append(own)
+        done = guarded(credit.meta, credit.entry, f'credit-for "{credit.credit_for}"',
+                       "the credit stays as booked", partial(_credit, result[index], credit, places(credit.currency)))
+        if isinstance(done, RevrecError):
+            errors.append(done)
+        else:
+            result[index], own = done
+            result.append(own)
     return result, errors
 
 

@@ -12,16 +12,17 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+from functools import partial
 from typing import Any, NamedTuple
 
 from beancount.core.data import Custom
 
 from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
-from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present
+from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present, schedulable
 from beancount_revrec.credits import apply_credits
 from beancount_revrec.directives import Event, read_events
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import RevrecError, guarded
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
@@ -36,6 +37,7 @@ IMMEDIATE = parse_treatment("immediate")
 
 Places = Callable[[str], int]
 """Decimal places of a currency."""
+_STAYS = "the line stays as booked (recognised on its date)"
 
 
 class Analysis(NamedTuple):
@@ -54,6 +56,7 @@ def treat(
 ) -> Analysis:
     """Treat every revenue line of ``entries``; ``positions`` ranks rules across included files."""
     lines, errors = read_lines(entries, config)
+    rejected = {str(error.source["line"]): error for error in errors if error.source and "line" in error.source}
     customs = [entry for entry in entries if isinstance(entry, Custom)]  # one pass over a large ledger, not three
     rules, rule_errors = read_rules(customs, positions or {})
     events, event_errors = read_events(customs)
@@ -66,25 +69,50 @@ def treat(
         choice = choose_treatment(line, rules)
         if isinstance(choice, str):
             errors.append(RevrecError(line.meta, choice, line.entry))
+            if line.line_id is not None:
+                rejected.setdefault(line.line_id, errors[-1])
         else:
             chosen.append((line, *choice))
     chosen += [(item_line(item, directives.contracts[item.contract].customer), CONTRACT_RULE, item.treatment)
                for item in directives.items]
-    by_line = _events_by_line(chosen, events, errors)
-    treated = []
-    for line, rule, treatment in chosen:
-        result = _treat_line(line, rule, treatment, by_line.get(line.key, []), places(line.currency))
-        if isinstance(result, str):
-            errors.append(RevrecError(line.meta, result, line.entry))
-        else:
-            errors.extend(RevrecError(event.meta, message) for event, message in result[1])
-            treated.append(result[0])
+    treated = _treat_all(chosen, _events_by_line(chosen, events, rejected, errors), places, errors)
     items = [item for item in treated if item.line.source == "contract"]
+    kept = {item.line.key for item in items}  # an item that could not be treated is left out, with its error
+    directives = directives._replace(items=[item for item in directives.items if item.ident in kept])
     sales, credit_errors = apply_credits([item for item in treated if item.line.source != "contract"],
                                          [line for line in lines if line.credit_for and not line.contract], places)
     directives, recorded, style_errors = billing_styles(directives, [line for line in lines if line.contract])
+    directives, calendar_errors = schedulable(directives, places)
     movements = present(directives, items, recorded, config, places)
-    return Analysis(lines, rules, sales + items, errors + credit_errors + style_errors, directives, movements)
+    return Analysis(lines, rules, sales + items, errors + credit_errors + style_errors + calendar_errors, directives,
+                    movements)
+
+
+def _treat_all(
+    chosen: list[tuple[Line, str, Treatment]], by_line: dict[str, list[Event]], places: Places,
+    errors: list[RevrecError],
+) -> list[Treated]:
+    """Each chosen line treated; a line that cannot be stays as booked, with an error, and so do its events."""
+    treated = []
+    for line, rule, treatment in chosen:
+        events = by_line.get(line.key, [])
+        result = guarded(line.meta, line.entry, f'treatment "{treatment.text}"', _STAYS, partial(
+            _treat_line, line, rule, treatment, events, places(line.currency)))
+        if not isinstance(result, RevrecError | str):
+            treated.append(result[0])
+            errors.extend(RevrecError(event.meta, message) for event, message in result[1])
+            continue
+        error = result if isinstance(result, RevrecError) else RevrecError(line.meta, result, line.entry)
+        errors.append(error)
+        errors.extend(RevrecError(event.meta, f'revrec-fulfill: line "{event.target}" was rejected (see the '
+                                  f"error at {_location(error)}), so it is not recognised on events: fix that line")
+                      for event in events)
+    return treated
+
+
+def _location(error: RevrecError) -> str:
+    source = error.source or {}
+    return f"{source.get('filename')}:{source.get('lineno')}"
 
 
 def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment] | str:
@@ -103,7 +131,8 @@ def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment]
 
 
 def _events_by_line(
-    chosen: list[tuple[Line, str, Treatment]], events: list[Event], errors: list[RevrecError],
+    chosen: list[tuple[Line, str, Treatment]], events: list[Event], rejected: Mapping[str, RevrecError],
+    errors: list[RevrecError],
 ) -> dict[str, list[Event]]:
     """Events grouped by the key of the line they target; bad targets are errors."""
     targets: dict[str, tuple[Line, Treatment]] = {}
@@ -122,7 +151,11 @@ def _events_by_line(
     by_line: dict[str, list[Event]] = {}
     for event in events:
         target = targets.get(event.target)
-        if target is None:
+        if target is None and event.target in rejected:
+            errors.append(RevrecError(event.meta, (
+                f'revrec-fulfill: line "{event.target}" was rejected (see the error at '
+                f"{_location(rejected[event.target])}), so it is not recognised on events: fix that line")))
+        elif target is None:
             errors.append(RevrecError(event.meta, f'revrec-fulfill: unknown line "{event.target}": '
                                       'put line: "ID" on the invoice line it fulfills'))
         elif not any(part.action.kind == "fulfillment" for part in target[1].parts):

@@ -6,7 +6,7 @@ import datetime
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 from beancount.core.amount import Amount
@@ -15,6 +15,7 @@ from beancount.core.data import EMPTY_SET, Open, Posting, Transaction
 from beancount_revrec.config import Config
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.engine import Analysis
+from beancount_revrec.errors import RevrecError, guarded
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.sources import KIND_KEY, Line
 
@@ -24,24 +25,34 @@ GENERATED_FILE = "<beancount_revrec>"
 _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "passthrough": "Pass through",
                    "exclude": "Exclude", "deferred": "Credit against deferred revenue",
                    "contra": "Credit beyond deferred revenue"}
-_NOT_LINK = re.compile(r"[^A-Za-z0-9\-_/.]")
+_LINK_SAFE = re.compile(r"[A-Za-z0-9\-_/]+")
+_ESCAPED = re.compile(r"[^A-Za-z0-9\-_/]")
 _new = tuple.__new__
 """Builds Beancount's named tuples directly: their Python-level ``__new__`` (and
 ``Amount``'s asserts) cost more than the rest of a generated transaction."""
 
 
-def generate(analysis: Analysis, config: Config) -> list[Transaction]:
+def generate(analysis: Analysis, config: Config) -> tuple[list[Transaction], list[RevrecError]]:
     """The deferral, reclass and recognition transactions of every line, and the contracts' movements."""
-    entries = [entry for item in analysis.treated if item.line.source != "contract"
-               for entry in line_entries(item, config)]
-    return entries + [movement_entry(movement) for movement in analysis.movements]
+    entries: list[Transaction] = []
+    errors: list[RevrecError] = []
+    for item in analysis.treated:
+        if item.line.source != "contract":
+            made: list[Transaction] | RevrecError = guarded(
+                item.line.meta, item.line.entry, "generating its entries", "the line stays as booked",
+                partial(list, line_entries(item, config)))
+            if isinstance(made, RevrecError):
+                errors.append(made)
+            else:
+                entries += made
+    return entries + [movement_entry(movement) for movement in analysis.movements], errors
 
 
 def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     """The transactions of one treated line, each written debit first with a positive amount."""
     line = item.line
     base = _base_meta(line, item.rule)
-    links = frozenset({_NOT_LINK.sub("-", line.invoice)}) if line.invoice else EMPTY_SET
+    links = frozenset({link_of(line.invoice)}) if line.invoice else EMPTY_SET
     title, payee, currency, prefix = line.entry.narration, line.entry.payee, line.currency, line.key + "/"
     # Postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
     location = {"filename": base["filename"], "lineno": base["lineno"]}
@@ -79,6 +90,18 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [*pair]))
 
 
+def link_of(ident: str) -> str:
+    """The link of an invoice or contract id: the id itself where a link can hold it.
+
+    Otherwise every character a link cannot hold, and every ``.``, becomes ``.``
+    and its UTF-8 bytes in hex (``in 7`` -> ``in.207``), so distinct ids always
+    give distinct links.
+    """
+    if _LINK_SAFE.fullmatch(ident):
+        return ident
+    return _ESCAPED.sub(lambda match: "".join(f".{byte:02X}" for byte in match.group().encode()), ident)
+
+
 @cache
 def _recognition_key(day: datetime.date) -> str:
     """A recognition's key within its line; a ledger's recognition dates are few, mostly month ends."""
@@ -90,7 +113,7 @@ def movement_entry(movement: Movement) -> Transaction:
     line = movement.source
     meta = {**_base_meta(line, CONTRACT_RULE), KIND_KEY: movement.kind, "revrec-key": movement.key}
     location = {"filename": meta["filename"], "lineno": meta["lineno"]}
-    links = frozenset(_NOT_LINK.sub("-", link) for link in (line.contract, line.invoice) if link)
+    links = frozenset(link_of(link) for link in (line.contract, line.invoice) if link)
     narration = f"{'Bill' if movement.kind == 'billing' else 'Recognise'}: {line.entry.narration}"
     postings = [Posting(account, Amount(number, movement.currency), None, None, None, location)
                 for account, number in movement.postings]
@@ -110,13 +133,16 @@ def _base_meta(line: Line, rule: str) -> dict[str, Any]:
     }
 
 
-def missing_opens(entries: Iterable[Any], generated: Sequence[Transaction]) -> list[Open]:
-    """Open directives for accounts the generated postings use but the ledger never opens.
+def missing_opens(entries: Iterable[Any], generated: Sequence[Transaction], config: Config) -> list[Open]:
+    """Open directives for the configured accounts the generated postings use but the ledger never opens.
 
-    Each opens on the date of the earliest generated transaction.
+    Each opens on the date of the earliest generated transaction. The plugin
+    never opens any other account: a revenue account the ledger does not open
+    (a typo, ``Income:Sals``) stays Beancount's own error.
     """
     opened = {entry.account for entry in entries if isinstance(entry, Open)}
-    missing = {posting.account for entry in generated for posting in entry.postings} - opened
+    used = {posting.account for entry in generated for posting in entry.postings}
+    missing = (used & set(config.own_accounts())) - opened
     if not missing:
         return []
     day = min(entry.date for entry in generated)

@@ -13,10 +13,12 @@ import random
 from decimal import Decimal
 
 from beancount import loader
-from beancount.parser import printer
 
-from beancount_revrec.close import CLOSE
+from beancount_revrec.config import parse_config
+from beancount_revrec.locks import lock_entries, movements
 from beancount_revrec.schedule import add_months, month_end
+from beancount_revrec.sources import Membership
+from beancount_revrec.writer import close_directive, directives_text
 
 HEAD = """\
 ; A synthetic SaaS ledger written by `bean-revrec example` (seed {seed}).
@@ -97,7 +99,7 @@ def example_ledger(lines: int = 1000, contracts: int = 10, seed: int = 1, years:
     parts += _invoices(rng, lines, customers, start, days)
     parts += [_contract(rng, n, customers, start, years) for n in range(contracts)]
     text = "".join(parts)
-    return text + _close(text, add_months(start, 6 * years) - datetime.timedelta(days=1))
+    return text + _close(text, month_end(add_months(start, 6 * years) - datetime.timedelta(days=1)))
 
 
 def _rule(name: str, match: str, treatment: str, start: datetime.date, until: int | None) -> str:
@@ -218,10 +220,11 @@ def _recorded_billing(contract: str, total: Decimal, signed: datetime.date, mont
 
 
 def _close(text: str, through: datetime.date) -> str:
-    """The close through ``through``: the directive and the entries it freezes, as text."""
-    entries, _, _ = loader.load_string(text)
-    frozen = sorted((entry for entry in entries if "revrec-kind" in getattr(entry, "meta", {})
-                     and entry.date <= through), key=lambda entry: (entry.date, entry.meta["revrec-key"]))
-    body = "".join(printer.format_entry(entry) + "\n" for entry in frozen)
+    """The close through ``through`` as ``bean-revrec close`` writes it: frozen entries, locks and directive."""
+    entries, _, options_map = loader.load_string(text)
+    config = parse_config(None, options_map)[0]
+    frozen = [entry for entry in entries if "revrec-kind" in getattr(entry, "meta", {}) and entry.date <= through]
+    is_locked = Membership((*config.revenue, *config.own_accounts())).__getitem__
+    locks = lock_entries(movements(entries, is_locked, None, through, []), {})
     return (f"\n; --- Books closed through {through}: the entries below are frozen. ---\n"
-            f'{month_end(through)} custom "{CLOSE}"\n\n{body}')
+            + directives_text([*frozen, *locks, close_directive(through)]))

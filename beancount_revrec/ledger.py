@@ -7,20 +7,22 @@ import gc
 import glob
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from beancount.core.data import Open, Transaction
 from beancount.core.display_context import DisplayContext, Precision
 
-from beancount_revrec.close import close_books, is_frozen, read_close
+from beancount_revrec.close import close_books, closed_through, corrected_key, read_closing, source_of
 from beancount_revrec.config import Config, parse_config
 from beancount_revrec.engine import Analysis, Places, treat
 from beancount_revrec.entries import GENERATED_FILE, generate
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.sources import KIND_KEY
+from beancount_revrec.locks import Attempt, check_locks, read_locks
+from beancount_revrec.sources import KIND_KEY, Membership
 
 PLUGIN_NAMES = ("beancount_revrec", "beancount_revrec.plugin")
 DEFAULT_PLACES = 2
@@ -59,14 +61,66 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
     analysis = treat(entries, config, places, include_positions(options_map))
     if not transactions:
         return Result(config, analysis, [], places, analysis.errors)
-    generated = generate(analysis, config)
-    through, close_errors = read_close(entries)
-    errors = analysis.errors + close_errors
+    generated, generate_errors = generate(analysis, config)
+    closing = read_closing(entries)
+    errors = analysis.errors + generate_errors + closing.errors
+    through = closing.through
     if through is None:
         return Result(config, analysis, generated, places, errors)
-    frozen = [entry for entry in entries if is_frozen(entry)]
-    later, corrections = close_books(generated, frozen, through)
-    return Result(config, analysis, later + corrections, places, errors, through, frozen, corrections)
+    later, corrections, correction_errors = close_books(generated, closing.frozen, through)
+    locks, lock_errors = read_locks(entries)
+    if closing.closes:
+        suspects = _changed_in_closed_period(analysis, generated, closing.frozen, through)
+        latest = max(closing.closes, key=lambda close: close.date)
+        lock_errors += check_locks(entries, locks, latest, _locked(config, analysis), suspects,
+                                   str(options_map.get("filename", "LEDGER")), frozen=bool(closing.frozen))
+    return Result(config, analysis, later + corrections, places, errors + correction_errors + lock_errors, through,
+                  closing.frozen, corrections)
+
+
+def is_locked(result: Result) -> Callable[[str], bool]:
+    """Whether a close locks an account: the plugin reads or posts to it."""
+    return _locked(result.config, result.analysis)
+
+
+def _locked(config: Config, analysis: Analysis) -> Callable[[str], bool]:
+    items = sorted({item.account for item in analysis.contracts.items})
+    return Membership((*config.revenue, *config.own_accounts(), *items)).__getitem__
+
+
+def _changed_in_closed_period(
+    analysis: Analysis, generated: list[Transaction], frozen: list[Transaction], through: datetime.date,
+) -> list[Attempt]:
+    """Lines in the closed period added after the close, or whose amount changed since.
+
+    Added: they generate entries there, none frozen. Changed: under the same rule, what they defer and
+    reclassify on their date differs from what was frozen.
+    """
+    made, kept = _on_line_dates(entry for entry in generated if entry.date <= through), _on_line_dates(frozen)
+    attempts = []
+    for item in analysis.treated:
+        line = item.line
+        if line.date > through or line.source == "contract" or line.key not in made:
+            continue
+        new, old = made[line.key], kept.get(line.key)
+        change = None if old is None else (old[1], new[1])
+        if old is None or (old[0] == new[0] and old[1] != new[1]):
+            attempts.append(Attempt(line.meta, line.key, line.entry, line.account, line.currency, change))
+    return attempts
+
+
+def _on_line_dates(entries: Iterable[Transaction]) -> dict[str, tuple[str, Decimal]]:
+    """Per source line: its rule and what its deferral and reclasses move (their debits)."""
+    found: dict[str, tuple[str, Decimal]] = {}
+    for entry in entries:
+        source = source_of(corrected_key(entry))
+        rule, moved = found.get(source, ("", Decimal(0)))
+        if entry.meta.get(KIND_KEY) in ("deferral", "reclass"):
+            rule = str(entry.meta.get("revrec-rule"))
+            moved += sum((number for number in (p.units.number for p in entry.postings if p.units) if number
+                          and number > 0), Decimal(0))
+        found[source] = (rule, moved)
+    return found
 
 
 @contextmanager
@@ -109,7 +163,7 @@ def user_entries(entries: Sequence[Any]) -> list[Any]:
     The plugin generates nothing on or before the close date, so the generated
     transactions dated on or before it are the frozen ones.
     """
-    through = read_close(entries)[0] or datetime.date.min
+    through = closed_through(entries) or datetime.date.min
     return [entry for entry in entries
             if not (isinstance(entry, Transaction) and KIND_KEY in entry.meta and entry.date > through)
             and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)]
@@ -150,7 +204,10 @@ def include_positions(options_map: dict[str, Any]) -> dict[str, tuple[int, ...]]
         if name in positions or not os.path.isfile(name):
             continue
         positions[name] = position
-        text = Path(name).read_text(encoding="utf-8", errors="replace")
+        try:
+            text = Path(name).read_text(encoding="utf-8", errors="replace")
+        except OSError:  # Beancount reports a file it cannot read
+            continue
         for match in _INCLUDE.finditer(text):
             lineno = text.count("\n", 0, match.start()) + 1
             pattern = os.path.join(os.path.dirname(name), match.group(1))

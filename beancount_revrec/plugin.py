@@ -22,6 +22,7 @@ Income:Sales to Liabilities:DeferredRevenue, and recognitions of 17.00 USD on
 from __future__ import annotations
 
 import re
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -42,14 +43,15 @@ def revrec(
     try:
         result = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
-        return entries, [RevrecError(_plugin_line(options_map),
-                                     f"beancount_revrec: internal error {exc!r}; nothing was generated")]
+        trace = traceback.format_exc().rstrip()
+        return entries, [RevrecError(_plugin_line(options_map), f"beancount_revrec: internal error {exc!r}; nothing "
+                                     f"was generated. Please report it with this message:\n{trace}")]
     if isinstance(result, list):
         source = _plugin_line(options_map)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
                          for problem in result]
     added = result.generated
-    return [*entries, *missing_opens(entries, [*result.frozen, *added]), *added], result.errors
+    return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], result.errors
 
 
 def _with_values(entries: list[data.Directive]) -> list[data.Directive]:
@@ -71,7 +73,7 @@ def _plugin_line(options_map: dict[str, Any]) -> dict[str, Any]:
     """The file and line of the ``plugin "beancount_revrec"`` directive (Beancount keeps none)."""
     for filename in options_map.get("include") or [options_map.get("filename", "<unknown>")]:
         try:
-            text = Path(filename).read_text(encoding="utf-8")
+            text = Path(filename).read_bytes().decode("utf-8", errors="replace")
         except (OSError, TypeError):
             continue
         for lineno, line in enumerate(text.splitlines(), start=1):

@@ -15,10 +15,12 @@ from typing import Any
 
 from beancount.core.data import Transaction
 
+from beancount_revrec.close import corrected_key, source_of
 from beancount_revrec.contract_directives import Item
-from beancount_revrec.contracts import scheduled_billings
+from beancount_revrec.contracts import CONTRACT_RULE, scheduled_billings
+from beancount_revrec.credits import CREDIT_RULE
 from beancount_revrec.engine import OVERRIDE_RULE
-from beancount_revrec.entries import line_entries
+from beancount_revrec.entries import line_entries, movement_entry
 from beancount_revrec.ledger import Result
 from beancount_revrec.records import Treated
 from beancount_revrec.rules import Rule, applies, mismatch
@@ -34,37 +36,81 @@ def location(meta: dict[str, Any]) -> str:
 
 
 def explain(result: Result, ident: str) -> list[Row]:
-    """For each line ``ident`` names: the line, each rule considered, the treatment and its entries.
+    """For each source ``ident`` names: the line, each rule considered, the treatment and its entries.
 
-    ``ident`` is a line id, an invoice id, a line key or a generated entry's ``revrec-key``.
+    ``ident`` is a line id, an invoice id, a line key, a contract item (``CONTRACT/ITEM``) or any
+    generated entry's ``revrec-key``. A source is an invoice line or other payment, a contract item,
+    a recorded contract billing or a contract's billing schedule.
     """
-    treated = {item.line.key: item for item in result.analysis.treated}
-    entries = {item.line.key: list(line_entries(item, result.config)) for item in result.analysis.treated}
-    lines = result.analysis.lines
-    found = [line for line in lines if ident in (line.line_id, line.invoice, line.key)] or [
-        line for line in lines if any(entry.meta["revrec-key"] == ident for entry in entries.get(line.key, ()))]
-    return [_explain_line(line, treated.get(line.key), entries.get(line.key, []), result) for line in found]
+    analysis = result.analysis
+    sources = {line.key: line for line in analysis.lines}
+    sources.update((movement.source.key, movement.source) for movement in analysis.movements)
+    found = [line for line in sources.values() if ident in (line.line_id, line.invoice, line.key)]
+    if not found:
+        key = ident
+        while source_of(key) != key:
+            key = source_of(key)
+        found = [sources[key]] if key in sources else []
+    treated = {item.line.key: item for item in analysis.treated}
+    return [_explain_line(line, treated.get(line.key), _entries_of(line, result), result) for line in found]
+
+
+def _entries_of(line: Line, result: Result) -> list[Transaction]:
+    """The entries the ledger books for a source, by date: generated, or frozen by a close, and its corrections.
+
+    A credited line's list has its credits' entries too, so that they add up.
+    """
+    analysis = result.analysis
+    if line.source == "contract" or line.contract is not None:
+        keys = {line.key}
+        made = [movement_entry(movement) for movement in analysis.movements if movement.source.key == line.key]
+    else:
+        items = [item for item in analysis.treated if item.line.key == line.key or (
+            line.line_id is not None and item.line.credit_for == line.line_id and item.rule == CREDIT_RULE)]
+        keys = {item.line.key for item in items} | {line.key}
+        made = [entry for item in items for entry in line_entries(item, result.config)]
+    through = result.closed_through or datetime.date.min
+    booked = [entry for entry in [*result.frozen, *result.corrections] if source_of(corrected_key(entry)) in keys]
+    return sorted([*(entry for entry in made if entry.date > through), *booked], key=lambda entry: entry.date)
 
 
 def _explain_line(line: Line, item: Treated | None, entries: list[Transaction], result: Result) -> Row:
     crediting = [other for other in result.analysis.lines
-               if line.line_id is not None and other.credit_for == line.line_id]
+                 if line.line_id is not None and other.credit_for == line.line_id]
+    contract = line.source == "contract" or line.contract is not None
+    kind = _kind_of(line)
     return {
         "line": line.key,
+        "kind": kind,
         "source": location(line.meta),
         "date": str(line.date),
         "account": line.account,
-        "amount": str(-line.amount),
+        "amount": str(line.amount if kind == "billing schedule" else -line.amount),
         "currency": line.currency,
         "attributes": _attributes(line),
-        "rules": _considered(line, result.analysis.rules, item),
-        "rule": item.rule if item else None,
-        "treatment": item.treatment.text if item else None,
-        "status": "treated" if item else "stays as booked: see the error at " + location(line.meta),
+        "rules": [] if contract else _considered(line, result.analysis.rules, item),
+        "rule": item.rule if item else (CONTRACT_RULE if contract else None),
+        "treatment": item.treatment.text if item else ("billing" if contract else None),
+        "status": _status_of(line, item, contract),
         "entries": [_entry_row(entry) for entry in entries],
         "credited_by": [{"line": credit.key, "date": str(credit.date), "amount": str(credit.amount),
                          "currency": credit.currency} for credit in crediting],
     }
+
+
+def _kind_of(line: Line) -> str:
+    """What a source is: a line, a contract item, a recorded contract billing or a billing schedule."""
+    if line.source == "contract":
+        return "contract item" if line.line_id is not None else "billing schedule"
+    return "line" if line.contract is None else "contract billing"
+
+
+def _status_of(line: Line, item: Treated | None, contract: bool) -> str:  # noqa: FBT001
+    if item is not None:
+        return "treated"
+    if contract:
+        return "contract billing: no rule applies to it"
+    return "stays as booked: see the error at " + location(line.meta)
 
 
 def _attributes(line: Line) -> dict[str, str]:
@@ -97,12 +143,15 @@ def _considered(line: Line, rules: Sequence[Rule], item: Treated | None) -> list
 
 
 def _entry_row(entry: Transaction) -> Row:
-    first = entry.postings[0]
-    assert first.units is not None
+    """A generated entry as a row: the accounts it debits and credits (joined by "+") and the amount it moves."""
+    moves = [(posting.account, posting.units.number, posting.units.currency) for posting in entry.postings
+             if posting.units is not None and posting.units.number is not None]
     return {
         "date": str(entry.date), "kind": entry.meta["revrec-kind"], "key": entry.meta["revrec-key"],
-        "debit": first.account, "credit": entry.postings[1].account,
-        "amount": str(first.units.number), "currency": first.units.currency,
+        "debit": " + ".join(account for account, number, _ in moves if number > 0),
+        "credit": " + ".join(account for account, number, _ in moves if number < 0),
+        "amount": str(sum((number for _, number, _ in moves if number > 0), Decimal(0))),
+        "currency": moves[0][2] if moves else "",
     }
 
 
@@ -139,6 +188,15 @@ def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: datetime.d
     if rule.until is not None and last_date is not None and rule.until <= last_date:
         return "never wins: expired"
     return "matches no line"
+
+
+def waiting_for_payment(result: Result) -> list[Row]:
+    """Invoice lines treated "from payment" whose invoice has no payment: they stay deferred until one comes."""
+    return [{"line": item.line.key, "invoice": item.line.invoice, "date": str(item.line.date),
+             "source": location(item.line.meta), "treatment": item.treatment.text}
+            for item in result.analysis.treated
+            if item.line.source == "invoice" and item.line.payment_date is None
+            and any(part.action.anchor == "payment" and part.action.defers for part in item.treatment.parts)]
 
 
 METRIC_COLUMNS = ("contract", "customer", "currency", "tcv", "acv", "billed", "revenue", "deferred",

@@ -33,6 +33,11 @@ def month_start(day: datetime.date) -> datetime.date:
     return day.replace(day=1)
 
 
+def month_text(day: datetime.date) -> str:
+    """``YYYY-MM`` of ``day``'s month, the year written with four digits even before 1000."""
+    return day.isoformat()[:7]
+
+
 def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     """The first days of the months from ``start``'s month up to (excluding) ``end``."""
     months, month = [], month_start(start)
@@ -43,10 +48,10 @@ def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date
 
 
 def waterfall(
-    entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date, by: str,
+    entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date | None, by: str,
     as_of: datetime.date,
 ) -> list[Row]:
-    """Revenue per month in [start, end) per group (revenue account, contract or product) and currency.
+    """Revenue per month in [start, end) (None: no end) per group (revenue account, contract or product) and currency.
 
     Revenue is the credit balance of the revenue accounts: what the income
     statement shows. Months after ``as_of``'s month are ``scheduled``: their
@@ -60,7 +65,7 @@ def waterfall(
                 key = month_start(entry.date), _group(by, entry, posting), posting.units.currency
                 revenue[key] -= posting.units.number
     current = month_start(as_of)
-    return [{"month": month.strftime("%Y-%m"), by: group, "currency": currency, "revenue": amount,
+    return [{"month": month_text(month), by: group, "currency": currency, "revenue": amount,
              "status": "recognised" if month <= current else "scheduled"}
             for (month, group, currency), amount in sorted(revenue.items()) if amount]
 
@@ -117,7 +122,7 @@ def rollforward(
     for account, currency in sorted(shown):
         balance = opening[account, currency]
         for month in months:
-            row: Row = {"account": account, "currency": currency, "month": month.strftime("%Y-%m"),
+            row: Row = {"account": account, "currency": currency, "month": month_text(month),
                         "opening": balance}
             for column in ROLL_COLUMNS[1:-1]:
                 row[column] = moves.get((account, currency, month, column), Decimal(0))
@@ -141,7 +146,8 @@ def correction_row(entry: Transaction) -> Row:
 
 
 def _transactions(
-    entries: Iterable[Any], start: datetime.date | None, end: datetime.date,
+    entries: Iterable[Any], start: datetime.date | None, end: datetime.date | None,
 ) -> Iterable[Transaction]:
     first = start or datetime.date.min
-    return (entry for entry in entries if isinstance(entry, Transaction) and first <= entry.date < end)
+    return (entry for entry in entries
+            if isinstance(entry, Transaction) and first <= entry.date and (end is None or entry.date < end))

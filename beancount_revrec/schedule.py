@@ -16,6 +16,7 @@ from fractions import Fraction
 from functools import cache, lru_cache
 from itertools import pairwise
 
+from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.treatment import Duration
 
 ONE_DAY = datetime.timedelta(days=1)
@@ -35,14 +36,26 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     """Add months, clamping to the month's end: 2023-01-31 + 1 month = 2023-02-28."""
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
+    if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
+        raise OutOfRangeError(f"{day} + {months} months is outside the calendar Beancount can date "
+                         f"({datetime.date.min} to {datetime.date.max})")
     last = calendar.monthrange(year, month + 1)[1]
     return datetime.date(year, month + 1, min(day.day, last))
+
+
+def add_days(day: datetime.date, days: int) -> datetime.date:
+    """``day`` plus a number of days (negative: minus), within the calendar Beancount can date."""
+    try:
+        return day + datetime.timedelta(days=days)
+    except OverflowError:
+        raise OutOfRangeError(f"{day} + {days} days is outside the calendar Beancount can date "
+                         f"({datetime.date.min} to {datetime.date.max})") from None
 
 
 def add_duration(day: datetime.date, duration: Duration) -> datetime.date:
     """``day`` plus a duration of days or months."""
     if duration.unit == "day":
-        return day + datetime.timedelta(days=duration.number)
+        return add_days(day, duration.number)
     return add_months(day, duration.number)
 
 
@@ -57,7 +70,7 @@ def months_between(start: datetime.date, end: datetime.date) -> Fraction:
 
 
 def _next_month(day: datetime.date) -> datetime.date:
-    return datetime.date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return add_months(day.replace(day=1), 1)
 
 
 def _months(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, int, bool]]:

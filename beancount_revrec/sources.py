@@ -92,19 +92,29 @@ class Membership(dict[str, bool]):
 def _payment_dates(
     sources: list[tuple[Transaction, list[Posting]]], is_receivable: Membership,
 ) -> dict[int, datetime.date]:
-    """Index of each paid invoice -> date of the first later payment sharing a link or id."""
-    waiting: dict[str, list[int]] = {}
-    paid: dict[int, datetime.date] = {}
+    """Index of each paid invoice -> its payment date.
+
+    A payment is a transaction without revenue lines that credits the receivable
+    and shares a link or the ``invoice:`` id with the invoice, wherever it is in
+    the ledger: the first one on or after the invoice's date gives the date; a
+    payment before the invoice (a prepayment) counts from the invoice's date.
+    """
+    payments: dict[str, list[datetime.date]] = {}  # in date order: the sources are
+    invoices: list[tuple[int, datetime.date, list[str]]] = []
     for index, (entry, postings) in enumerate(sources):
         refs = _references(entry)
         if postings:
-            for ref in refs:
-                waiting.setdefault(ref, []).append(index)
+            if refs:
+                invoices.append((index, entry.date, refs))
         elif refs and any(is_receivable[p.account] and p.units is not None and p.units.number is not None
                           and p.units.number < 0 for p in entry.postings):
             for ref in refs:
-                for invoice in waiting.pop(ref, ()):
-                    paid.setdefault(invoice, entry.date)
+                payments.setdefault(ref, []).append(entry.date)
+    paid: dict[int, datetime.date] = {}
+    for index, day, refs in invoices:
+        dates = [paid_on for ref in refs for paid_on in payments.get(ref, ())]
+        if dates:
+            paid[index] = min((paid_on for paid_on in dates if paid_on >= day), default=day)
     return paid
 
 
@@ -129,6 +139,10 @@ def _read_line(
                              own.get("service-end", shared.get("service-end")))
     if isinstance(service, str):
         errors.append(RevrecError(meta, service, entry))
+        return None
+    too_long = digits_problem(units.number)
+    if too_long:
+        errors.append(RevrecError(meta, too_long, entry))
         return None
     quantity = own.get("quantity")
     if quantity is not None and (not isinstance(quantity, Decimal) or quantity <= 0):
@@ -155,6 +169,19 @@ _NO_META: dict[str, Any] = {}  # a posting without metadata; never written to
 def _text(meta: dict[str, Any], key: str) -> str | None:
     value = meta.get(key)
     return None if value is None else str(value)
+
+
+MAX_DIGITS = 24
+
+
+def digits_problem(number: Decimal) -> str | None:
+    """Why an amount is too long for exact arithmetic (Python's decimals hold 28 digits), or None."""
+    exponent = number.as_tuple().exponent
+    digits = max(number.adjusted() + 1, 0) + max(-exponent if isinstance(exponent, int) else 0, 0)
+    if digits <= MAX_DIGITS:
+        return None
+    return (f"amount {number} has {digits} digits: revenue recognition splits amounts exactly only up to "
+            f"{MAX_DIGITS} digits (e.g. 9999999999999999999999.99); book it in smaller amounts")
 
 
 def service_period(start: object, end: object) -> tuple[datetime.date, datetime.date] | str | None:

@@ -148,6 +148,9 @@ def _parse_amortize(kind: str, rest: list[str]) -> Action:
     anchor, rest = _take_anchor(rest)
     method, rest = _take_method(rest)
     _expect_end(kind, rest)
+    if duration is not None and not duration.number:
+        instead = "immediate" if anchor == "invoice" else f"defer 0 days from {anchor}"
+        raise TreatmentError(f'"amortize" over no time recognises nothing over a period: write "{instead}"')
     return Action(kind, method=method, duration=duration, anchor=anchor)
 
 
@@ -155,7 +158,15 @@ def _parse_defer(kind: str, rest: list[str]) -> Action:
     duration, rest = _take_duration(kind, rest, required=True)
     anchor, rest = _take_anchor(rest)
     _expect_end(kind, rest)
+    _reject_zero_from_invoice(kind, duration, anchor)
     return Action(kind, duration=duration, anchor=anchor)
+
+
+def _reject_zero_from_invoice(kind: str, duration: Duration | None, anchor: Anchor) -> None:
+    """A zero duration from the invoice defers and recognises on the same day: that is ``immediate``."""
+    if duration is not None and not duration.number and anchor == "invoice":
+        raise TreatmentError(f'"{kind}" of no time from the invoice recognises it all on the invoice date: '
+                             'write "immediate" (or "defer 0 days from payment" for cash basis)')
 
 
 def _parse_on(kind: str, rest: list[str]) -> Action:
@@ -170,7 +181,8 @@ def _parse_fulfillment(kind: str, rest: list[str]) -> Action:
     duration, rest = _take_duration(kind, rest, required=False)
     anchor, rest = _take_anchor(rest)
     _expect_end(kind, rest)
-    return Action(kind, duration=duration or Duration(12, "month"), anchor=anchor)
+    _reject_zero_from_invoice(kind, duration, anchor)
+    return Action(kind, duration=Duration(12, "month") if duration is None else duration, anchor=anchor)
 
 
 _ACTION_PARSERS = {
@@ -195,7 +207,13 @@ def _take_duration(kind: str, rest: list[str], *, required: bool) -> tuple[Durat
     count, unit = int(rest[0]), UNITS[rest[1]]
     if unit == "year":
         count, unit = count * 12, "month"
+    if count > _LONGEST[unit]:
+        raise TreatmentError(f'duration "{rest[0]} {rest[1]}" is longer than the calendar Beancount can date '
+                             "(up to 9999-12-31): write at most 9999 years")
     return Duration(count, unit), rest[2:]
+
+
+_LONGEST = {"day": 3_652_058, "month": 9999 * 12}  # from 0001-01-01 to 9999-12-31
 
 
 def _is_count(token: str) -> bool:

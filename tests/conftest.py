@@ -86,7 +86,7 @@ def ok(*args: str | Path) -> str:
     result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert result.exception is None, result.exception
-    return result.output
+    return result.stdout  # warnings go to standard error
 
 
 def tables(text: str) -> list[list[list[str]]]:

@@ -151,7 +151,8 @@ def sources(text: str) -> list[str]:
 
 
 def too_wide(text: str) -> list[str]:
-    return [line for line in text.splitlines() if len(line) > WIDTH]
+    """Lines over 80 columns, but for ``source FILE:LINE``: a path is one word, never broken."""
+    return [line for line in text.splitlines() if len(line) > WIDTH and not line.startswith("  source ")]
 
 
 # --- explain: what a line id, an invoice id, a line key and a revrec-key name ---------------------
@@ -176,6 +177,7 @@ def test_explain_line_id_table():
 def test_explain_line_id_json_exact():
     assert explain_json(PARTIAL, "il_AAA") == [{
         "line": "il_AAA",
+        "kind": "line",
         "source": f"{PARTIAL}:20",
         "date": "2022-06-01",
         "account": "Income:Sales",
@@ -316,6 +318,7 @@ def test_explain_every_rule_verdict_in_order(ledger):
     # 600.00 over Mar-Aug; the 60.00 credit of 2022-04-15 leaves 440.00 for Apr-Aug: 88.00 a month
     assert entries == entry_rows(("2022-03-01", "deferral", DEFER, "600.00 USD"),
                                  ("2022-03-31", "recognition", RECOGNISE, "100.00 USD"),
+                                 ("2022-04-15", "reclass", RECOGNISE, "60.00 USD"),
                                  *[(day, "recognition", RECOGNISE, "88.00 USD")
                                    for day in ("2022-04-30", "2022-05-31", "2022-06-30", "2022-07-31",
                                                "2022-08-31")])
@@ -331,6 +334,7 @@ def test_explain_override_beats_a_matching_rule(ledger):
                                  ("2022-05-15", "recognition", RECOGNISE, "120.00 USD"))
     assert explain_json(ledger, "in_w2") == [{
         "line": "il_w2",
+        "kind": "line",
         "source": f"{ledger}:{lineno(RULES_LEDGER, '-120.00 USD')}",
         "date": "2022-03-15",
         "account": "Income:Sales",
@@ -423,12 +427,19 @@ def test_explain_credit_entries_read_as_debit_and_credit():
 
 
 def test_explain_a_credited_line_names_its_credit(ledger):
-    # il_w1 defers 600.00 but recognises only 540.00: the other 60.00 left with the credit
-    # cn_w1. Without naming it, the explanation does not add up.
+    # il_w1 defers 600.00 but recognises only 540.00: the other 60.00 left with the credit cn_w1, whose
+    # entry is listed with the line's own, so that what comes off deferred revenue adds up to the deferral
     (row,) = explain_json(ledger, "il_w1")
-    recognised = sum(float(entry["amount"]) for entry in row["entries"] if entry["kind"] == "recognition")
-    assert recognised == pytest.approx(540.00)
-    assert "cn_w1" in json.dumps(row)
+    entries = row["entries"]
+    recognised = sum(Decimal(entry["amount"]) for entry in entries if entry["kind"] == "recognition")
+    assert recognised == Decimal("540.00")
+    [credit] = [entry for entry in entries if entry["key"].startswith("cn_w1/")]
+    assert (credit["date"], credit["kind"], credit["debit"], credit["credit"], credit["amount"]) == (
+        "2022-04-15", "reclass", "Liabilities:DeferredRevenue", "Income:Sales", "60.00")
+    [deferral] = [entry for entry in entries if entry["kind"] == "deferral"]
+    assert Decimal(deferral["amount"]) == recognised + Decimal(credit["amount"]) == Decimal("600.00")
+    assert row["credited_by"] == [{"line": "cn_w1/Income:Sales/widget", "date": "2022-04-15", "amount": "-60.00",
+                                   "currency": "USD"}]
     assert "cn_w1" in ok("explain", ledger, "il_w1")
 
 
@@ -554,7 +565,10 @@ def test_extending_the_expired_rule_makes_it_win(tmp_path):
         2, 0, 2, ["old-promo", "override"], "never wins: shadowed")
     (row,) = explain_json(path, "il_w1")
     assert row["rules"][0]["verdict"] == "matches: applied (the first matching rule)"
-    assert (row["rule"], row["treatment"], row["entries"]) == ("old-promo", "immediate", [])
+    # nothing of its own; the credit cn_w1 of 60.00 goes to contra revenue, all of it recognised already
+    assert (row["rule"], row["treatment"]) == ("old-promo", "immediate")
+    assert [(entry["key"], entry["debit"], entry["credit"], entry["amount"]) for entry in row["entries"]] == [
+        ("cn_w1/Income:Sales/widget/contra", "Income:Refunds", "Income:Sales", "60.00")]
 
 
 # --- widths --------------------------------------------------------------------------------------
@@ -597,6 +611,55 @@ def test_rules_subprocess(ledger):
         "never wins: expired", "active", "never wins: shadowed", "matches no line", "active"]
 
 
+def test_explain_every_revrec_key_of_a_contract():
+    # SPEC 7.1: the item carries the revenue (its recognitions move the contract asset too), the schedule bills
+    ledger = LEDGERS / "example-7.1.beancount"
+    (item,) = explain_json(ledger, "ct_1/platform/recognition/2022-01-31")
+    assert explain_json(ledger, "ct_1/platform") == [item]
+    assert (item["kind"], item["line"], item["rule"], item["treatment"], item["rules"]) == (
+        "contract item", "ct_1/platform", "contract", "ratable", [])
+    assert item["entries"][0] == {
+        "date": "2022-01-31", "kind": "recognition", "key": "ct_1/platform/recognition/2022-01-31",
+        "debit": "Liabilities:DeferredRevenue + Assets:ContractAssets", "credit": "Income:Subscriptions",
+        "amount": "424.66", "currency": "USD"}
+    assert sum(Decimal(entry["amount"]) for entry in item["entries"]) == Decimal("10000.00")
+    (billing,) = explain_json(ledger, "ct_1/billing/USD/2022-03-01")
+    assert (billing["kind"], billing["line"], billing["amount"], billing["treatment"]) == (
+        "billing schedule", "ct_1", "10000.00", "billing")
+    assert [entry["amount"] for entry in billing["entries"][:3]] == ["416.67", "416.66", "416.67"]
+    assert sum(Decimal(entry["amount"]) for entry in billing["entries"]) == Decimal("10000.00")
+    assert ok("explain", ledger, "ct_1/platform").startswith("Contract item ct_1/platform\n")
+    assert "(none: contract items and their billing follow the contract, not rules)" in ok("explain", ledger, "ct_1")
+
+
+def test_explain_a_correction_key_shows_what_the_ledger_books():
+    # SPEC 8.1: January-June as frozen, then the corrections on 2022-07-01; together the 1200.00 of the line
+    ledger = LEDGERS / "example-8.1.beancount"
+    (row,) = explain_json(ledger, "in_81/Income:Sales/prod_licence/recognition/2022-01-31/correction/2022-07-01")
+    assert row["line"] == "in_81/Income:Sales/prod_licence"
+    assert [(entry["date"], entry["kind"], entry["amount"]) for entry in row["entries"]] == [
+        ("2022-01-01", "deferral", "1200.00"),
+        *((day, "recognition", amount) for day, amount in (
+            ("2022-01-31", "101.92"), ("2022-02-28", "92.05"), ("2022-03-31", "101.92"), ("2022-04-30", "98.63"),
+            ("2022-05-31", "101.92"), ("2022-06-30", "98.63"))),
+        *(("2022-07-01", "correction", amount)
+          for amount in ("103.60", "93.59", "103.61", "100.26", "103.60", "100.27"))]
+    assert sum(Decimal(entry["amount"]) for entry in row["entries"][1:]) == Decimal("1200.00")
+
+
+def test_explain_works_on_a_ledger_with_errors(tmp_path: Path):
+    # explain is the debugging tool: it says the ledger has errors (on stderr) and explains all the same
+    path = tmp_path / "unbalanced.beancount"
+    path.write_text(UNBALANCED, encoding="utf-8")
+    result = run_tool("bean-revrec", "explain", path, "in_1", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == (f"Note: {path} has 1 error(s) (bean-check {path} lists them); what follows is what the "
+                             "plugin makes of it now.\n")
+    (row,) = json.loads(result.stdout)
+    assert (row["line"], row["amount"], row["treatment"], row["entries"]) == (
+        "in_1/Income:Sales", "-30.00", "immediate", [])
+
+
 # --- errors: one line, "Error:", non-zero exit ---------------------------------------------------
 
 UNBALANCED = """\
@@ -628,16 +691,14 @@ ERRORS = [
     pytest.param(["explain", "{missing}", "il_AAA"], ["no such ledger file", "{missing}"], id="explain-missing-file"),
     pytest.param(["rules", "{missing}"], ["no such ledger file", "{missing}"], id="rules-missing-file"),
     pytest.param(["rules", "{tmp}"], ["no such ledger file"], id="rules-directory"),
-    pytest.param(["explain", "{unbalanced}", "in_1"],
-                 ["{unbalanced}", "1 error(s)", "{unbalanced}:5", "Transaction does not balance", "bean-check"],
-                 id="explain-ledger-with-errors"),
     pytest.param(["rules", "{unbalanced}", "--format", "json"],
                  ["1 error(s)", "{unbalanced}:5", "Transaction does not balance"], id="rules-ledger-with-errors"),
     pytest.param(["explain", "{no-plugin}", "in_1"], ["does not enable the plugin", 'plugin "beancount_revrec"'],
                  id="explain-without-plugin"),
     pytest.param(["rules", "{no-plugin}"], ["does not enable the plugin", 'plugin "beancount_revrec"'],
                  id="rules-without-plugin"),
-    pytest.param(["explain", str(PARTIAL), "il_ZZZ"], ['no line, invoice or revrec-key "il_ZZZ"', str(PARTIAL)],
+    pytest.param(["explain", str(PARTIAL), "il_ZZZ"],
+                 ['no line, invoice, contract item or revrec-key "il_ZZZ"', str(PARTIAL)],
                  id="explain-unknown-id"),
     pytest.param(["rules", str(EVERY)], ["has no revrec-rule", str(EVERY)], id="rules-without-rules"),
     pytest.param(["rules", str(CREDITS), "--format", "csv"], ["has no revrec-rule"], id="rules-without-rules-csv"),

@@ -24,8 +24,9 @@ from typing import Any, NamedTuple
 import pytest
 from beancount import loader
 from beancount.core.data import Custom, Transaction
-from beancount.parser import parser
+from beancount.parser import parser, printer
 
+from beancount_revrec.writer import HEADER
 from tests.conftest import LEDGERS, bean_query, invoke, ok, run_tool, tables
 
 AR = "Assets:AccountsReceivable"
@@ -103,6 +104,8 @@ CASH_SALE = """\
 BOOKS = (f"{BOOKS_HEAD}\n{PREPAID_RULE}\n{OPENING}\n{ANNUAL_LICENCE}\n{PREPAID_PACKAGE}\n{EVENT}\n"
          f"{SUPPORT_INVOICE}\n{CASH_SALE}")
 BOOKS_FROZEN = 17  # generated entries dated on or before 2022-06-30
+# receivable, Income:Sales and deferred revenue move in January-March (invoices), the last two in April-June
+BOOKS_LOCKS = 15
 BOOKS_INCLUDE = 'include "books.closed.beancount"'
 BACKDATED = """
 2022-04-01 * "Delta" "Backdated support"
@@ -390,11 +393,19 @@ def test_example_8_1_reproduced_from_scratch(tmp_path: Path, how: str):
         assert result.returncode == 0, result.stderr
         assert result.stderr == ""
         out = result.stdout
-    assert out == f"Closed through {THROUGH}: froze 7 entries into {tmp_path / EXAMPLE_CLOSED.name}.\n"
+    # January's invoice, then Income:Sales and deferred revenue in each month of the half year
+    assert out == (f"Closed through {THROUGH}: froze 7 entries into {tmp_path / EXAMPLE_CLOSED.name} and locked "
+                   "13 monthly account movements.\n")
     # the closed-books file is the one the example ships: the close directive and seven frozen entries
     closed_text = (tmp_path / EXAMPLE_CLOSED.name).read_text(encoding="utf-8")
     assert closed_text == EXAMPLE_CLOSED.read_text(encoding="utf-8")
-    assert f'\n{THROUGH} custom "revrec-close"\n' in closed_text
+    assert closed_text.endswith(f'\n{THROUGH} custom "revrec-close" "books closed"\n')
+    # the locks: what each account moved in each closed month (January's invoice, then a half year of recognition)
+    assert re.findall(r'^(\S+) custom "revrec-locked" (\S+) (\S+) USD$', closed_text, flags=re.MULTILINE) == [
+        ("2022-01-31", AR, "1200.00"), ("2022-01-31", SALES, "-101.92"), ("2022-01-31", DEFERRED, "-1098.08"),
+        *((f"2022-{month}-{day}", account, str(sign * D(DAILY[f"2022-{month}"])))
+          for month, day in (("02", "28"), ("03", "31"), ("04", "30"), ("05", "31"), ("06", "30"))
+          for account, sign in ((SALES, 1), (DEFERRED, -1)))]
     frozen = frozen_entries(tmp_path / EXAMPLE_CLOSED.name)
     assert [entry.meta["revrec-key"] for entry in frozen] == [
         "in_81/Income:Sales/prod_licence/deferral",
@@ -423,12 +434,28 @@ def test_example_8_1_reproduced_from_scratch(tmp_path: Path, how: str):
 # --- kinds of change after a close ------------------------------------------------------------------
 
 
+def errors_of(path: Path) -> list[tuple[str, int, str]]:
+    """The load errors of a ledger: (file, line, message)."""
+    _, errors, _ = loader.load_file(str(path))
+    return [(error.source["filename"], error.source["lineno"], error.message) for error in errors]
+
+
 def test_backdated_invoice_into_the_closed_period(books: Path):
     before = postings(books)
     write(books, books.read_text(encoding="utf-8") + BACKDATED)
-    after = assert_closed_months_kept(books, before, user_change={("2022-04", AR): D("90.00"),
-                                                                   ("2022-04", SALES): D("-90.00")})
-    # its deferral and its recognitions of April-June (90.00 over 183 days) land on 2022-07-01
+    # an error at the invoice's line, which says what to do; nothing else (its balances are explained by it)
+    line = books.read_text(encoding="utf-8").splitlines().index("  Income:Sales               -90.00 USD") + 1
+    assert errors_of(books) == [(str(books), line, (
+        "line il_late is dated 2022-04-01, in the closed period (books closed through 2022-06-30), and was added "
+        f"after the close: date it after 2022-06-30, or reopen the books first (bean-revrec reopen {books} "
+        "--through 2022-03-31)"))]
+    result = run_tool("bean-check", books)
+    assert result.returncode == 1
+    assert f"{books}:{line}: line il_late is dated 2022-04-01" in result.stderr
+    # the rest still generates: its deferral and its recognitions of April-June (90.00 over 183 days) would
+    # land on 2022-07-01, and January-June of every other line stay as frozen
+    after = postings(books)
+    assert monthly(after, until="2022-06", generated=True) == monthly(before, until="2022-06", generated=True)
     assert by_key(correction_rows(after)) == {
         ("il_late/deferral", SALES): D("90.00"), ("il_late/deferral", DEFERRED): D("-90.00"),
         ("il_late/recognition/2022-04-30", DEFERRED): D("14.75"),
@@ -438,11 +465,63 @@ def test_backdated_invoice_into_the_closed_period(books: Path):
         ("il_late/recognition/2022-06-30", DEFERRED): D("14.75"),
         ("il_late/recognition/2022-06-30", SALES): D("-14.75"),
     }
-    assert set(causes(correction_rows(after)).values()) == {"line il_late added in the closed period"}
-    # after the close the line recognises as usual: July 15.25 (31 days) on top of the corrections
-    july = monthly(after, since="2022-07", until="2022-07")
-    assert july[FIRST_OPEN[:7], SALES] == monthly(before, since="2022-07", until="2022-07")[FIRST_OPEN[:7], SALES] \
-        + D("90.00") - D("44.75") - D("15.25")
+    # the fix the message gives: reopen through March (the ledger's only error is the one reopening fixes)
+    assert ok("reopen", books, "--through", "2022-03-31") == (
+        f"Reopened after 2022-03-31: removed 9 frozen entries from {closed_file(books)}.\n")
+    assert errors_of(books) == []
+    close(books)
+    assert errors_of(books) == []
+    assert ok("corrections", books) == f"Books closed through {THROUGH}; 0 correction(s).\n"
+    # now April-June show the invoice as they would have had it been there before the close
+    rows = postings(books)
+    assert monthly(rows, since="2022-04", until="2022-06", generated=True) == {
+        key: number + {("2022-04", SALES): D("90.00") - D("14.75"), ("2022-04", DEFERRED): D("14.75") - D("90.00"),
+                       ("2022-05", SALES): D("-15.25"), ("2022-05", DEFERRED): D("15.25"),
+                       ("2022-06", SALES): D("-14.75"), ("2022-06", DEFERRED): D("14.75")}.get(key, D(0))
+        for key, number in monthly(before, since="2022-04", until="2022-06", generated=True).items()}
+
+
+def test_backdated_invoice_dated_after_the_close_instead(books: Path):
+    write(books, books.read_text(encoding="utf-8") + BACKDATED.replace("2022-04-01", "2022-07-01"))
+    assert errors_of(books) == []
+    assert ok("corrections", books) == f"Books closed through {THROUGH}; 0 correction(s).\n"
+
+
+def test_transaction_without_service_period_added_to_a_closed_month(books: Path):
+    # the plugin generates nothing for it (immediate), so the lock names the account, month and difference
+    write(books, books.read_text(encoding="utf-8") + (
+        '\n2022-02-10 * "Gamma" "Cash sale"\n  Assets:Bank   10.00 USD\n  Income:Sales  -10.00 USD\n'))
+    closed_text = closed_file(books).read_text(encoding="utf-8")
+    lock = closed_text.splitlines().index('2022-02-28 custom "revrec-locked" Income:Sales -92.05 USD') + 1
+    assert errors_of(books) == [(str(closed_file(books)), lock, (
+        "the closed period ending 2022-02-28 changed after the close: Income:Sales moves -102.05 USD in it, the "
+        "close locked -92.05 USD (a difference of -10.00 USD). A transaction dated on or before 2022-06-30 was "
+        f"added, changed or removed: date it after 2022-06-30, or reopen the books first (bean-revrec reopen {books} "
+        "--through 2022-01-31)"))]
+
+
+def test_amount_of_a_closed_invoice_changed(books: Path):
+    edit(books, "  Assets:AccountsReceivable   300.00 USD\n  Income:Sales               -300.00 USD\n",
+         "  Assets:AccountsReceivable   310.00 USD\n  Income:Sales               -310.00 USD\n")
+    # an error at the line, which deferred 300.00 when it was closed and 310.00 now; and, locked in March, the
+    # receivable and the revenue move 10.00 more (the deferral's correction would be booked on 2022-07-01)
+    lines = closed_file(books).read_text(encoding="utf-8").splitlines()
+    line = books.read_text(encoding="utf-8").splitlines().index("  Income:Sales               -310.00 USD") + 1
+    assert errors_of(books) == [
+        (str(books), line, (
+            "line il_sup is dated 2022-03-01, in the closed period (books closed through 2022-06-30), and its amount "
+            "changed after the close (it deferred or reclassified 300.00 USD then, 310.00 USD now): undo the change "
+            "and book the difference after 2022-06-30 (an invoice or a credit note), or reopen the books first "
+            f"(bean-revrec reopen {books} --through 2022-02-28)")),
+        *((str(closed_file(books)), lines.index(f'2022-03-31 custom "revrec-locked" {account} {locked} USD') + 1, (
+            f"the closed period ending 2022-03-31 changed after the close: {account} moves {now} USD in it, the close "
+            f"locked {locked} USD (a difference of {difference} USD). A transaction dated on or before 2022-06-30 "
+            f"was added, changed or removed: date it after 2022-06-30, or reopen the books first (bean-revrec reopen "
+            f"{books} --through 2022-02-28)"))
+        for account, now, locked, difference in ((AR, "310.00", "300.00", "10.00"),
+                                                 (SALES, "-172.46", "-162.46", "-10.00")))]
+    assert {row.cause for row in correction_rows(postings(books))} == {
+        "line il_sup: deferral amount changed (amount)", "line il_sup: recognition amount changed (amount, event or item)"}
 
 
 def test_fulfillment_event_edited_in_a_closed_month(books: Path):
@@ -540,10 +619,21 @@ def test_rule_deleted_after_close(tmp_path: Path):
 def test_line_removed_after_close(books: Path):
     before = postings(books)
     edit(books, SUPPORT_INVOICE + "\n", "")
-    after = assert_closed_months_kept(books, before, user_change={("2022-03", AR): D("-300.00"),
-                                                                  ("2022-03", SALES): D("300.00")})
+    # the invoice's March postings are missing from the locked month: the receivable and the revenue
+    lines = closed_file(books).read_text(encoding="utf-8").splitlines()
+    assert errors_of(books) == [
+        (str(closed_file(books)), lines.index(f'2022-03-31 custom "revrec-locked" {account} {locked} USD') + 1, (
+            f"the closed period ending 2022-03-31 changed after the close: {account} moves {now} USD in it, the close "
+            f"locked {locked} USD (a difference of {difference} USD). A transaction dated on or before 2022-06-30 "
+            f"was added, changed or removed: date it after 2022-06-30, or reopen the books first (bean-revrec reopen "
+            f"{books} --through 2022-02-28)"))
+        for account, now, locked, difference in ((AR, "0.00", "300.00", "-300.00"),
+                                                 (SALES, "137.54", "-162.46", "300.00"))]
+    # the rest still generates: the frozen deferral and the four recognitions (198.91) would be reversed on
+    # 2022-07-01, and the other lines' closed months stay as frozen
+    after = postings(books)
+    assert monthly(after, until="2022-06", generated=True) == monthly(before, until="2022-06", generated=True)
     corrections = correction_rows(after)
-    # the frozen deferral and the four recognitions (198.91) are reversed on 2022-07-01
     assert by_key(corrections) == {
         ("il_sup/deferral", DEFERRED): D("300.00"), ("il_sup/deferral", SALES): D("-300.00"),
         **{(f"il_sup/recognition/{day}", account): sign * D(amount)
@@ -552,8 +642,11 @@ def test_line_removed_after_close(books: Path):
            for account, sign in ((SALES, 1), (DEFERRED, -1))}}
     assert set(causes(corrections).values()) == {
         "line il_sup removed or no longer generates entries in the closed period"}
-    # nothing is left of the line: no Gamma posting after the close except the corrections
-    assert not [row for row in after if row.date > FIRST_OPEN and row.corrects.startswith("il_sup")]
+    # reopening before March and closing again removes the invoice cleanly: no error, no correction
+    ok("reopen", books, "--through", "2022-02-28")
+    close(books)
+    assert errors_of(books) == []
+    assert ok("corrections", books) == f"Books closed through {THROUGH}; 0 correction(s).\n"
     assert totals(load(books)) == totals(load(write(books.with_name("open.beancount"),
                                                     BOOKS.replace(SUPPORT_INVOICE + "\n", ""))))
 
@@ -585,19 +678,23 @@ def test_corrections_table_csv_json(example: Path):
 
     out = ok("corrections", example)
     assert out.splitlines()[0] == f"Books closed through {THROUGH}; 6 correction(s)."
-    assert all(len(line) <= 80 for line in out.splitlines())
+    # a key is never broken, so this table is wider than 80 columns: only the cause wraps, at spaces
+    assert [line.split()[1] for line in out.splitlines() if line.startswith(FIRST_OPEN)] == keys
+    assert "licence-6-months" in [line.strip() for line in out.splitlines()]
     [table] = tables(out)
     assert table[0] == ["date", "corrects", "frozen", "recomputed", "cause"]
-    # keys wrap inside words: read them back without the wrapping spaces
-    assert [[row[0], row[1].replace(" ", ""), *row[2:]] for row in table[1:]] == [
+    assert table[1:] == [
         [FIRST_OPEN, key, f"{-D(DAILY[month])} USD", f"{-D(SIX_MONTHS[month])} USD",
          "rule changed: default -> licence-6-months"] for key, month in zip(keys, DAILY, strict=True)]
 
 
-def test_corrections_refused_without_close(tmp_path: Path):
+def test_corrections_without_close(tmp_path: Path):
     main_path = write(tmp_path / "open.beancount", BOOKS)
-    line = fails("corrections", main_path)
-    assert "revrec-close" in line
+    assert ok("corrections", main_path) == (
+        f"The books of {main_path} are not closed (no revrec-close), so there are no corrections; close them with "
+        f"bean-revrec close {main_path} --through DATE.\n")
+    assert json.loads(ok("corrections", main_path, "--format", "json")) == []
+    assert ok("corrections", main_path, "--format", "csv") == "date,corrects,frozen,recomputed,cause,postings\n"
 
 
 # --- stability: unrelated edits produce no correction -----------------------------------------------
@@ -684,7 +781,8 @@ def test_close_reopen_close_round_trip(books: Path, tmp_path: Path):
     assert postings_multiset(load(books)) == multiset
     assert ok("corrections", books) == "Books closed through 2022-03-31; 0 correction(s).\n"
     bean_check(books)
-    assert close(books) == f"Closed through {THROUGH}: froze 9 entries into {closed_path}.\n"
+    assert close(books) == (f"Closed through {THROUGH}: froze 9 entries into {closed_path} and locked 6 monthly "
+                            "account movements.\n")  # Income:Sales and deferred revenue in April, May, June
     shutil.rmtree(fresh)
     assert snapshot(tmp_path) == state
     # forward to September and back to June: byte-identical again
@@ -746,7 +844,8 @@ def test_close_writes_only_its_file_and_one_include_and_loses_nothing(tmp_path: 
     before = load(main_path)
     assert not [entry for entry in before if is_generated(entry) and entry.meta["revrec-kind"] == "correction"]
     out = close(main_path)
-    assert out == f"Closed through {THROUGH}: froze {BOOKS_FROZEN} entries into {tmp_path / 'books.closed.beancount'}.\n"
+    assert out == (f"Closed through {THROUGH}: froze {BOOKS_FROZEN} entries into {tmp_path / 'books.closed.beancount'} "
+                   f"and locked {BOOKS_LOCKS} monthly account movements.\n")
     assert sorted(snapshot(tmp_path)) == ["books.beancount", "books.closed.beancount"]
     assert main_path.read_text(encoding="utf-8") == BOOKS + f"\n{BOOKS_INCLUDE}\n"
     after = load(main_path)
@@ -771,7 +870,9 @@ def test_close_forward_freezes_the_corrections(example: Path):
     multiset = postings_multiset(load(example))
     rows = postings(example)
     out = close(example, "2022-09-30")
-    assert out == f"Closed through 2022-09-30: froze 6 entries into {closed_file(example)}.\n"
+    # the corrections move Income:Sales and deferred revenue in July; August and September move nothing
+    assert out == (f"Closed through 2022-09-30: froze 6 entries into {closed_file(example)} and locked 2 monthly "
+                   "account movements.\n")
     assert postings_multiset(load(example)) == multiset
     assert sorted(postings(example)) == sorted(rows)
     assert ok("corrections", example) == "Books closed through 2022-09-30; 0 correction(s).\n"
@@ -788,18 +889,19 @@ def test_dry_run_writes_nothing_and_prints_the_entries(tmp_path: Path):
     out = ok("close", main_path, "--through", THROUGH, "--dry-run")
     assert snapshot(tmp_path) == state
     lines = out.splitlines()
-    assert lines[0] == (f"Would freeze {BOOKS_FROZEN} entries into {tmp_path / 'books.closed.beancount'} and close "
-                        f'through {THROUGH}, and add include "books.closed.beancount" to {main_path}:')
+    assert lines[0] == (f"Would freeze {BOOKS_FROZEN} entries into {tmp_path / 'books.closed.beancount'} and lock "
+                        f"{BOOKS_LOCKS} monthly account movements, closing through {THROUGH}, and add include "
+                        f'"books.closed.beancount" to {main_path}:')
     headers = [line for line in lines if re.match(r"\d{4}-\d\d-\d\d \* ", line)]
     assert len(headers) == BOOKS_FROZEN
     assert all(line[:10] <= THROUGH and "#revrec" in line for line in headers)
     assert out.count("revrec-key:") == BOOKS_FROZEN
     assert '  revrec-key: "il_sup/recognition/2022-06-30"' in lines
-    # the printed entries are what close then writes (there in date order)
+    assert lines[-1] == f'{THROUGH} custom "revrec-close" "books closed"'
+    # the printed directives are what close then writes, after the file's header
     close(main_path)
-    written = closed_file(main_path).read_text(encoding="utf-8").split(f'{THROUGH} custom "revrec-close"\n')[1]
-    assert sorted(block.strip() for block in "\n".join(lines[2:]).split("\n\n") if block.strip()) \
-        == sorted(block.strip() for block in written.split("\n\n") if block.strip())
+    written = closed_file(main_path).read_text(encoding="utf-8")
+    assert written == HEADER + "\n".join(lines[2:]) + "\n"
 
 
 def test_close_refuses_a_ledger_with_errors_unless_forced(tmp_path: Path):
@@ -865,7 +967,8 @@ def test_file_option_chooses_the_closed_books_file(tmp_path: Path):
     (tmp_path / "closed").mkdir()
     chosen = tmp_path / "closed" / "2022.beancount"
     assert close(main_path, THROUGH, "--file", str(chosen)) == (
-        f"Closed through {THROUGH}: froze {BOOKS_FROZEN} entries into {chosen}.\n")
+        f"Closed through {THROUGH}: froze {BOOKS_FROZEN} entries into {chosen} and locked {BOOKS_LOCKS} monthly "
+        "account movements.\n")
     assert not closed_file(main_path).exists()
     assert includes(main_path.read_text(encoding="utf-8")) == ["closed/2022.beancount"]
     assert len(frozen_entries(chosen)) == BOOKS_FROZEN
@@ -924,24 +1027,124 @@ def test_plugin_generates_nothing_on_or_before_the_close(books: Path):
 
 
 def test_plugin_with_a_close_directive_and_nothing_frozen(tmp_path: Path):
-    main_path = write(tmp_path / "books.beancount", EXAMPLE_OPEN + f'\n{THROUGH} custom "revrec-close"\n')
-    entries = load(main_path)
+    # a close written by hand freezes nothing: an error at it that says so and how to close instead
+    text = EXAMPLE_OPEN + f'\n{THROUGH} custom "revrec-close"\n'
+    main_path = write(tmp_path / "books.beancount", text)
+    line = len(text.splitlines())
+    assert errors_of(main_path) == [(str(main_path), line, (
+        "books are closed through 2022-06-30 but their months are not locked (no revrec-locked directive): a close "
+        "written by hand freezes nothing (what the plugin generated through 2022-06-30 moves to the next day): "
+        f"delete it and run bean-revrec close {main_path} --through 2022-06-30"))]
+    # the rest still generates: the deferral (1200.00) and January-June (595.07) would land on 2022-07-01
+    entries, _, _ = loader.load_file(str(main_path))
     generated = [entry for entry in entries if isinstance(entry, Transaction) and "revrec" in entry.tags]
-    assert generated
-    assert min(entry.date for entry in generated) == datetime.date(2022, 7, 1)
     corrections = [entry for entry in generated if entry.meta["revrec-kind"] == "correction"]
     assert {entry.date for entry in corrections} == {datetime.date(2022, 7, 1)}
-    # the deferral (1200.00) and January-June (595.07) land on 2022-07-01 as corrections
     sales = sum(posting.units.number for entry in corrections for posting in entry.postings
                 if posting.account == SALES)
     assert sales == D("1200.00") - D("595.07")
     assert {entry.meta["revrec-frozen"] for entry in corrections} == {"0.00 USD"}  # nothing was frozen
-    assert all("added in the closed period" in entry.meta["revrec-cause"] for entry in corrections)
-    # the rest of the year as usual: July-December recognise the other 604.93, as without the close
-    rows = postings(main_path)
-    later = [row for row in rows if row.account == SALES and row.kind == "recognition"]
-    assert min(row.date for row in later) == "2022-07-31"
-    assert sum(row.number for row in later) == D("-604.93")
-    assert account_months(monthly(rows, since="2022-08"), SALES) == {
-        "2022-08": "-101.91", "2022-09": "-98.63", "2022-10": "-101.92", "2022-11": "-98.63", "2022-12": "-101.92"}
     assert totals(entries) == {(AR, "USD"): D("1200.00"), (SALES, "USD"): D("-1200.00")}
+    # the fix: delete the line and close with bean-revrec
+    write(main_path, EXAMPLE_OPEN)
+    close(main_path)
+    assert errors_of(main_path) == []
+    assert account_months(monthly(postings(main_path), until="2022-06"), SALES) == {
+        month: str(D(amount) + (D("1200.00") if month == "2022-01" else 0) - (D("1200.00") if month == "2022-01"
+                                                                           else 0))
+        for month, amount in DAILY.items()}
+
+
+def test_frozen_entries_without_their_close(books: Path):
+    # deleting the close line (by hand) leaves the frozen entries: an error, and nothing is booked twice
+    rows = postings(books)
+    closed = closed_file(books)
+    text = closed.read_text(encoding="utf-8")
+    write(closed, text.replace(f'{THROUGH} custom "revrec-close" "books closed"\n', ""))
+    first = text.splitlines().index('2022-01-01 * "Acme" "Defer: Annual licence" #revrec ^in_81') + 1
+    assert errors_of(books) == [(str(closed), first, (
+        f"{BOOKS_FROZEN} frozen revenue recognition entries (#revrec with revrec-key, like this one, up to 2022-06-30) "
+        'but no custom "revrec-close": the plugin would book them again. Put back the custom "revrec-close" line '
+        "(dated 2022-06-30 or later, the close date), or delete the frozen entries with it"))]
+    assert sorted(postings(books)) == sorted(rows)
+
+
+def test_a_frozen_entry_twice(books: Path):
+    closed = closed_file(books)
+    text = closed.read_text(encoding="utf-8")
+    block = text[text.index('2022-01-31 * "Acme"'):]
+    block = block[:block.index("\n\n") + 2]
+    write(closed, text + "\n" + block)
+    copy = len((text + "\n").splitlines()) + 1
+    assert errors_of(books)[0] == (str(closed), copy, (
+        'revrec-key "in_81/Income:Sales/prod_licence/recognition/2022-01-31" is frozen twice (the closed-books file '
+        "included twice, or an entry copied): delete the copy"))
+
+
+def test_close_refuses_a_future_date_unless_forced(tmp_path: Path):
+    main_path = write(tmp_path / "books.beancount", BOOKS)
+    today = datetime.date.today()  # noqa: DTZ011 - the CLI compares with the user's calendar day
+    tomorrow = today + datetime.timedelta(days=1)
+    state = snapshot(tmp_path)
+    assert fails("close", main_path, "--through", str(tomorrow)) == (
+        f"Error: --through {tomorrow} is after today ({today}): closing the future would freeze "
+        "revenue not yet earned; check the date, or add --force")
+    assert snapshot(tmp_path) == state
+    assert close(main_path, str(tomorrow), "--force").startswith(f"Closed through {tomorrow}: froze ")
+    assert errors_of(main_path) == []
+
+
+def test_close_works_on_bean_revrec_example_output(tmp_path: Path):
+    # `bean-revrec example` writes a close through 2022-12-31 into the ledger itself: the next close goes to a
+    # closed-books file, the example's own close and frozen entries stay where they are
+    main_path = tmp_path / "example.beancount"
+    main_path.write_text(ok("example", "--lines", "40", "--contracts", "2", "--seed", "3"), encoding="utf-8")
+    original = main_path.read_text(encoding="utf-8")
+    assert errors_of(main_path) == []
+    before = postings_multiset(load(main_path))
+    out = close(main_path, "2023-06-30")
+    assert out.startswith("Closed through 2023-06-30: froze ")
+    assert main_path.read_text(encoding="utf-8") == original + '\ninclude "example.closed.beancount"\n'
+    assert errors_of(main_path) == []
+    assert postings_multiset(load(main_path)) == before
+    assert close_date(closed_file(main_path)) == datetime.date(2023, 6, 30)
+    # the close moves back as far as the example's own close, not before: that one is in a file bean-revrec
+    # does not write
+    ok("reopen", main_path, "--through", "2023-03-31")
+    assert errors_of(main_path) == []
+    line = fails("reopen", main_path, "--through", "2022-06-30")
+    assert line.startswith(f"Error: {main_path}:")
+    assert line.endswith("in a file bean-revrec does not write: reopen through 2022-12-31 or later")
+    assert postings_multiset(load(main_path)) == before
+
+
+def test_closed_books_file_keeps_directives_added_by_hand(books: Path):
+    # a note, a price, an event and a balance someone added to the closed-books file survive a close and a
+    # reopen; a line bean-revrec cannot keep (an include) is refused with its line
+    closed = closed_file(books)
+    added = ('2022-02-01 note Assets:AccountsReceivable "Checked with the customer"\n'
+             "2022-02-01 price EUR 1.10 USD\n"
+             '2022-02-01 event "location" "Berlin"\n'
+             "2022-02-01 balance Assets:AccountsReceivable 1200.00 USD\n")
+    write(closed, closed.read_text(encoding="utf-8") + "\n" + added)
+    assert errors_of(books) == []
+    close(books, "2022-09-30")
+    ok("reopen", books, "--through", "2022-03-31")
+    text = closed.read_text(encoding="utf-8")
+    kept, _, _ = parser.parse_file(str(closed))
+    assert sorted((type(entry).__name__, entry.date, printer.format_entry(entry).split(None, 2)[2].split())
+                  for entry in kept if not isinstance(entry, (Transaction, Custom))) == [
+        ("Balance", datetime.date(2022, 2, 1), ["Assets:AccountsReceivable", "1200.00", "USD"]),
+        ("Event", datetime.date(2022, 2, 1), ['"location"', '"Berlin"']),
+        ("Note", datetime.date(2022, 2, 1), ["Assets:AccountsReceivable", '"Checked', "with", "the", 'customer"']),
+        ("Price", datetime.date(2022, 2, 1), ["EUR", "1.10", "USD"])]
+    assert errors_of(books) == []
+    # in date order: the hand-added directives of 2022-02-01 come between January and February's entries
+    dates = re.findall(r"^(\d{4}-\d\d-\d\d) ", text, flags=re.MULTILINE)
+    assert dates == sorted(dates)
+    write(closed, text + '\ninclude "other.beancount"\n')
+    state = snapshot(books.parent)
+    assert fails("close", books, "--through", THROUGH, "--force") == (
+        f"Error: nothing was written: {closed}:{len(text.splitlines()) + 2}: bean-revrec rewrites this file and "
+        "cannot keep its include line: move it to the main ledger file, then run the command again")
+    assert snapshot(books.parent) == state

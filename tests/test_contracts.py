@@ -688,6 +688,20 @@ def test_bad_contract_input(tmp_path, bad, needle, words):
     assert (rows["ct_2"]["tcv"], rows["ct_2"]["billed"], rows["ct_2"]["revenue"]) == ("1200.00", "0.00", "600.00")
 
 
+@pytest.mark.parametrize(("dates", "day"), [
+    ("  service-start: 2022-03-15\n", date(2022, 3, 15)),  # a start alone is enough for an immediate item
+    ("  service-start: 2022-03-15\n  service-end: 2022-04-15\n", date(2022, 3, 15)),
+    ("", date(2022, 2, 1)),  # no dates: the contract's date, not the item's (2022-01-20)
+])
+def test_immediate_item_dates(tmp_path, dates, day):
+    loaded = load(tmp_path, '\n2022-02-01 custom "revrec-contract" "ct_3"\n  customer: "Gamma"\n'
+                            '\n2022-01-20 custom "revrec-item" "ct_3" 500.00 USD\n  item: "setup"\n'
+                            f'  account: Income:Services\n  treatment: "immediate"\n{dates}')
+    assert loaded.errors == []
+    assert [(when, account, number) for when, account, number, kind in contract_moves(loaded.entries, "ct_3")
+            if kind == "recognition"] == [(day, ASSET, D("500.00")), (day, "Income:Services", D("-500.00"))]
+
+
 RECORDED = """
 2022-02-10 * "Beta" "Support invoice"
   invoice: "in_beta"

@@ -375,13 +375,15 @@ def actions(draw: st.DrawFn, has_service: bool, fulfillment: bool) -> Part:  # n
         count, unit = draw(durations(minimum=1))
         return Part(kind, count=count, unit=unit, anchor=draw(anchors(has_service)), method=draw(method))
     if kind == "defer":
-        count, unit = draw(durations())
-        return Part(kind, count=count, unit=unit, anchor=draw(anchors(has_service)))
+        anchor = draw(anchors(has_service))  # no time from the invoice is an error: that is "immediate"
+        count, unit = draw(durations(minimum=int(anchor in (None, "invoice"))))
+        return Part(kind, count=count, unit=unit, anchor=anchor)
     if kind == "on":
         return Part(kind, on=draw(days))
     if kind == "fulfillment":
-        count, unit = draw(st.one_of(st.just((None, None)), durations()))
-        return Part(kind, count=count, unit=unit, anchor=draw(anchors(has_service)))
+        anchor = draw(anchors(has_service))
+        count, unit = draw(st.one_of(st.just((None, None)), durations(minimum=int(anchor in (None, "invoice")))))
+        return Part(kind, count=count, unit=unit, anchor=anchor)
     return Part(kind)
 
 
@@ -590,7 +592,7 @@ def early_and_late_events(draw: st.DrawFn) -> list[Source]:
     """One fulfillment line with events before its date and after its fallback date."""
     day = draw(days)
     currency = draw(st.sampled_from(CURRENCIES))
-    count, unit = draw(durations())
+    count, unit = draw(durations(minimum=1))  # "fulfillment 0 days" from the invoice is an error
     part = Part("fulfillment", count=count, unit=unit)
     line = Line("il_1", draw(amounts(PLACES[currency])), currency, None, [part], quantity=True)
     fallback = add_duration(day, count, unit)

@@ -286,12 +286,13 @@ def actions(draw: st.DrawFn, *, fulfillment: bool) -> Part:
     if kind == "ratable":
         return Part(kind, method=draw(method))
     if kind in ("amortize", "defer"):
-        count, unit = draw(durations(minimum=1 if kind == "amortize" else 0))
-        return Part(kind, count=count, unit=unit, anchor=draw(anchor),
-                    method=draw(method) if kind == "amortize" else None)
+        start = draw(anchor)  # no time from the invoice is an error: that is "immediate"
+        count, unit = draw(durations(minimum=1 if kind == "amortize" or start in (None, "invoice") else 0))
+        return Part(kind, count=count, unit=unit, anchor=start, method=draw(method) if kind == "amortize" else None)
     if kind == "fulfillment":
-        count, unit = draw(st.one_of(st.just((None, None)), durations(minimum=0)))
-        return Part(kind, count=count, unit=unit, anchor=draw(anchor))
+        start = draw(anchor)
+        count, unit = draw(st.one_of(st.just((None, None)), durations(minimum=int(start in (None, "invoice")))))
+        return Part(kind, count=count, unit=unit, anchor=start)
     if kind == "on":
         return Part(kind, on=draw(st.dates(datetime.date(2021, 6, 1), datetime.date(2024, 12, 31))))
     return Part(kind)

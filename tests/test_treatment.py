@@ -68,7 +68,7 @@ def test_ratable_methods(text, method):
         ("amortize 1 year", Duration(12, "month")),
         ("amortize 2 years", Duration(24, "month")),
         ("amortize 3 year", Duration(36, "month")),
-        ("amortize 0 days", Duration(0, "day")),
+        ("amortize 9999 years", Duration(119988, "month")),
     ],
 )
 def test_amortize_durations(text, duration):
@@ -461,3 +461,48 @@ def test_method_before_action():
 def test_errors_in_any_part_are_reported():
     assert_words(error_of("50% ratable + 50% amortize 12 weeks"), ('duration "12"', 'got "weeks"'))
     assert_words(error_of("50% on 2023-02-30 + 50% immediate"), ('got "2023-02-30"',))
+
+
+@pytest.mark.parametrize(
+    ("text", "instead"),
+    [
+        ("amortize 0 months", '"immediate"'),
+        ("amortize 0 days monthly", '"immediate"'),
+        ("amortize 0 days from payment", '"defer 0 days from payment"'),
+        ("amortize 0 years from service-start", '"defer 0 days from service-start"'),
+        ("defer 0 days", '"immediate"'),
+        ("defer 0 months from invoice", '"immediate"'),
+        ("fulfillment 0 days", '"immediate"'),
+        ("50% ratable + 50% defer 0 days", '"immediate"'),
+    ],
+)
+def test_zero_durations_are_errors(text, instead):
+    # a deferral and its reversal on the same day are noise: say what to write instead
+    assert_words(error_of(text), (f"write {instead}",))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("defer 0 days from payment", Action("defer", duration=Duration(0, "day"), anchor="payment")),
+        ("defer 0 days from service-start", Action("defer", duration=Duration(0, "day"), anchor="service-start")),
+        ("defer 0 months from 2023-01-01",
+         Action("defer", duration=Duration(0, "month"), anchor=datetime.date(2023, 1, 1))),
+        ("fulfillment 0 days from payment", Action("fulfillment", duration=Duration(0, "day"), anchor="payment")),
+    ],
+)
+def test_zero_durations_from_a_later_anchor_are_valid(text, expected):
+    # cash basis: deferred on the invoice, recognised on the payment date
+    assert only_action(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [("defer 9000 days", None), ("defer 10000 years", "10000 years"), ("amortize 3652059 days", "3652059 days"),
+     ("defer 99999999999 days", "99999999999 days"), ("fulfillment 120000 months", "120000 months")],
+)
+def test_durations_beyond_the_calendar_are_errors(text, shown):
+    if shown is None:
+        assert only_action(text).duration == Duration(9000, "day")
+    else:
+        assert_words(error_of(text), (f'duration "{shown}"', "9999-12-31", "at most 9999 years"))

@@ -1,0 +1,745 @@
+"""The product is robust: a generated corpus of hostile ledgers (tests/hostile_corpus.py).
+
+Every case is written to its own directory, loaded once with Beancount's loader
+(what bean-check runs; a handful also through the real ``bean-check``), and run
+through every ``bean-revrec`` command. The tests assert:
+
+- **Errors, not exceptions.** No error message holds a traceback or an internal
+  error; every error has a source in one of the case's files, at a line of that
+  file; each deliberately bad line (marker ``⟦BAD⟧``) has an error at exactly that
+  file:line (``⟦BAD:tag⟧`` lines sharing a tag are alternatives: a transaction's
+  header or its postings, a rule or the line it meets); errors appear nowhere else (``⟦MAY⟧`` lines excepted, and Beancount's
+  own syntax errors, which cascade); valid cases load with no error at all; and
+  the postings marked ``⟦GEN⟧`` still generate their entries.
+- **Every generated transaction balances**: per currency its postings sum to
+  exactly 0 (Decimal). Generated entries carry ``#revrec``, valid links, and
+  distinct invoice ids get distinct links. Nothing is generated on or before the
+  close date.
+- **Conservation per source** (the law is in ``test_conservation_per_source``).
+- **Closed months never change without an error**: after ``bean-revrec close``
+  and an edit, the sums of postings per (account, currency, month) dated on or
+  before the close date, over the accounts the plugin reads or posts to, are the
+  same as before the edit, or the edited ledger has an error.
+- **The CLI never fails badly**: exit code 0, or 1/2 with exactly one line
+  starting with ``Error:`` (or click's usage text); no traceback; a failed
+  ``close`` or ``reopen`` leaves every file byte for byte as it was; a successful
+  one changes no balance and adds no error.
+"""
+
+from __future__ import annotations
+
+import ast
+import csv
+import datetime
+import io
+import json
+import os
+import re
+import shutil
+import traceback
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from decimal import ROUND_HALF_UP, Decimal, localcontext
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pytest
+from beancount import loader
+from beancount.core import account as account_lib
+from beancount.core.amount import Amount
+from beancount.core.data import Custom, Transaction
+from beancount.core.display_context import Precision
+from beancount.parser import parser
+from click.testing import Result
+
+from tests.conftest import invoke, run_tool
+from tests.hostile_corpus import Case, Materialized, corpus, materialize, read_files
+
+CASES = corpus()
+IDS = [case.name for case in CASES]
+KIND, KEY, CORRECTS = "revrec-kind", "revrec-key", "revrec-corrects"
+FORMATS = ("table", "csv", "json")
+LINK = re.compile(r"[A-Za-z0-9\-_/.]+")
+SUFFIX = re.compile(r"/(deferral|recognition/\d{4}-\d\d-\d\d|billing/[^/]+/\d{4}-\d\d-\d\d|billing|"
+                    r"tax|fee|passthrough|exclude|deferred|contra)$")
+MOVES = ("deferral", "tax", "fee", "passthrough", "exclude")  # what leaves the line's account on its date
+DEFAULTS = {"deferred": "Liabilities:DeferredRevenue", "contract-asset": "Assets:ContractAssets",
+            "receivable": "Assets:AccountsReceivable", "tax": "Liabilities:TaxLiability", "fee": "Income:Fees",
+            "passthrough": "Liabilities:PassthroughFees", "exclude": "Equity:RevRec:Exclusions",
+            "contra": "Income:Refunds"}
+SUBPROCESS = ("treatment-defer-9000-years", "nonutf8-narration-latin1", "nonutf8-in-included-file",
+              "unicode-ok-cjk-invoice-ids", "edit-backdate-ratable-invoice", "edit-ok-add-rule-into-closed-period",
+              "config-syntax", "contract-ok-unicode-id-and-html-customer", "close-ok-cli-into-subdirectory",
+              "syntax-unterminated-string")
+ONE_DAY = datetime.timedelta(days=1)
+
+
+def dsum(numbers: Iterable[Decimal]) -> Decimal:
+    """An exact sum (28-digit amounts exceed Decimal's default precision)."""
+    with localcontext() as context:
+        context.prec = 200
+        total = Decimal(0)
+        for number in numbers:
+            total += number
+        return total
+
+
+def real(filename: object) -> str:
+    return os.path.realpath(str(filename))
+
+
+# --------------------------------------------------------------------------------------------
+# Each case is written and loaded once.
+
+
+class Ready(NamedTuple):
+    case: Case
+    built: Materialized
+    entries: list[Any]
+    errors: list[Any]
+    options: dict[str, Any]
+    parsed: list[Any]  # the directives written in the case's files (no plugin)
+    written: set[tuple[str, int]]  # where the transactions written in the files are
+    names: dict[str, str]  # real path -> the case's name for the file
+    line_counts: dict[str, int]  # real path -> number of lines
+
+    def relative(self, meta: dict[str, Any] | None) -> tuple[str | None, int | None]:
+        if not meta:
+            return None, None
+        return self.names.get(real(meta.get("filename"))), meta.get("lineno")
+
+    @property
+    def generated(self) -> list[Transaction]:
+        """What the plugin added: transactions with revrec-kind that no file holds."""
+        return [entry for entry in self.entries if isinstance(entry, Transaction) and KIND in entry.meta
+                and (real(entry.meta.get("filename")), entry.meta.get("lineno")) not in self.written]
+
+
+@pytest.fixture(scope="module")
+def ready(tmp_path_factory: pytest.TempPathFactory):
+    cache: dict[str, Ready] = {}
+
+    def get(case: Case) -> Ready:
+        if case.name not in cache:
+            built = materialize(case, tmp_path_factory.mktemp(case.name[:50]))
+            entries, errors, options = loader.load_file(str(built.main))
+            names = {real(built.root / name): name for name in built.files}
+            parsed: list[Any] = []
+            for name in built.files:
+                parsed += parser.parse_file(str(built.root / name))[0]
+            written = {(real(entry.meta["filename"]), entry.meta["lineno"]) for entry in parsed
+                       if isinstance(entry, Transaction)}
+            counts = {real(built.root / name): data.count(b"\n") + 1 for name, data in built.files.items()}
+            cache[case.name] = Ready(case, built, entries, errors, options, parsed, written, names, counts)
+        return cache[case.name]
+
+    return get
+
+
+def cases(predicate: Any = None) -> Any:
+    chosen = [case for case in CASES if predicate is None or predicate(case)]
+    return pytest.mark.parametrize("case", chosen, ids=[case.name for case in chosen])
+
+
+# --------------------------------------------------------------------------------------------
+
+
+def test_corpus_is_large_varied_and_deterministic():
+    assert len(CASES) >= 150
+    assert len(set(IDS)) == len(IDS)
+    categories = Counter(case.category for case in CASES)
+    for category in ("treatment", "service", "rule", "fulfill", "credit", "contract", "close", "edit", "unicode",
+                     "nonutf8", "currency", "payment", "config", "account"):
+        assert categories[category] >= 5, categories
+    valid = [case for case in CASES if "-ok-" in case.name]
+    assert len(valid) >= 0.2 * len(CASES)
+    again = corpus()
+    assert [(case.name, case.files, case.steps) for case in again] == [(case.name, case.files, case.steps)
+                                                                        for case in CASES]
+    closed = ('2022-06-30 custom "revrec-close"\n\n2022-01-31 * "A" "Recognise" #revrec\n'
+              '  revrec-kind: "recognition"\n  revrec-key: "k/recognition/2022-01-31"\n'
+              "  Liabilities:DeferredRevenue  1.00 USD\n  Income:Sales  -1.00 USD\n")
+    for first, second in zip(CASES, again, strict=True):
+        if first.edit is not None and second.edit is not None:
+            sample = {"main.beancount": first.files[0][1], "main.closed.beancount": closed}
+            assert first.edit(dict(sample)) == second.edit(dict(sample)), first.name
+
+
+def error_problems(r: Ready) -> tuple[list[str], set[tuple[str | None, int | None]]]:
+    """What is wrong with the ledger's errors themselves, and where they are."""
+    problems = []
+    error_at: set[tuple[str | None, int | None]] = set()
+    for error in r.errors:
+        message = str(error.message)
+        name, lineno = r.relative(error.source)
+        shown = f"{name}:{lineno}: {message.splitlines()[0] if message else ''}"
+        if "Traceback" in message or "internal error" in message:
+            problems.append(f"crash reported as an error: {message[:2000]}")
+        if name is None:
+            problems.append(f"error without a source in the case's files: {error.source!r}: {message[:300]}")
+        elif not isinstance(lineno, int) or not 1 <= lineno <= r.line_counts[real(r.built.root / name)]:
+            problems.append(f"error at no line of {name}: {shown}")
+        elif not r.case.loose and (name, lineno) not in r.built.allowed:
+            problems.append(f"error at a line that is not bad: {shown}")
+        error_at.add((name, lineno))
+    return problems, error_at
+
+
+@cases()
+def test_bean_check(case, ready):
+    """Errors name the offending file:line; valid cases have none; every other line still generates."""
+    r = ready(case)
+    problems, error_at = error_problems(r)
+    for tag, (name, lines) in r.built.required.items():
+        if not any((name, line) in error_at for line in lines):
+            problems.append(f"no error at {name}:{'/'.join(map(str, sorted(lines)))} ({tag})")
+    if case.must_error and not r.errors:
+        problems.append("the ledger must have an error and has none")
+    if ("-ok-" in case.name) != (not r.built.allowed and not case.must_error):
+        problems.append("corpus: an -ok- case must carry no BAD/MAY marker, any other case one")
+    if not any(isinstance(entry, Custom) and entry.type == "revrec-close" for entry in r.parsed):
+        located = Counter(r.relative(entry.meta) for entry in r.generated)
+        problems += [f"{name}:{line}: this valid line generated nothing" for name, line in sorted(r.built.generates)
+                     if not located[name, line]]
+    assert not problems, "\n".join(problems)
+
+
+@cases(lambda case: case.name in SUBPROCESS)
+def test_real_bean_check(case, ready):
+    r = ready(case)
+    result = run_tool("bean-check", r.built.main)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    if not r.built.allowed and not case.must_error:
+        assert result.returncode == 0, output
+        return
+    assert result.returncode != 0, output
+    for name, lines in r.built.required.values():
+        assert any(re.search(rf"{re.escape(name)}:{line}:", output) for line in lines), (name, lines, output)
+
+
+# --------------------------------------------------------------------------------------------
+# Generated transactions.
+
+
+def settings(options: dict[str, Any]) -> dict[str, Any] | None:
+    """The plugin's configuration as the README defines it, or None if it is invalid (nothing is generated)."""
+    roots = [options.get(f"name_{kind}", kind.title()) for kind in ("assets", "liabilities", "equity", "income",
+                                                                    "expenses")]
+    for name, config in options.get("plugin", ()):
+        if name not in ("beancount_revrec", "beancount_revrec.plugin"):
+            continue
+        try:
+            raw = ast.literal_eval(config) if config and config.strip() else {}
+        except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
+            return None
+        if not isinstance(raw, dict) or set(raw) - {*DEFAULTS, "revenue", "precision"}:
+            return None
+        merged = {**DEFAULTS, "revenue": [roots[3]], "precision": {}, **raw}
+        revenue = [merged["revenue"]] if isinstance(merged["revenue"], str) else merged["revenue"]
+        accounts = [*revenue, *(raw[key] for key in DEFAULTS if key in raw)]
+        if (not isinstance(revenue, list | tuple) or not revenue
+                or not all(isinstance(acc, str) and (account_lib.is_valid(acc) or acc in roots)
+                           and acc.split(":")[0] in roots for acc in accounts)
+                or not isinstance(merged["precision"], dict)
+                or not all(isinstance(places, int) and not isinstance(places, bool) and 0 <= places <= 12
+                           for places in merged["precision"].values())):
+            return None
+        return {**merged, "revenue": list(revenue)}
+    return None
+
+
+def plugin_accounts(conf: dict[str, Any]) -> tuple[str, ...]:
+    """The roots of every account the plugin reads or posts to."""
+    return (*conf["revenue"], *(conf[key] for key in DEFAULTS))
+
+
+def under(account: str, roots: Iterable[str]) -> bool:
+    return any(account == root or account.startswith(root + ":") for root in roots)
+
+
+def close_date(r: Ready) -> datetime.date | None:
+    """The date books are closed through: the latest revrec-close that is not on a bad line."""
+    dates = [entry.date for entry in r.parsed if isinstance(entry, Custom) and entry.type == "revrec-close"
+             and r.relative(entry.meta) not in r.built.allowed]
+    return max(dates, default=None)
+
+
+@cases()
+def test_generated_transactions_balance(case, ready):
+    """Each generated transaction sums to exactly 0 per currency; tags, links, dates after the close."""
+    problems = generated_problems(ready(case))
+    assert not problems, "\n".join(problems)
+
+
+def generated_problems(r: Ready) -> list[str]:
+    problems = []
+    through = close_date(r)
+    invoices_by_link: dict[str, set[str]] = defaultdict(set)
+    for entry in r.generated:
+        sums: dict[str, Decimal] = defaultdict(Decimal)
+        for posting in entry.postings:
+            if posting.units is None or not isinstance(posting.units.number, Decimal) or not posting.units.currency:
+                problems.append(f"{entry.meta.get(KEY)}: posting without a number: {posting}")
+                continue
+            sums[posting.units.currency] = dsum([sums[posting.units.currency], posting.units.number])
+        unbalanced = {currency: total for currency, total in sums.items() if total != 0}
+        if unbalanced:
+            problems.append(f"{entry.date} {entry.meta.get(KEY)} does not balance: {unbalanced}")
+        if "revrec" not in entry.tags:
+            problems.append(f"{entry.meta.get(KEY)} lacks #revrec")
+        if not entry.meta.get(KEY):
+            problems.append(f"{entry.date} {entry.narration!r}: generated without a revrec-key")
+        problems += [f"{entry.meta.get(KEY)}: link {link!r} cannot be written" for link in entry.links or ()
+                     if not LINK.fullmatch(link)]
+        if "invoice" in entry.meta and "contract" not in entry.meta:
+            for link in entry.links or ():
+                invoices_by_link[link].add(str(entry.meta["invoice"]))
+        if through is not None and entry.date <= through:
+            problems.append(f"{entry.date} {entry.meta.get(KEY)}: generated in the closed period (through {through})")
+    problems += [f"link ^{link} is shared by the distinct invoices {sorted(ids)}"
+                 for link, ids in invoices_by_link.items() if len(ids) > 1]
+    return problems
+
+
+# --------------------------------------------------------------------------------------------
+# Conservation.
+
+
+def counted_key(entry: Transaction) -> str:
+    """The key an entry counts for: a correction counts for the key it corrects."""
+    return str(entry.meta.get(CORRECTS, entry.meta.get(KEY)))
+
+
+def suffix(key: str) -> str:
+    match = SUFFIX.search(key)
+    return match.group(1) if match else ""
+
+
+def source_of(key: str) -> str:
+    return SUFFIX.sub("", key)
+
+
+def immediate_part(amount: Decimal, text: str, places: int) -> Decimal:
+    """The part of ``amount`` a treatment recognises immediately (README: each share rounded, the last the rest)."""
+    parts = []
+    for chunk in text.split("+"):
+        tokens = chunk.split()
+        share = Decimal(100)
+        if tokens and tokens[0].endswith("%"):
+            share, tokens = Decimal(tokens[0][:-1]), tokens[1:]
+        parts.append((share, tokens[0] if tokens else ""))
+    if len(parts) == 1:
+        return amount if parts[0][1] == "immediate" else Decimal(0)
+    quantum = Decimal(1).scaleb(-places)
+    with localcontext() as context:
+        context.prec = 200
+        pieces, total = [], Decimal(0)
+        for share, _ in parts[:-1]:
+            piece = (amount * share / 100).quantize(quantum, rounding=ROUND_HALF_UP)
+            if abs(total + piece) > abs(amount):  # never past the amount (amounts below the precision)
+                piece = amount - total
+            pieces.append(piece)
+            total += piece
+        pieces.append(amount - total)
+        return dsum(piece for piece, (_, action) in zip(pieces, parts, strict=True) if action == "immediate")
+
+
+class Sources:
+    """The user's revenue postings, found by location or by line key, and the directives by name."""
+
+    def __init__(self, r: Ready, conf: dict[str, Any]) -> None:
+        self.at: dict[tuple[str, int], tuple[Transaction, Any]] = {}
+        self.by_key: dict[str, tuple[Transaction, Any]] = {}
+        for entry in r.entries:
+            if isinstance(entry, Transaction) and KIND not in entry.meta:
+                for posting in entry.postings:
+                    self.add(entry, posting, conf)
+        self.rules: dict[str, object] = {}
+        self.items: dict[str, Custom] = {}
+        self.billings: list[Custom] = []
+        error_lines = {r.relative(error.source) for error in r.errors}
+        for entry in sorted((e for e in r.parsed if isinstance(e, Custom)),
+                            key=lambda e: (e.meta["filename"] != str(r.built.main), e.meta["lineno"])):
+            values = [getattr(value, "value", value) for value in entry.values or ()]
+            amount = len(values) == 2 and isinstance(values[1], Amount)
+            if entry.type == "revrec-rule" and len(values) == 1:
+                self.rules.setdefault(str(values[0]), entry.meta.get("treatment"))
+            elif entry.type == "revrec-item" and amount:
+                self.items.setdefault(f"{values[0]}/{entry.meta.get('item')}", entry)
+            elif entry.type == "revrec-billing" and amount and r.relative(entry.meta) not in error_lines:
+                self.billings.append(entry)
+
+    def add(self, entry: Transaction, posting: Any, conf: dict[str, Any]) -> None:
+        """Index a posting by its location and, if it is a revenue line, by its line key (the first of a key)."""
+        if posting.meta and "filename" in posting.meta:
+            self.at[real(posting.meta["filename"]), posting.meta["lineno"]] = (entry, posting)
+        if not under(posting.account, conf["revenue"]):
+            return
+        meta = posting.meta or {}
+        key = str(meta["line"]) if "line" in meta else None
+        if key is None and "invoice" in entry.meta:
+            key = f"{entry.meta['invoice']}/{posting.account}" + (f"/{meta['product']}" if "product" in meta else "")
+        if key is not None:
+            self.by_key.setdefault(key, (entry, posting))
+
+    def find(self, group: list[Transaction], source: str) -> tuple[Transaction, Any] | None:
+        for entry in group:
+            found = self.at.get((real(entry.meta.get("filename")), entry.meta.get("lineno")))
+            if found is not None:
+                return found
+        return self.by_key.get(source)
+
+
+def places_of(r: Ready, conf: dict[str, Any], currency: str) -> int:
+    if currency in conf["precision"]:
+        return int(conf["precision"][currency])
+    context = r.options["dcontext"].ccontexts.get(currency)
+    found = context.get_fractional(Precision.MOST_COMMON) if context is not None else None
+    return 2 if found is None else found
+
+
+def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  # noqa: C901, PLR0912, PLR0915
+    """What breaks the conservation law of ``test_conservation_per_source`` (exact Decimal sums)."""
+    conf = settings(r.options)
+    generated = r.generated
+    if conf is None:
+        return [f"the plugin config is invalid but {len(generated)} entries were generated"] if generated else []
+    deferred, contra, receivable = conf["deferred"], conf["contra"], conf["receivable"]
+    reclass = {conf[key] for key in ("tax", "fee", "passthrough", "exclude")}
+    bad_lines = {(name, line) for name, lines in r.built.required.values() for line in lines}
+    frozen = [entry for entry in r.entries if isinstance(entry, Transaction) and KIND in entry.meta
+              and (real(entry.meta.get("filename")), entry.meta.get("lineno")) in r.written
+              and (bad_frozen or r.relative(entry.meta) not in bad_lines)]
+    groups: dict[str, list[Transaction]] = defaultdict(list)
+    for entry in [*frozen, *generated]:
+        if entry.meta.get(KEY):
+            groups[source_of(counted_key(entry))].append(entry)
+    sources = Sources(r, conf)
+    made = {id(entry) for entry in generated}
+    problems: list[str] = []
+
+    def total(group: Iterable[Transaction], account: str, currency: str | None = None) -> Decimal:
+        return dsum(posting.units.number for entry in group for posting in entry.postings
+                    if posting.account == account and (currency is None or posting.units.currency == currency))
+
+    credited: dict[str, Decimal] = defaultdict(Decimal)
+    for name, group in groups.items():
+        if not any(entry.meta.get("revrec-rule") == "credit" for entry in group):
+            continue
+        found = sources.find(group, name)
+        if found is None:
+            problems.append(f"credit {name}: no source posting found")
+            continue
+        _, posting = found
+        amount, account = posting.units.number, posting.account
+        off_deferred, to_contra = total(group, deferred), total(group, contra)
+        credited[str(posting.meta.get("credit-for"))] += off_deferred
+        if total(group, account) != -amount:
+            problems.append(f"credit {name}: {-total(group, account)} left {account}, the credit is {amount}")
+        if off_deferred < 0 or to_contra < 0 or dsum([off_deferred, to_contra]) != amount:
+            problems.append(f"credit {name} of {amount}: {off_deferred} off deferred + {to_contra} to contra")
+    for name, group in groups.items():
+        kinds = {suffix(counted_key(entry)).split("/")[0] for entry in group}
+        rule = next((entry.meta.get("revrec-rule") for entry in group if id(entry) in made
+                     and entry.meta.get(KIND) != "correction"), group[0].meta.get("revrec-rule"))
+        if rule == "credit":
+            continue
+        if any(suffix(counted_key(entry)).count("/") == 2 and "billing" in kinds for entry in group):
+            for currency in {posting.units.currency for entry in group for posting in entry.postings}:
+                billed = total(group, receivable, currency)
+                expected = dsum(billing.values[1].value.number for billing in sources.billings
+                                if billing.values[0].value == name and billing.values[1].value.currency == currency)
+                if billed != expected:
+                    problems.append(f"contract {name}: billed {billed} {currency}, its schedules total {expected}")
+            continue
+        if "billing" in kinds:  # a recorded billing
+            found = sources.find(group, name)
+            if found is not None and total(group, found[1].account) != -found[1].units.number:
+                problems.append(f"recorded billing {name}: {total(group, found[1].account)} moved out of revenue, "
+                                f"the posting is {found[1].units.number}")
+            continue
+        if rule == "contract":
+            item = sources.items.get(name)
+            if item is None:
+                problems.append(f"item {name}: no revrec-item found")
+                continue
+            amount, account = item.values[1].value.number, str(item.meta.get("account"))
+            if total(group, account) != -amount:
+                problems.append(f"item {name} of {amount}: {-total(group, account)} recognised")
+            stray = {p.account for e in group for p in e.postings} - {account, deferred, conf["contract-asset"]}
+            if stray:
+                problems.append(f"item {name}: postings to {sorted(stray)}")
+            continue
+        balance = dsum([total(group, deferred), credited.get(name, Decimal(0))])
+        if name in r.case.unpaid:
+            if "recognition" in kinds:
+                problems.append(f"line {name} waits for a payment that never came, yet was recognised")
+        elif balance != 0:
+            problems.append(f"line {name}: deferred revenue ends at {balance}, not 0 "
+                            f"({len(group)} entries, credits {credited.get(name, 0)})")
+        found = sources.find(group, name)
+        if found is None:
+            if any(id(entry) in made for entry in group):  # a frozen-only group may have no location left
+                problems.append(f"line {name}: no source posting found")
+            continue
+        entry, posting = found
+        amount, account, currency = -posting.units.number, posting.account, posting.units.currency
+        stray = sorted({f"{p.account} {p.units.currency}" for e in group for p in e.postings
+                        if p.account not in {account, deferred, *reclass} or p.units.currency != currency})
+        if stray:
+            problems.append(f"line {name} ({account} {currency}): postings to {stray}")
+        early = sorted({str(e.date) for e in group if e.date < entry.date})
+        if early:
+            problems.append(f"line {name} of {entry.date}: entries dated before it on {early}")
+        treatment = {"default": "ratable", "override": (posting.meta or {}).get("revrec")}.get(
+            str(rule), sources.rules.get(str(rule)))
+        if not isinstance(treatment, str):
+            problems.append(f"line {name}: rule {rule!r} has no treatment text")
+            continue
+        moved = total((e for e in group if suffix(counted_key(e)).split("/")[0] in MOVES), account)
+        expected = dsum([amount, -immediate_part(amount, treatment, places_of(r, conf, currency))])
+        if moved != expected:
+            problems.append(f"line {name} of {amount} {currency} ({treatment!r}): {moved} deferred or reclassified, "
+                            f"expected {expected}")
+    return problems
+
+
+@cases()
+def test_conservation_per_source(case, ready):
+    """Per source, the generated postings move exactly its amount.
+
+    Entries are the generated ones, plus the frozen ones of the closed-books file
+    (not those on deliberately bad lines), grouped by the source of the key they
+    count for (a correction counts for the key it corrects). ``DEF`` is deferred
+    revenue. All sums are exact Decimals, over all dates.
+
+    - A line (posting of ``a`` revenue-positive on account R): the deferral and
+      reclasses take exactly the non-immediate part of ``a`` out of R (the
+      immediate part per the treatment's shares, rounded as the README says),
+      nothing is dated before the line, postings touch only R, DEF and the
+      reclass accounts, in the line's currency; and the line's DEF postings plus
+      the DEF postings of the credits naming it sum to exactly 0 (everything
+      deferred is recognised or credited), unless the line waits for a payment
+      that never came (then nothing of it is recognised).
+    - A credit (posting of ``c`` > 0 with ``credit-for``): exactly ``c`` leaves R,
+      split between DEF and the contra account, neither part negative.
+    - A contract item of amount ``A`` on account I: its recognitions credit I by
+      exactly ``A``; a billing schedule's billings debit the receivable by exactly
+      its total per contract and currency; a recorded billing moves exactly its
+      posting out of revenue.
+
+    A cent created or lost anywhere breaks one of these equalities.
+
+    Hand-written revrec entries on deliberately bad lines (a frozen entry without
+    a close, a duplicate) are counted both ways, without and with them: the plugin
+    reports them and may either regenerate what they hold or keep them as frozen.
+    """
+    r = ready(case)
+    problems = conservation_problems(r)
+    if problems and conservation_problems(r, bad_frozen=True) == []:
+        problems = []
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# Closed months.
+
+
+def closed_sums(entries: list[Any], through: datetime.date, roots: tuple[str, ...]) -> dict[tuple, Decimal]:
+    sums: dict[tuple, list[Decimal]] = defaultdict(list)
+    for entry in entries:
+        if isinstance(entry, Transaction) and entry.date <= through:
+            for posting in entry.postings:
+                if under(posting.account, roots) and posting.units is not None:
+                    sums[posting.account, posting.units.currency, f"{entry.date:%Y-%m}"].append(posting.units.number)
+    return {key: value for key, numbers in sums.items() if (value := dsum(numbers))}
+
+
+@cases(lambda case: bool(case.steps))
+def test_closed_months_never_change_without_an_error(case, ready):
+    r = ready(case)
+    assert case.closed_through is not None
+    through = datetime.date.fromisoformat(case.closed_through)
+    problems = []
+    if case.edit is not None:
+        assert r.built.before is not None
+        entries, errors, options = loader.load_file(str(r.built.before))
+        assert not errors, [error.message for error in errors]
+        conf = settings(options)
+        assert conf is not None
+        old, new = closed_sums(entries, through, plugin_accounts(conf)), closed_sums(r.entries, through,
+                                                                                    plugin_accounts(conf))
+        changed = sorted((key, old.get(key), new.get(key)) for key in old.keys() | new.keys()
+                         if old.get(key) != new.get(key))
+        if changed and not r.errors:
+            problems.append(f"closed months changed without an error: {changed[:6]}")
+    corrections = [entry for entry in r.generated if entry.meta.get(KIND) == "correction"]
+    if case.corrections and not corrections:
+        problems.append("the edit reaches into the closed period: expected corrections, found none")
+    if case.corrections is False and corrections:
+        problems.append(f"unexpected corrections: {[entry.meta.get(CORRECTS) for entry in corrections]}")
+    problems += [f"correction {entry.meta.get(KEY)} dated {entry.date}, not {through + ONE_DAY}"
+                 for entry in corrections if entry.date != through + ONE_DAY]
+    assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------------------------
+# The command line.
+
+
+def explain_ids(r: Ready) -> list[str]:
+    invoices = [str(entry.meta["invoice"]) for entry in r.parsed
+                if isinstance(entry, Transaction) and "invoice" in entry.meta and KIND not in entry.meta]
+    lines = [str(posting.meta["line"]) for entry in r.parsed if isinstance(entry, Transaction)
+             for posting in entry.postings if posting.meta and "line" in posting.meta]
+    return list(dict.fromkeys([*invoices[:1], *lines[-1:], *invoices[-1:]]))[:2] or ["in_1"]
+
+
+def ledger_dates(r: Ready) -> list[datetime.date]:
+    return sorted({entry.date for entry in r.parsed if isinstance(entry, Transaction) and KIND not in entry.meta}
+                  ) or [datetime.date(2022, 6, 30)]
+
+
+def failure(result: Result, args: list[str]) -> str | None:
+    """What is wrong with a bean-revrec run, or None."""
+    shown = "bean-revrec " + " ".join(args)
+    output = result.output
+    problem = None
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        trace = "".join(traceback.format_exception(result.exception))
+        problem = f"raised {result.exception!r}\n{trace[-1500:]}"
+    elif "Traceback" in output:
+        problem = f"traceback in the output\n{output[-1500:]}"
+    elif result.exit_code == 0:
+        fmt = args[args.index("--format") + 1] if "--format" in args else "table"
+        problem = bad_format(result.stdout, fmt)  # a note about errors may go to stderr
+    elif result.exit_code == 2 and output.startswith("Usage:") and "Error:" in output:
+        problem = None  # click's usage error
+    elif result.exit_code not in (1, 2) or len(output.splitlines()) != 1 or not output.startswith("Error:"):
+        problem = f"exit {result.exit_code} with {output[:500]!r}"
+    return None if problem is None else f"{shown}: {problem}"
+
+
+def bad_format(output: str, fmt: str) -> str | None:
+    if fmt == "json":
+        try:
+            json.loads(output)
+        except ValueError:
+            return f"--format json printed no JSON: {output[:300]!r}"
+    if fmt == "csv":
+        rows = [row for row in csv.reader(io.StringIO(output)) if row]
+        if rows and len({len(row) for row in rows}) > 1:
+            return f"--format csv printed rows of different lengths: {output[:300]!r}"
+    return None
+
+
+def balances(entries: list[Any]) -> dict[tuple[str, str], Decimal]:
+    sums: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
+    for entry in entries:
+        if isinstance(entry, Transaction):
+            for posting in entry.postings:
+                if posting.units is not None:
+                    sums[posting.account, posting.units.currency].append(posting.units.number)
+    return {key: value for key, numbers in sums.items() if (value := dsum(numbers))}
+
+
+class Commands:
+    """Runs bean-revrec in process on copies of a case's directory, collecting what goes wrong."""
+
+    def __init__(self, r: Ready, tmp_path: Path) -> None:
+        self.r, self.tmp_path = r, tmp_path
+        self.problems: list[str] = []
+        dates = ledger_dates(r)
+        self.through = str(dates[len(dates) // 2])
+        self.earliest = str(max(dates[0], datetime.date.min + ONE_DAY) - ONE_DAY)
+
+    def run(self, *args: str | Path) -> Result:
+        words = [str(arg) for arg in args]
+        result = invoke(*words)
+        problem = failure(result, words)
+        if problem:
+            self.problems.append(problem)
+        return result
+
+    def copy(self, label: str) -> Path:
+        target = self.tmp_path / label
+        shutil.copytree(self.r.built.root, target)
+        return target / self.r.built.main.name
+
+    def report(self, *args: str | Path) -> None:
+        """Every format when the command has something to show; one when it refuses (before any formatting)."""
+        for fmt in FORMATS:
+            if self.run(*args, "--format", fmt).exit_code != 0:
+                break
+
+    def reports(self) -> None:
+        main = self.copy("read")
+        before = read_files(main.parent)
+        ids = explain_ids(self.r)
+        self.report("explain", main, ids[0])
+        for ident in ids[1:]:
+            self.run("explain", main, ident)
+        self.run("explain", main, "∄ no such id")
+        self.report("contracts", main)
+        self.run("contracts", main, "--as-of", "9999-12-31", "--format", "json")
+        self.report("schedule", main)
+        self.run("schedule", main, "--from", "9999-12")
+        self.run("schedule", main, "--from", "0001-01", "--format", "csv")
+        self.report("rules", main)
+        self.report("corrections", main)
+        self.run("close", main, "--through", self.through, "--dry-run")
+        if read_files(main.parent) != before:
+            self.problems.append("a report or close --dry-run changed the files")
+
+    def close(self, label: str, *options: str) -> None:
+        """Close a copy: a failure leaves every file as it was; a success keeps balances and adds no error."""
+        main = self.copy(label)
+        files = read_files(main.parent)
+        result = self.run("close", main, *options)
+        if result.exit_code != 0:
+            if read_files(main.parent) != files:
+                self.problems.append(f"close {' '.join(options)} failed and changed the files: {result.output}")
+            return
+        entries, errors, _ = loader.load_file(str(main))
+        if len(errors) > len(self.r.errors) or balances(entries) != balances(self.r.entries):
+            self.problems.append(f"close {' '.join(options)} added errors or changed balances")
+        files = read_files(main.parent)
+        result = self.run("reopen", main, "--through", self.earliest)
+        if result.exit_code != 0 and read_files(main.parent) != files:
+            self.problems.append(f"reopen failed and changed the files: {result.output}")
+
+
+@cases()
+def test_every_command(case, ready, tmp_path):
+    """Every bean-revrec command: a report or one ``Error:`` line, no traceback, no half-written file."""
+    r = ready(case)
+    commands = Commands(r, tmp_path)
+    commands.reports()
+    commands.close("close", "--through", commands.through)
+    if r.errors:  # without errors --force changes nothing
+        commands.close("force", "--through", commands.through, "--force")
+    commands.close("far", "--through", "9999-12-31", "--force")
+    assert not commands.problems, "\n\n".join(commands.problems)
+
+
+def shifted(r: Ready, cent: Decimal, *, both: bool) -> Ready:
+    """``r`` with one generated recognition moving ``cent`` more (on both legs, or on its first posting only)."""
+    entries = list(r.entries)
+    index = next(index for index, entry in enumerate(entries) if entry in r.generated
+                 and entry.meta.get(KIND) == "recognition")
+    entry = entries[index]
+    postings = [posting._replace(units=Amount(posting.units.number + (cent if posting.units.number > 0 else -cent),
+                                              posting.units.currency))
+                if both or number == 0 else posting for number, posting in enumerate(entry.postings)]
+    entries[index] = entry._replace(postings=postings)
+    return r._replace(entries=entries)
+
+
+def test_the_invariants_catch_a_cent(ready):
+    """A cent created or lost in a generated entry breaks conservation (balanced) or the balance (unbalanced)."""
+    for name in ("credit-ok-mid-month", "contract-ok-kwd-monthly", "currency-ok-jpy-ratable"):
+        r = ready(next(case for case in CASES if case.name == name))
+        cent = Decimal("0.01") if "jpy" not in name else Decimal(1)
+        assert len(conservation_problems(shifted(r, cent, both=True))) > len(conservation_problems(r)), name
+        assert len(generated_problems(shifted(r, cent, both=False))) > len(generated_problems(r)), name
