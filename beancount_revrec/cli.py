@@ -22,8 +22,7 @@ from beancount_revrec.ledger import user_entries
 from beancount_revrec.output import WIDTH, render, table
 from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
 from beancount_revrec.reports import explain as explain_lines
-from beancount_revrec.revenue import GROUPS, month_start, month_text, pivot, waterfall
-from beancount_revrec.schedule import add_months
+from beancount_revrec.revenue import GROUPS, month_start, month_text, months_after, pivot, waterfall
 
 
 class _Commands(click.Group):
@@ -194,11 +193,7 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     loaded = load(ledger)
     as_of = max((entry.date for entry in user_entries(loaded.entries)), default=datetime.date.min)
     first = month_start(start.date() if start else as_of)
-    try:
-        end: datetime.date | None = add_months(first, months)
-    except OutOfRangeError:
-        end = None  # through December 9999, the calendar's last month
-    rows = waterfall(loaded.entries, loaded.result.config, first, end, by, as_of)
+    rows = waterfall(loaded.entries, loaded.result.config, first, months_after(first, months), by, as_of)
     if fmt != "table":
         click.echo(render(rows, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
         return

@@ -20,7 +20,7 @@ from beancount.core.data import Custom
 
 from beancount_revrec.cli_support import Loaded, format_option, load, monthly_balances
 from beancount_revrec.close import CLOSE, is_frozen, totals
-from beancount_revrec.ledger import is_locked
+from beancount_revrec.ledger import locked_accounts
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import render
 from beancount_revrec.revenue import correction_row, month_start
@@ -126,7 +126,7 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
 def _locks(loaded: Loaded, after: datetime.date | None, through: datetime.date) -> list[Custom]:
     """The locks of what the locked accounts moved in (after, through], by closed period."""
     cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
-    moved = movements(loaded.entries, is_locked(loaded.result), after, through, cuts)
+    moved = movements(loaded.entries, locked_accounts(loaded.result), after, through, cuts)
     return lock_entries(moved, {"filename": "<bean-revrec>", "lineno": 0})
 
 

@@ -61,13 +61,13 @@ def read_closing(entries: Iterable[Any]) -> Closing:
                 errors.append(RevrecError(entry.meta, problem, entry))
             else:
                 closes.append(entry)
-        elif is_frozen(entry):
-            problem = _frozen_problem(entry, keys)
-            if problem:
-                errors.append(RevrecError(entry.meta, problem, entry))
-            else:
-                keys.add(entry.meta[KEY])
+        elif isinstance(entry, Transaction) and KIND_KEY in entry.meta:  # frozen
+            key = entry.meta.get(KEY)
+            if isinstance(key, str) and key and key not in keys:
+                keys.add(key)
                 frozen.append(entry)
+            else:
+                errors.append(RevrecError(entry.meta, _frozen_problem(key, keys), entry))
     through = max((close.date for close in closes), default=None)
     if through is None and frozen:
         through = max(entry.date for entry in frozen)
@@ -97,15 +97,13 @@ def _close_problem(entry: Custom) -> str | None:
     return None
 
 
-def _frozen_problem(entry: Transaction, keys: set[str]) -> str | None:
-    key = entry.meta.get(KEY)
-    if not isinstance(key, str) or not key:
-        return (f"a transaction with {KIND_KEY} but no {KEY}: the plugin marks what it generates with both; "
-                f"remove {KIND_KEY}: from your own transaction, or restore the {KEY}: of a frozen entry")
-    if key in keys:
+def _frozen_problem(key: object, keys: set[str]) -> str:
+    """What is wrong with a frozen entry's ``revrec-key``: missing, or already frozen."""
+    if isinstance(key, str) and key in keys:
         return (f'{KEY} "{key}" is frozen twice (the closed-books file included twice, or an entry copied): '
                 "delete the copy")
-    return None
+    return (f"a transaction with {KIND_KEY} but no {KEY}: the plugin marks what it generates with both; "
+            f"remove {KIND_KEY}: from your own transaction, or restore the {KEY}: of a frozen entry")
 
 
 def is_frozen(entry: object) -> bool:

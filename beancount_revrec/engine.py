@@ -103,16 +103,16 @@ def _treat_all(
             errors.extend(RevrecError(event.meta, message) for event, message in result[1])
             continue
         error = result if isinstance(result, RevrecError) else RevrecError(line.meta, result, line.entry)
-        errors.append(error)
-        errors.extend(RevrecError(event.meta, f'revrec-fulfill: line "{event.target}" was rejected (see the '
-                                  f"error at {_location(error)}), so it is not recognised on events: fix that line")
-                      for event in events)
+        errors += [error, *(_for_rejected_line(event, error) for event in events)]
     return treated
 
 
-def _location(error: RevrecError) -> str:
+def _for_rejected_line(event: Event, error: RevrecError) -> RevrecError:
+    """The error of an event whose line was rejected with ``error``."""
     source = error.source or {}
-    return f"{source.get('filename')}:{source.get('lineno')}"
+    return RevrecError(event.meta, f'revrec-fulfill: line "{event.target}" was rejected (see the error at '
+                                   f"{source.get('filename')}:{source.get('lineno')}), so it is not recognised on "
+                                   "events: fix that line")
 
 
 def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment] | str:
@@ -152,9 +152,7 @@ def _events_by_line(
     for event in events:
         target = targets.get(event.target)
         if target is None and event.target in rejected:
-            errors.append(RevrecError(event.meta, (
-                f'revrec-fulfill: line "{event.target}" was rejected (see the error at '
-                f"{_location(rejected[event.target])}), so it is not recognised on events: fix that line")))
+            errors.append(_for_rejected_line(event, rejected[event.target]))
         elif target is None:
             errors.append(RevrecError(event.meta, f'revrec-fulfill: unknown line "{event.target}": '
                                       'put line: "ID" on the invoice line it fulfills'))

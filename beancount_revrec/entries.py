@@ -33,11 +33,18 @@ _new = tuple.__new__
 
 
 def generate(analysis: Analysis, config: Config) -> tuple[list[Transaction], list[RevrecError]]:
-    """The deferral, reclass and recognition transactions of every line, and the contracts' movements."""
-    entries: list[Transaction] = []
+    """The deferral, reclass and recognition transactions of every line, and the contracts' movements.
+
+    Should a line fail (it never has), each line is then generated on its own, and the one that fails is an
+    error at its line instead of the plugin's failure.
+    """
+    items = [item for item in analysis.treated if item.line.source != "contract"]
     errors: list[RevrecError] = []
-    for item in analysis.treated:
-        if item.line.source != "contract":
+    try:
+        entries = [entry for item in items for entry in line_entries(item, config)]
+    except Exception:  # noqa: BLE001 - found again line by line below, each failure at its line
+        entries = []
+        for item in items:
             made: list[Transaction] | RevrecError = guarded(
                 item.line.meta, item.line.entry, "generating its entries", "the line stays as booked",
                 partial(list, line_entries(item, config)))

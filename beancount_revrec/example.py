@@ -224,7 +224,7 @@ def _close(text: str, through: datetime.date) -> str:
     entries, _, options_map = loader.load_string(text)
     config = parse_config(None, options_map)[0]
     frozen = [entry for entry in entries if "revrec-kind" in getattr(entry, "meta", {}) and entry.date <= through]
-    is_locked = Membership((*config.revenue, *config.own_accounts())).__getitem__
-    locks = lock_entries(movements(entries, is_locked, None, through, []), {})
+    locked = Membership((*config.revenue, *config.own_accounts()))
+    locks = lock_entries(movements(entries, locked, None, through, []), {})
     return (f"\n; --- Books closed through {through}: the entries below are frozen. ---\n"
             + directives_text([*frozen, *locks, close_directive(through)]))

@@ -7,9 +7,10 @@ import gc
 import glob
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -70,22 +71,22 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
     later, corrections, correction_errors = close_books(generated, closing.frozen, through)
     locks, lock_errors = read_locks(entries)
     if closing.closes:
-        suspects = _changed_in_closed_period(analysis, generated, closing.frozen, through)
         latest = max(closing.closes, key=lambda close: close.date)
+        suspects = partial(_changed_in_closed_period, analysis, generated, closing.frozen, through)
         lock_errors += check_locks(entries, locks, latest, _locked(config, analysis), suspects,
                                    str(options_map.get("filename", "LEDGER")), frozen=bool(closing.frozen))
     return Result(config, analysis, later + corrections, places, errors + correction_errors + lock_errors, through,
                   closing.frozen, corrections)
 
 
-def is_locked(result: Result) -> Callable[[str], bool]:
-    """Whether a close locks an account: the plugin reads or posts to it."""
+def locked_accounts(result: Result) -> Membership:
+    """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
     return _locked(result.config, result.analysis)
 
 
-def _locked(config: Config, analysis: Analysis) -> Callable[[str], bool]:
+def _locked(config: Config, analysis: Analysis) -> Membership:
     items = sorted({item.account for item in analysis.contracts.items})
-    return Membership((*config.revenue, *config.own_accounts(), *items)).__getitem__
+    return Membership((*config.revenue, *config.own_accounts(), *items))
 
 
 def _changed_in_closed_period(

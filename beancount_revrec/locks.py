@@ -20,7 +20,7 @@ from __future__ import annotations
 import bisect
 import datetime
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -69,38 +69,38 @@ def read_locks(entries: Iterable[Any]) -> tuple[list[Lock], list[RevrecError]]:
     return locks, errors
 
 
-def period_ends(boundaries: Sequence[datetime.date]) -> Callable[[datetime.date], datetime.date]:
-    """The last day of the closed period of a date: its month's end, or a close date before it in that month."""
-    cuts = sorted(set(boundaries))
-    known: dict[datetime.date, datetime.date] = {}
+class PeriodEnds(dict[datetime.date, datetime.date]):
+    """Memoised: the last day of a date's closed period, its month's end or a cut before it in that month."""
 
-    def end(day: datetime.date) -> datetime.date:
-        found = known.get(day)
-        if found is None:
-            index = bisect.bisect_left(cuts, day)
-            found = month_end(day)
-            if index < len(cuts) and cuts[index] < found:
-                found = cuts[index]
-            known[day] = found
+    def __init__(self, cuts: Iterable[datetime.date]) -> None:
+        """Periods cut at the month ends and at ``cuts``."""
+        super().__init__()
+        self.cuts = sorted(set(cuts))
+
+    def __missing__(self, day: datetime.date) -> datetime.date:
+        """The end of ``day``'s period."""
+        index = bisect.bisect_left(self.cuts, day)
+        found = month_end(day)
+        if index < len(self.cuts) and self.cuts[index] < found:
+            found = self.cuts[index]
+        self[day] = found
         return found
-
-    return end
 
 
 def movements(
-    entries: Iterable[Any], is_locked: Callable[[str], bool], after: datetime.date | None, through: datetime.date,
-    boundaries: Sequence[datetime.date],
+    entries: Iterable[Any], locked: Mapping[str, bool], after: datetime.date | None, through: datetime.date,
+    cuts: Sequence[datetime.date],
 ) -> Movements:
-    """The sums of the postings of locked accounts per period, for transactions dated in (after, through]."""
-    end = period_ends([*boundaries, through])
+    """The sums of the postings of ``locked`` accounts per period, for transactions dated in (after, through]."""
+    end = PeriodEnds([*cuts, through])
     sums: Movements = defaultdict(Decimal)
     first = after or datetime.date.min
     for entry in entries:
         if isinstance(entry, Transaction) and first < entry.date <= through:
             for posting in entry.postings:
                 units = posting.units
-                if is_locked(posting.account) and units is not None and units.number is not None:
-                    sums[end(entry.date), posting.account, units.currency] += units.number
+                if locked[posting.account] and units is not None and units.number is not None:
+                    sums[end[entry.date], posting.account, units.currency] += units.number
     return {key: number for key, number in sums.items() if number}
 
 
@@ -123,19 +123,20 @@ class Attempt(NamedTuple):
 
 
 def check_locks(
-    entries: Sequence[Any], locks: list[Lock], latest: Custom, is_locked: Callable[[str], bool],
-    suspects: list[Attempt], ledger: str, *, frozen: bool,
+    entries: Sequence[Any], locks: list[Lock], latest: Custom, locked: Mapping[str, bool],
+    suspects: Callable[[], list[Attempt]], ledger: str, *, frozen: bool,
 ) -> list[RevrecError]:
     """Errors where a closed period's postings no longer sum to what the close locked.
 
-    ``frozen`` says whether the close froze anything. ``suspects`` are lines in
-    the closed period added or changed since the close, as their frozen entries
-    tell. Where one explains a difference, the error is at that line; the rest
-    name the account, period and difference.
+    ``frozen`` says whether the close froze anything. ``suspects`` finds the
+    lines in the closed period added or changed since the close, as their
+    frozen entries tell (only if something changed). Where one explains a
+    difference, the error is at that line; the rest name the account, period
+    and difference.
     """
     through = latest.date
     boundaries = [lock.date for lock in locks if lock.date <= through]
-    differences = movements(entries, is_locked, None, through, boundaries)
+    differences = movements(entries, locked, None, through, boundaries)
     for lock in locks:
         if lock.date <= through:
             key = (lock.date, lock.account, lock.currency)
@@ -144,35 +145,41 @@ def check_locks(
     if not differences:
         return []
     if not locks:
-        fix = (f"lock them with bean-revrec close {ledger} --through {through} --force" if frozen else
-               f"a close written by hand freezes nothing (what the plugin generated through {through} moves to the "
-               f"next day): delete it and run bean-revrec close {ledger} --through {through}")
-        return [ClosedPeriodError(latest.meta, f"books are closed through {through} but their months are not "
-                                               f"locked (no {LOCKED} directive): {fix}", latest)]
-    end = period_ends([*boundaries, through])
-    errors = [error for suspect in suspects if suspect.change is not None
+        return [_unlocked(latest, ledger, frozen=frozen)]
+    end = PeriodEnds([*boundaries, through])
+    lines = suspects()
+    errors = [error for suspect in lines if suspect.change is not None
               for error in _changed(suspect, suspect.change, differences, end, through, ledger)]
-    errors += _added(suspects, differences, end, is_locked, through, ledger)
+    errors += _added(lines, differences, end, locked, through, ledger)
     where = {(lock.date, lock.account, lock.currency): lock for lock in locks}
     for (day, account, currency), difference in sorted(differences.items()):
         if not difference:
             continue
         found = where.get((day, account, currency))
-        locked = found.number if found else Decimal(0)
+        was = found.number if found else Decimal(0)
         source = found.entry if found else latest
         errors.append(ClosedPeriodError(source.meta, (
             f"the closed period ending {day} changed after the close: {account} moves "
-            f"{locked + difference} {currency} in it, the close locked {locked} {currency} (a difference of "
+            f"{was + difference} {currency} in it, the close locked {was} {currency} (a difference of "
             f"{difference} {currency}). A transaction dated on or before {through} was added, changed or "
             f"removed: date it after {through}, or reopen the books first "
             f"(bean-revrec reopen {ledger} --through {_before(day)})"), source))
     return errors
 
 
+def _unlocked(latest: Custom, ledger: str, *, frozen: bool) -> RevrecError:
+    """The error of a close without locks: an older close, or one written by hand."""
+    through = latest.date
+    fix = (f"lock them with bean-revrec close {ledger} --through {through} --force" if frozen else
+           f"a close written by hand freezes nothing (what the plugin generated through {through} moves to the "
+           f"next day): delete it and run bean-revrec close {ledger} --through {through}")
+    return ClosedPeriodError(latest.meta, f"books are closed through {through} but their months are not locked "
+                                          f"(no {LOCKED} directive): {fix}", latest)
+
+
 def _added(
-    suspects: list[Attempt], differences: dict[tuple[datetime.date, str, str], Decimal],
-    end: Callable[[datetime.date], datetime.date], is_locked: Callable[[str], bool], through: datetime.date,
-    ledger: str,
+    suspects: list[Attempt], differences: dict[tuple[datetime.date, str, str], Decimal], end: PeriodEnds,
+    locked: Mapping[str, bool], through: datetime.date, ledger: str,
 ) -> list[RevrecError]:
     """Errors at the lines added after the close whose transactions explain a difference (then taken off it)."""
     errors: list[RevrecError] = []
@@ -182,8 +189,8 @@ def _added(
         if suspect.change is not None:
             continue
         if id(entry) not in explained:
-            moved = [((end(entry.date), p.account, p.units.currency), p.units.number) for p in entry.postings
-                     if is_locked(p.account) and p.units is not None and p.units.number is not None]
+            moved = [((end[entry.date], p.account, p.units.currency), p.units.number) for p in entry.postings
+                     if locked[p.account] and p.units is not None and p.units.number is not None]
             if not moved or not all(_within(number, differences.get(key, Decimal(0))) for key, number in moved):
                 continue
             explained.add(id(entry))
@@ -192,19 +199,19 @@ def _added(
         errors.append(ClosedPeriodError(suspect.meta, (
             f"line {suspect.key} is dated {entry.date}, in the closed period (books closed through {through}), "
             f"and was added after the close: date it after {through}, or reopen the books first "
-            f"(bean-revrec reopen {ledger} --through {_before(end(entry.date))})"), entry))
+            f"(bean-revrec reopen {ledger} --through {_before(end[entry.date])})"), entry))
     return errors
 
 
 def _changed(
     suspect: Attempt, change: tuple[Decimal, Decimal], differences: dict[tuple[datetime.date, str, str], Decimal],
-    end: Callable[[datetime.date], datetime.date], through: datetime.date, ledger: str,
+    end: PeriodEnds, through: datetime.date, ledger: str,
 ) -> list[RevrecError]:
     """The error at a closed line whose amount changed, if its account's closed balance moved.
 
     A changed rule or ``revrec:`` treatment moves none: that is a correction.
     """
-    day = end(suspect.entry.date)
+    day = end[suspect.entry.date]
     if not differences.get((day, suspect.account, suspect.currency)):
         return []
     frozen, now = change

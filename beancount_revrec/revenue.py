@@ -17,6 +17,7 @@ from beancount.core.data import Posting, Transaction
 
 from beancount_revrec.close import CORRECTS, KEY
 from beancount_revrec.config import Config
+from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.schedule import add_months
 from beancount_revrec.sources import KIND_KEY, Membership
 
@@ -36,6 +37,14 @@ def month_start(day: datetime.date) -> datetime.date:
 def month_text(day: datetime.date) -> str:
     """``YYYY-MM`` of ``day``'s month, the year written with four digits even before 1000."""
     return day.isoformat()[:7]
+
+
+def months_after(month: datetime.date, months: int) -> datetime.date | None:
+    """``months`` after ``month``, or None beyond the calendar (a waterfall then runs to its end)."""
+    try:
+        return add_months(month, months)
+    except OutOfRangeError:
+        return None
 
 
 def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date]:

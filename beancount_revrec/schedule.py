@@ -70,7 +70,12 @@ def months_between(start: datetime.date, end: datetime.date) -> Fraction:
 
 
 def _next_month(day: datetime.date) -> datetime.date:
-    return add_months(day.replace(day=1), 1)
+    if day.month < 12:
+        return datetime.date(day.year, day.month + 1, 1)
+    if day.year < datetime.MAXYEAR:
+        return datetime.date(day.year + 1, 1, 1)
+    raise OutOfRangeError(f"the month after {day:%Y-%m} is outside the calendar Beancount can date "
+                          f"({datetime.date.min} to {datetime.date.max})")
 
 
 def _months(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, int, bool]]:

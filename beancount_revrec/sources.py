@@ -114,7 +114,8 @@ def _payment_dates(
     for index, day, refs in invoices:
         dates = [paid_on for ref in refs for paid_on in payments.get(ref, ())]
         if dates:
-            paid[index] = min((paid_on for paid_on in dates if paid_on >= day), default=day)
+            later = [paid_on for paid_on in dates if paid_on >= day]
+            paid[index] = min(later) if later else day
     return paid
 
 
@@ -176,8 +177,9 @@ MAX_DIGITS = 24
 
 def digits_problem(number: Decimal) -> str | None:
     """Why an amount is too long for exact arithmetic (Python's decimals hold 28 digits), or None."""
-    exponent = number.as_tuple().exponent
-    digits = max(number.adjusted() + 1, 0) + max(-exponent if isinstance(exponent, int) else 0, 0)
+    _, shown, exponent = number.as_tuple()
+    places = -exponent if isinstance(exponent, int) else 0
+    digits = max(len(shown) - places, 0) + max(places, 0)  # before and after the point
     if digits <= MAX_DIGITS:
         return None
     return (f"amount {number} has {digits} digits: revenue recognition splits amounts exactly only up to "

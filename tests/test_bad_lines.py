@@ -126,3 +126,27 @@ def test_valid_far_dates_still_generate(tmp_path: Path):
     moves = [entry for entry in generated(loaded.entries, "in_bad") if isinstance(entry, Transaction)]
     assert len(moves) == 13  # the deferral and twelve month ends
     assert max(entry.date for entry in moves) == datetime.date(9998, 12, 31)
+
+
+@pytest.mark.parametrize("problem", ['revrec: "fulfillment 0 days"', "service-start: 2022-03-01"])
+def test_an_event_for_a_rejected_line_says_so(tmp_path: Path, problem: str):
+    # the line's treatment (or its service period) is rejected: its event points at that error, not "unknown line"
+    text = HEADER + GOOD + invoice("2022-03-01", problem) + '\n2022-04-01 custom "revrec-fulfill" "il_bad" 10.00 USD\n'
+    loaded = load_text(tmp_path, text)
+    line = lineno(text, "Income:Sales  -40.00 USD")
+    assert_located_error(loaded, line, alone=False)
+    assert_located_error(loaded, lineno(text, 'custom "revrec-fulfill"'), (
+        f'revrec-fulfill: line "il_bad" was rejected (see the error at {loaded.path}:{line}), so it is not recognised '
+        "on events: fix that line"), alone=False)
+    assert len(loaded.errors) == 2
+
+
+def test_the_closed_books_file_loads_on_its_own(tmp_path: Path):
+    # checked alone (without the ledger that includes it), it gives Beancount's own errors, never a crash
+    path = tmp_path / "books.beancount"
+    path.write_text(HEADER + GOOD, encoding="utf-8")
+    assert run_tool("bean-revrec", "close", path, "--through", "2022-01-31").returncode == 0
+    result = run_tool("bean-check", tmp_path / "books.closed.beancount")
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Error applying plugin" not in result.stdout + result.stderr
+    assert "Invalid reference to unknown account 'Income:Sales'" in result.stderr

@@ -42,11 +42,12 @@ from beancount_revrec.revenue import (
     Pivot,
     correction_rows,
     month_start,
+    months_after,
     pivot,
     rollforward,
     waterfall,
 )
-from beancount_revrec.schedule import ONE_DAY, add_months
+from beancount_revrec.schedule import ONE_DAY
 
 DEFAULT_MONTHS = 12
 LAST_MONTH = datetime.date(datetime.MAXYEAR, 12, 1)  # the roll-forward's months cannot step past it
@@ -151,7 +152,7 @@ class FavaRevrec(FavaExtensionBase):
         as_of = end - ONE_DAY
         by = by if by in GROUPS else "account"
         rows = waterfall(entries, result.config, month_start(start),
-                         _months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
+                         months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
         roll = rollforward(entries, [result.config.deferred, result.config.contract_asset], start, end)
         metrics = contract_metrics(result, as_of)
         by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -200,12 +201,6 @@ def _time_filter(ledger: FavaLedger) -> DateRange | None:
         return g.filtered.date_range
     except OverflowError:  # Beancount's clamp steps back from 0001-01-01 (Fava's reports fail too): dates suffice
         return TimeFilter(ledger.options, ledger.fava_options, request.args.get("time", "")).date_range
-
-
-def _months_after(month: datetime.date, months: int) -> datetime.date:
-    """``add_months``, stopping at 9999-12-31: the waterfall's scheduled months end there."""
-    left = (datetime.MAXYEAR - month.year) * 12 + 12 - month.month  # months from ``month`` to December 9999
-    return add_months(month, months) if months <= left else datetime.date.max
 
 
 def _extension_line(ledger: FavaLedger) -> str:
