@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
-from functools import partial
 from typing import Any, NamedTuple
 
 from beancount.core.data import Custom
@@ -22,7 +21,7 @@ from beancount_revrec.contract_directives import ContractDirectives, read_contra
 from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present, schedulable
 from beancount_revrec.credits import apply_credits
 from beancount_revrec.directives import Event, read_events
-from beancount_revrec.errors import RevrecError, guarded
+from beancount_revrec.errors import RevrecError, failure
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
@@ -96,8 +95,11 @@ def _treat_all(
     treated = []
     for line, rule, treatment in chosen:
         events = by_line.get(line.key, [])
-        result = guarded(line.meta, line.entry, f'treatment "{treatment.text}"', _STAYS, partial(
-            _treat_line, line, rule, treatment, events, places(line.currency)))
+        try:  # inline, not guarded(): it runs for every line
+            result: tuple[Treated, list[tuple[Event, str]]] | str | RevrecError = _treat_line(
+                line, rule, treatment, events, places(line.currency))
+        except Exception as exc:  # noqa: BLE001 - one line's failure must not stop the plugin
+            result = failure(line.meta, line.entry, f'treatment "{treatment.text}"', _STAYS, exc)
         if not isinstance(result, RevrecError | str):
             treated.append(result[0])
             errors.extend(RevrecError(event.meta, message) for event, message in result[1])

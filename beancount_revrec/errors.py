@@ -33,9 +33,14 @@ def guarded(
     """
     try:
         return call()
-    except OutOfRangeError as exc:
-        return RevrecError(source, f"{what}: {exc}; {outcome}", entry)
     except Exception as exc:  # noqa: BLE001 - one directive's failure must not stop the plugin
-        trace = traceback.format_exc().rstrip()
-        return RevrecError(source, f"beancount_revrec: internal error in {what} ({exc!r}); {outcome}. "
-                                   f"Please report it with this message:\n{trace}", entry)
+        return failure(source, entry, what, outcome, exc)
+
+
+def failure(source: dict[str, Any] | None, entry: object, what: str, outcome: str, exc: Exception) -> RevrecError:
+    """The error of a directive whose processing raised ``exc`` (called while it is handled: for its traceback)."""
+    if isinstance(exc, OutOfRangeError):
+        return RevrecError(source, f"{what}: {exc}; {outcome}", entry)
+    trace = traceback.format_exc().rstrip()
+    return RevrecError(source, f"beancount_revrec: internal error in {what} ({exc!r}); {outcome}. "
+                               f"Please report it with this message:\n{trace}", entry)
