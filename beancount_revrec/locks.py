@@ -96,7 +96,7 @@ def movements(
     sums: Movements = defaultdict(Decimal)
     first = after or datetime.date.min
     for entry in entries:
-        if isinstance(entry, Transaction) and first < entry.date <= through:
+        if first < entry.date <= through and isinstance(entry, Transaction):
             for posting in entry.postings:
                 units = posting.units
                 if locked[posting.account] and units is not None and units.number is not None:
