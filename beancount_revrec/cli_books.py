@@ -18,8 +18,9 @@ import click
 from beancount import loader
 from beancount.core.data import Custom
 
-from beancount_revrec.cli_support import Loaded, format_option, load, monthly_balances
+from beancount_revrec.cli_support import Loaded, format_option, load
 from beancount_revrec.close import CLOSE, is_frozen, totals
+from beancount_revrec.directives import is_custom
 from beancount_revrec.ledger import locked_accounts
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import render
@@ -63,12 +64,13 @@ def close(ledger: str, through: datetime.datetime, closed_file: str | None, forc
     main = Path(ledger)
     path = _closed_path(loaded, main, closed_file)
     new = [entry for entry in loaded.result.generated if entry.date <= day]
-    locks = _locks(loaded, current if read_locks(loaded.entries)[0] else None, day)
+    cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
+    locks = _locks(loaded, current if cuts else None, day, cuts)
     if day == current and not new and not locks:
         click.echo(f"Books already closed through {day}: nothing to write.")
         return
     added = [*new, *locks, close_directive(day)]
-    kept = [entry for entry in _own_directives(path) if not _is(entry, CLOSE)]  # the new close replaces it
+    kept = [entry for entry in _own_directives(path) if not is_custom(entry, CLOSE)]  # the new close replaces it
     files = {path: encode_ledger(closed_books_text([*kept, *added]))}
     main_text = with_include(decode_ledger(main.read_bytes()), main, path)
     if main_text is not None:
@@ -102,7 +104,7 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
                                    f"date before it (bean-revrec close moves it forward)")
     path = _closed_path(loaded, Path(ledger), None, reopening=True)
     written_elsewhere: list[Any] = [*loaded.result.frozen, *(entry for entry in loaded.entries
-                                                             if _is(entry, CLOSE) or _is(entry, LOCKED))]
+                                                             if is_custom(entry, CLOSE) or is_custom(entry, LOCKED))]
     elsewhere = [entry for entry in written_elsewhere
                  if entry.date > day and Path(entry.meta.get("filename", "")).resolve() != path.resolve()]
     if elsewhere:
@@ -111,9 +113,10 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
             f"{first.meta['filename']}:{first.meta['lineno']} closes or freezes {first.date}, after {day}, in a file "
             f"bean-revrec does not write: reopen through {max(entry.date for entry in elsewhere)} or later")
     written = _own_directives(path)
-    keep = [entry for entry in written if not _is(entry, CLOSE) and not (_closing_part(entry) and entry.date > day)]
-    cuts = [entry.date for entry in keep if _is(entry, LOCKED)]
-    straddle = [] if day in cuts else _locks(loaded, max([month_start(day) - ONE_DAY, *cuts]), day)
+    keep = [entry for entry in written
+            if not is_custom(entry, CLOSE) and not (_closing_part(entry) and entry.date > day)]
+    cuts = [lock.date for lock in read_locks(loaded.entries)[0] if lock.date <= day]  # the locks that stay
+    straddle = [] if day in cuts else _locks(loaded, max([month_start(day) - ONE_DAY, *cuts]), day, cuts)
     removed = sum(1 for entry in written if is_frozen(entry)) - sum(1 for entry in keep if is_frozen(entry))
     if dry_run:
         click.echo(f"Would remove {removed} frozen entries after {day} from {path} and close through {day}.")
@@ -123,20 +126,17 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
     click.echo(f"Reopened after {day}: removed {removed} frozen entries from {path}.")
 
 
-def _locks(loaded: Loaded, after: datetime.date | None, through: datetime.date) -> list[Custom]:
-    """The locks of what the locked accounts moved in (after, through], by closed period."""
-    cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
+def _locks(
+    loaded: Loaded, after: datetime.date | None, through: datetime.date, cuts: list[datetime.date],
+) -> list[Custom]:
+    """The locks of what the locked accounts moved in (after, through], by closed period (cut at ``cuts``)."""
     moved = movements(loaded.entries, locked_accounts(loaded.result), after, through, cuts)
     return lock_entries(moved, {"filename": "<bean-revrec>", "lineno": 0})
 
 
 def _closing_part(entry: object) -> bool:
     """Whether an entry is part of a close: a frozen entry, a lock or a close directive."""
-    return is_frozen(entry) or _is(entry, CLOSE) or _is(entry, LOCKED)
-
-
-def _is(entry: object, kind: str) -> bool:
-    return isinstance(entry, Custom) and entry.type == kind
+    return is_frozen(entry) or is_custom(entry, CLOSE) or is_custom(entry, LOCKED)
 
 
 def _own_directives(path: Path) -> list[Any]:
@@ -177,7 +177,7 @@ def _closed_path(loaded: Loaded, main: Path, chosen: str | None, *, reopening: b
     another file (``bean-revrec example`` writes one into the ledger) stays
     there with its frozen entries; the next close goes to a closed-books file.
     """
-    closes = [entry for entry in loaded.entries if isinstance(entry, Custom) and entry.type == CLOSE]
+    closes = [entry for entry in loaded.entries if is_custom(entry, CLOSE)]
     path = Path(chosen) if chosen is not None else default_closed_file(main)
     latest = max(closes, key=lambda entry: entry.date) if closes else None
     if latest is not None and is_closed_books(Path(latest.meta["filename"])):
@@ -217,20 +217,32 @@ def _write_checked(
         raise click.ClickException(f"{problem}; every file was left as it was")
 
 
+class _EveryAccount(dict[str, bool]):
+    """``locks.movements``' account filter that takes every account."""
+
+    def __missing__(self, account: str) -> bool:
+        return True
+
+
 def _balance_change(before: list[Any], after: list[Any], closed: datetime.date) -> str | None:
-    """What a write changed in the ledger's balances (each closed month's, then each account's), or None."""
-    for old, new in ((monthly_balances(before, closed), monthly_balances(after, closed)),
-                     (_in_all(before), _in_all(after))):
+    """What a write changed in the ledger's balances (each month's through ``closed``, then each account's)."""
+    every = _EveryAccount()
+    for monthly, old, new in ((True, movements(before, every, None, closed, []),
+                               movements(after, every, None, closed, [])),
+                              (False, _in_all(before), _in_all(after))):
         changed = sorted(key for key in old.keys() | new.keys() if old.get(key) != new.get(key))
         if changed:
             when, account, currency = changed[0]
             was, now = old.get(changed[0], Decimal(0)), new.get(changed[0], Decimal(0))
-            return (f"the ledger's balances would change ({len(changed)} in all), first {account} ({when}): "
+            period = f"in the period ending {when}" if monthly else "in all"
+            return (f"the ledger's balances would change ({len(changed)} in all), first {account} {period}: "
                     f"{was} {currency} before, {now} {currency} after. Closing and reopening only move generated "
                     "entries between the plugin and text, so the text written does not reproduce them (or a file "
                     "changed meanwhile); please report it")
     return None
 
 
-def _in_all(entries: list[Any]) -> dict[tuple[str, str, str], Decimal]:
-    return {("in all", account, currency): number for (account, currency), number in totals(entries).items() if number}
+def _in_all(entries: list[Any]) -> dict[tuple[datetime.date, str, str], Decimal]:
+    """Each account's balance over all dates (keyed like ``movements``; the date says nothing)."""
+    return {(datetime.date.max, account, currency): number
+            for (account, currency), number in totals(entries).items() if number}

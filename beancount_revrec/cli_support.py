@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime
-from collections import defaultdict
 from collections.abc import Callable
-from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
 import click
 from beancount import loader
-from beancount.core.data import Transaction
 
 from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
 from beancount_revrec.output import FORMATS
@@ -81,13 +77,3 @@ def _warn_unpaid(result: Result) -> None:
              f"{shown}{more}. A payment credits {result.config.receivable} and shares a link or the invoice: id "
              "with its invoice.")
 
-
-def monthly_balances(entries: list[Any], through: datetime.date) -> dict[tuple[str, str, str], Decimal]:
-    """The non-zero sums of the postings per month (YYYY-MM), account and currency, through ``through``."""
-    sums: dict[tuple[str, str, str], Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        if isinstance(entry, Transaction) and entry.date <= through:
-            for posting in entry.postings:
-                if posting.units is not None and posting.units.number is not None:
-                    sums[entry.date.isoformat()[:7], posting.account, posting.units.currency] += posting.units.number
-    return {key: value for key, value in sums.items() if value}

@@ -34,6 +34,11 @@ class Event(NamedTuple):
     percent: Decimal | None = None
 
 
+def is_custom(entry: object, kind: str) -> bool:
+    """Whether ``entry`` is a ``custom`` directive of type ``kind`` (``"revrec-close"``...)."""
+    return isinstance(entry, Custom) and entry.type == kind
+
+
 def values_of(entry: Custom) -> list[Any]:
     """The plain values of a custom directive (Beancount wraps them in ValueType)."""
     return [getattr(value, "value", value) for value in entry.values or ()]

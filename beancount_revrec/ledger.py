@@ -69,8 +69,9 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
     if through is None:
         return Result(config, analysis, generated, places, errors)
     later, corrections, correction_errors = close_books(generated, closing.frozen, through)
-    locks, lock_errors = read_locks(entries)
-    if closing.closes:
+    lock_errors: list[RevrecError] = []
+    if closing.closes:  # locks lock what a close closed
+        locks, lock_errors = read_locks(entries)
         latest = max(closing.closes, key=lambda close: close.date)
         suspects = partial(_changed_in_closed_period, analysis, generated, closing.frozen, through)
         lock_errors += check_locks(entries, locks, latest, _locked(config, analysis), suspects,

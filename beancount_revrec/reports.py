@@ -61,7 +61,7 @@ def _entries_of(line: Line, result: Result) -> list[Transaction]:
     A credited line's list has its credits' entries too, so that they add up.
     """
     analysis = result.analysis
-    if line.source == "contract" or line.contract is not None:
+    if _kind_of(line) != "line":  # a contract's item or billing: its movements
         keys = {line.key}
         made = [movement_entry(movement) for movement in analysis.movements if movement.source.key == line.key]
     else:
@@ -77,8 +77,8 @@ def _entries_of(line: Line, result: Result) -> list[Transaction]:
 def _explain_line(line: Line, item: Treated | None, entries: list[Transaction], result: Result) -> Row:
     crediting = [other for other in result.analysis.lines
                  if line.line_id is not None and other.credit_for == line.line_id]
-    contract = line.source == "contract" or line.contract is not None
     kind = _kind_of(line)
+    contract = kind != "line"
     return {
         "line": line.key,
         "kind": kind,

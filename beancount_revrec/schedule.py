@@ -37,8 +37,7 @@ def add_months(day: datetime.date, months: int) -> datetime.date:
     index = day.year * 12 + day.month - 1 + months
     year, month = divmod(index, 12)
     if not datetime.MINYEAR <= year <= datetime.MAXYEAR:
-        raise OutOfRangeError(f"{day} + {months} months is outside the calendar Beancount can date "
-                         f"({datetime.date.min} to {datetime.date.max})")
+        raise _beyond(f"{day} + {months} months")
     last = calendar.monthrange(year, month + 1)[1]
     return datetime.date(year, month + 1, min(day.day, last))
 
@@ -48,8 +47,13 @@ def add_days(day: datetime.date, days: int) -> datetime.date:
     try:
         return day + datetime.timedelta(days=days)
     except OverflowError:
-        raise OutOfRangeError(f"{day} + {days} days is outside the calendar Beancount can date "
-                         f"({datetime.date.min} to {datetime.date.max})") from None
+        raise _beyond(f"{day} + {days} days") from None
+
+
+def _beyond(date: str) -> OutOfRangeError:
+    """The error of a date the calendar does not hold."""
+    return OutOfRangeError(f"{date} is outside the calendar Beancount can date ({datetime.date.min} to "
+                           f"{datetime.date.max})")
 
 
 def add_duration(day: datetime.date, duration: Duration) -> datetime.date:
@@ -74,8 +78,7 @@ def _next_month(day: datetime.date) -> datetime.date:
         return datetime.date(day.year, day.month + 1, 1)
     if day.year < datetime.MAXYEAR:
         return datetime.date(day.year + 1, 1, 1)
-    raise OutOfRangeError(f"the month after {day:%Y-%m} is outside the calendar Beancount can date "
-                          f"({datetime.date.min} to {datetime.date.max})")
+    raise _beyond(f"the month after {day.isoformat()[:7]}")
 
 
 def _months(start: datetime.date, end: datetime.date) -> list[tuple[datetime.date, int, bool]]:

@@ -25,6 +25,7 @@ from beancount.parser import parser, printer
 from beancount.parser.grammar import ValueType
 
 from beancount_revrec.close import CLOSE, CLOSE_NOTE, KEY
+from beancount_revrec.directives import is_custom
 from beancount_revrec.locks import LOCKED
 from beancount_revrec.sources import KIND_KEY
 
@@ -60,15 +61,11 @@ def directives_text(directives: Iterable[Any]) -> str:
     parts: list[str] = []
     previous = None
     for entry in sorted(directives, key=_order):
-        if not (_is_lock(entry) and _is_lock(previous)):  # the locks of one date stay together
+        if not (is_custom(entry, LOCKED) and is_custom(previous, LOCKED)):  # the locks of one date stay together
             parts.append("\n")
         parts.append(printer.format_entry(entry))
         previous = entry
     return "".join(parts)
-
-
-def _is_lock(entry: object) -> bool:
-    return isinstance(entry, Custom) and entry.type == LOCKED
 
 
 def _order(entry: Directive) -> tuple[datetime.date, int, str, int]:
