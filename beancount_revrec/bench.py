@@ -11,18 +11,45 @@ In one run, on the same machine, it reports:
 3. our load against the same ledger with every generated entry written out as
    text and loaded without the plugin;
 4. the peak memory of each load;
-5. the first render of the Fava Revenue page after Fava has loaded the ledger.
+5. the first render of the Fava Revenue page after Fava has loaded the ledger;
+6. "faces": the command line against ``bean-check`` on the 10,000-line example
+   ledger (the middle size when 10,000 is not measured): ``bean-check LEDGER``,
+   then ``bean-revrec contracts|schedule|rules|corrections LEDGER``, each with
+   its default options, and each command's time as a ratio to bean-check's
+   (issue 14: at most 1.15). ``--only faces`` runs this section alone.
 
 Every load runs in a fresh Python process (no load cache), best of ``--repeat``.
+
+The load cache and the faces. Beancount's loader pickles a load that took over
+a second into ``.NAME.picklecache`` beside the ledger and reads it back on the
+next load; bean-check and bean-revrec both load with ``loader.load_file``, so
+a cached run would time the unpickling, not the work. The faces therefore run
+with ``BEANCOUNT_DISABLE_LOAD_CACHE=1`` in their environment (and without
+``BEANCOUNT_LOAD_CACHE_FILENAME``): Beancount's loader then neither reads nor
+writes a cache, for both programs alike, with their default options. As a check
+that this held, every ``.*.picklecache`` in the ledger's folder is deleted
+before each run (and found gone), and the bench stops if one is there after a
+run. Each face is run as its console script is, in a fresh interpreter:
+``sys.executable -c "import sys; from MODULE import main; sys.exit(main())"``
+with the ledger's folder as the working directory (so the ``-c`` path entry
+shadows nothing) and this process's environment otherwise unchanged: the
+``beancount_revrec`` measured is the one that environment imports (the report
+names its file). The time is the wall clock of the whole process, interpreter
+start and imports included, as a user waits for it; the faces take turns within
+each repeat, so a drift of the machine touches them all alike. A face that exits
+with a non-zero code is reported as failed with one line of its standard error,
+never timed.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +135,84 @@ def fava_first_render(path: Path, repeat: int) -> dict[str, float]:
     return min(runs, key=lambda run: run["render_ms"])
 
 
+# The faces, each started as its console script starts it (pyproject.toml's [project.scripts] for bean-revrec).
+BEAN_CHECK = "bean-check"
+FACES: dict[str, tuple[str, list[str]]] = {
+    BEAN_CHECK: ("beancount.scripts.check", []),
+    "bean-revrec contracts": ("beancount_revrec.cli", ["contracts"]),
+    "bean-revrec schedule": ("beancount_revrec.cli", ["schedule"]),
+    "bean-revrec rules": ("beancount_revrec.cli", ["rules"]),
+    "bean-revrec corrections": ("beancount_revrec.cli", ["corrections"]),
+}
+FACES_TARGET = 1.15
+
+
+def _face_command(module: str, args: list[str], ledger: Path) -> list[str]:
+    return [sys.executable, "-c", f"import sys; from {module} import main; sys.exit(main())", *args, str(ledger)]
+
+
+def _uncached_environment() -> dict[str, str]:
+    """This process's environment, with Beancount's load cache disabled (read nor written) and its name the default."""
+    environment = {key: value for key, value in os.environ.items() if key != "BEANCOUNT_LOAD_CACHE_FILENAME"}
+    environment["BEANCOUNT_DISABLE_LOAD_CACHE"] = "1"
+    return environment
+
+
+def _no_cache(folder: Path) -> None:
+    """Delete every pickle cache in ``folder`` and check that none is left."""
+    for cache in folder.glob(".*.picklecache"):
+        cache.unlink()
+    left = list(folder.glob(".*.picklecache"))
+    if left:
+        raise RuntimeError(f"a load cache is still there: {left[0]}")
+
+
+def _one_line(stderr: str) -> str:
+    """The line of a failed command's standard error that says what failed: a traceback's last, else the first."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    if not lines:
+        return "(no standard error)"
+    return lines[-1] if any(line.startswith("Traceback") for line in lines) else lines[0]
+
+
+def faces(path: Path, repeat: int, commands: dict[str, tuple[str, list[str]]] | None = None) -> dict[str, Any]:
+    """Time each command on ``path`` in fresh processes with no load cache (best of ``repeat``), and its ratio.
+
+    The ratio is to bean-check's time from the same runs; it is ``None`` when
+    either command failed. A failed command has ``failed``, its exit code and one
+    line of its standard error instead of a time, and is not run again.
+    """
+    commands, path = FACES if commands is None else commands, path.resolve()
+    folder, environment = path.parent, _uncached_environment()
+    imported = subprocess.run([sys.executable, "-c", "import beancount_revrec; print(beancount_revrec.__file__)"],
+                              capture_output=True, text=True, check=True, cwd=folder, env=environment).stdout.strip()
+    times: dict[str, list[float]] = {name: [] for name in commands}
+    failures: dict[str, dict[str, Any]] = {}
+    for _ in range(repeat):
+        for name, (module, args) in commands.items():
+            if name in failures:
+                continue
+            _no_cache(folder)
+            start = time.perf_counter()
+            done = subprocess.run(_face_command(module, args, path), stdout=subprocess.DEVNULL,  # noqa: S603 - our own command
+                                  stderr=subprocess.PIPE, text=True, check=False, cwd=folder, env=environment)
+            elapsed = (time.perf_counter() - start) * 1000
+            cached = list(folder.glob(".*.picklecache"))
+            if cached:
+                raise RuntimeError(f"{name} wrote a load cache despite BEANCOUNT_DISABLE_LOAD_CACHE: {cached[0]}")
+            if done.returncode != 0:
+                failures[name] = {"failed": True, "returncode": done.returncode, "error": _one_line(done.stderr)}
+            else:
+                times[name].append(elapsed)
+    rows: dict[str, dict[str, Any]] = {name: failures.get(name) or {"ms": min(times[name])} for name in commands}
+    baseline = rows.get(BEAN_CHECK, {}).get("ms")
+    for row in rows.values():
+        row["ratio"] = row["ms"] / baseline if baseline and "ms" in row else None
+    return {"ledger": path.name, "text_lines": len(path.read_text(encoding="utf-8").splitlines()),
+            "repeat": repeat, "cache": "disabled: BEANCOUNT_DISABLE_LOAD_CACHE=1, none before or after any run",
+            "package": imported, "target": FACES_TARGET, "commands": rows}
+
+
 def measure(path: Path, repeat: int) -> dict[str, Any]:
     """Load ``path`` in fresh processes: the best time of the load and of each operation, the largest peak memory."""
     runs = []
@@ -148,16 +253,31 @@ def written_out(path: Path, folder: Path) -> Path:
     return out
 
 
-def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat: int = 1) -> dict[str, Any]:
-    """Every measurement, as a dict (also printed as a report by ``main``).
+def example(size: int, folder: Path) -> Path:
+    """The example ledger of ``size`` invoice lines, written in ``folder``."""
+    path = folder / f"example-{size}.beancount"
+    path.write_text(example_ledger(size, max(1, size // 100), seed=1, years=2), encoding="utf-8")
+    return path
+
+
+SECTIONS = ("faces",)
+
+
+def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat: int = 1,
+        only: str | None = None) -> dict[str, Any]:
+    """Every measurement, as a dict (also printed as a report by ``main``); ``only="faces"``: that section alone.
 
     Ledgers under 10,000 lines load in well under a second, so the machine's
     noise weighs most on them: they are loaded ``small_repeat`` times as often.
     """
+    middle = _middle(sizes)
+    if only == "faces":
+        return {"faces": faces(example(middle, folder), repeat * (small_repeat if middle < 10_000 else 1))}
+    if only is not None:
+        raise ValueError(f"no such section: {only} (choose from {', '.join(SECTIONS)})")
     report: dict[str, Any] = {"sizes": {}, "amortize": {}}
     for size in sizes:
-        path = folder / f"example-{size}.beancount"
-        path.write_text(example_ledger(size, max(1, size // 100), seed=1, years=2), encoding="utf-8")
+        path = example(size, folder)
         runs = repeat * (small_repeat if size < 10_000 else 1)
         result, text = measure(path, runs), measure(written_out(path, folder), runs)
         report["sizes"][size] = {"total_ms": result["total"], "plugin_ms": result["ops"].get(PLUGIN, 0.0),
@@ -169,8 +289,10 @@ def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat
         result = measure(path, repeat)
         report["amortize"][name] = {"total_ms": result["total"], "plugin_ms": result["ops"].get(op, 0.0),
                                     "peak_mb": result["peak_mb"], "errors": result["errors"]}
-    report["size_for_written_out"] = _middle(sizes)
-    report["fava"] = fava_first_render(folder / f"example-{_middle(sizes)}.beancount", repeat)
+    report["size_for_written_out"] = middle
+    report["fava"] = fava_first_render(folder / f"example-{middle}.beancount", repeat)
+    report["faces"] = faces(folder / f"example-{middle}.beancount",
+                            repeat * (small_repeat if middle < 10_000 else 1))
     return report
 
 
@@ -180,7 +302,32 @@ def _middle(sizes: list[int]) -> int:
 
 
 def format_report(report: dict[str, Any], amortize: int) -> str:
-    """The report as text, with each target's ratio."""
+    """The report as text, with each target's ratio (the faces alone when only they were measured)."""
+    out = _format_sections(report, amortize) if "sizes" in report else []
+    if "faces" in report:
+        out += _format_faces(report["faces"])
+    return "\n".join(out) + "\n"
+
+
+def _format_faces(faces: dict[str, Any]) -> list[str]:
+    """Section 6: each command's time and its ratio to bean-check's, or why it failed."""
+    out = [(f"6. Command line faces vs bean-check ({faces['ledger']}, {faces['text_lines']} text lines; "
+            f"load cache disabled, none before or after any run; best of {faces['repeat']}; "
+            f"target <= {faces['target']})"),
+           f"   package measured: {faces['package']}"]
+    for name, row in faces["commands"].items():
+        if row.get("failed"):
+            out.append(f"   {name:<24}  FAILED (exit {row['returncode']}): {row['error']}")
+            continue
+        ratio = "    n/a" if row["ratio"] is None else f"{row['ratio']:>6.2f}x"
+        verdict = "" if name == BEAN_CHECK or row["ratio"] is None else (
+            "  ok" if row["ratio"] <= faces["target"] else "  over target")
+        out.append(f"   {name:<24}  {row['ms']:>9.0f} ms  {ratio}{verdict}")
+    return out
+
+
+def _format_sections(report: dict[str, Any], amortize: int) -> list[str]:
+    """Sections 1 to 5."""
     out = ["1. Plugin time and share of the whole load (example ledgers). us/line: the plugin's time per line;",
            "   own: our function alone, without Beancount's re-sort; written out: Beancount loading the ledger",
            "   with the generated entries as text and no plugin; calls: our Python function calls per line",
@@ -213,7 +360,7 @@ def format_report(report: dict[str, Any], amortize: int) -> str:
             (f"5. Fava Revenue page ({middle} lines): first render "
              f"{report['fava']['render_ms']:.0f} ms after a load of {report['fava']['load_ms']:.0f} ms "
              "(target < 1000 ms)")]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def _growth(report: dict[str, Any], key: str) -> float:
@@ -231,10 +378,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small-repeat", type=int, default=5,
                         help="how many times as often ledgers under 10,000 lines are loaded (their times are short)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    parser.add_argument("--only", choices=SECTIONS,
+                        help="run one section alone; faces: on the 10,000-line ledger if in --sizes, else the median")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="revrec-bench-") as folder:
-        report = run(sizes, args.amortize, args.repeat, Path(folder), args.small_repeat)
+        report = run(sizes, args.amortize, args.repeat, Path(folder), args.small_repeat, only=args.only)
     print(json.dumps(report, indent=2) if args.json else format_report(report, args.amortize))  # noqa: T201
     return 0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from beancount_revrec.bench import format_report, main, run
+from beancount_revrec.bench import FACES, faces, format_report, main, run
 
 
 def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
@@ -22,8 +22,58 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "Beancount loading the written-out ledgers" in text
     assert report["fava"]["render_ms"] > 0  # the Revenue page rendered (status 200, metrics shown)
     assert "5. Fava Revenue page (120 lines): first render" in text
+    assert report["faces"]["ledger"] == "example-120.beancount"
+    assert "6. Command line faces vs bean-check (example-120.beancount" in text
 
 
 def test_benchmark_command_line(capsys) -> None:
     assert main(["--sizes", "40", "--amortize", "20", "--repeat", "1", "--small-repeat", "1"]) == 0
-    assert "Amortisation workload, 20 invoices" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Amortisation workload, 20 invoices" in out
+    assert "6. Command line faces" in out
+
+
+def test_faces_alone_at_a_tiny_size(tmp_path: Path) -> None:
+    stale = tmp_path / ".example-60.beancount.picklecache"
+    stale.write_bytes(b"not a pickle")  # a stale cache is deleted before every run, never read
+    report = run([60], amortize=0, repeat=2, folder=tmp_path, only="faces")
+    assert set(report) == {"faces"}
+    rows = report["faces"]["commands"]
+    assert list(rows) == ["bean-check", "bean-revrec contracts", "bean-revrec schedule", "bean-revrec rules",
+                          "bean-revrec corrections"]
+    for name, row in rows.items():  # measured for real; the figures themselves are not asserted
+        assert not row.get("failed"), (name, row)
+        assert isinstance(row["ms"], float)
+        assert row["ms"] > 0
+        assert isinstance(row["ratio"], float)
+        assert row["ratio"] > 0
+    assert rows["bean-check"]["ratio"] == 1.0
+    assert report["faces"]["package"].endswith("beancount_revrec/__init__.py")
+    assert not list(tmp_path.glob(".*.picklecache"))
+    text = format_report(report, 0)
+    assert text.startswith("6. Command line faces vs bean-check (example-60.beancount")
+    assert "Amortisation" not in text
+    assert all(name in text for name in rows)
+
+
+def test_a_failing_face_is_reported_not_timed(tmp_path: Path) -> None:
+    ledger = tmp_path / "broken.beancount"
+    ledger.write_text("2020-01-01 open Assets:A\n2020-01-02 balance Assets:B 1 USD\n", encoding="utf-8")
+    commands = {name: FACES[name] for name in ("bean-check", "bean-revrec rules")}
+    report = faces(ledger, repeat=2, commands=commands)
+    rows = report["commands"]
+    for row in rows.values():
+        assert row["failed"]
+        assert row["returncode"] == 1
+        assert row["ratio"] is None
+        assert "ms" not in row
+    assert "Invalid reference to unknown account 'Assets:B'" in rows["bean-check"]["error"]
+    assert rows["bean-revrec rules"]["error"].startswith("Error: ")
+    assert "bean-revrec rules         FAILED (exit 1): Error: " in format_report({"faces": report}, 0)
+
+
+def test_faces_command_line(capsys) -> None:
+    assert main(["--only", "faces", "--sizes", "40", "--repeat", "1", "--small-repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("6. Command line faces vs bean-check (example-40.beancount")
+    assert "bean-revrec corrections" in out
