@@ -14,15 +14,29 @@ from typing import Any
 import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
-from beancount_revrec.cli_support import WARNINGS, format_option, load, warn
+from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, format_option, load, warn
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.example import example_ledger
-from beancount_revrec.ledger import user_entries
 from beancount_revrec.output import WIDTH, render, table
-from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
+from beancount_revrec.reports import (
+    GROUPS,
+    METRIC_COLUMNS,
+    ROLL_COLUMNS,
+    contract_metrics,
+    month_start,
+    month_text,
+    months_after,
+    period_end,
+    pivot,
+    rollforward,
+    rule_usage,
+    waterfall,
+)
 from beancount_revrec.reports import explain as explain_lines
-from beancount_revrec.revenue import GROUPS, month_start, month_text, months_after, pivot, waterfall
+from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
+
+MONTH = click.DateTime(formats=["%Y-%m-%d", "%Y-%m"])
 
 
 class _Commands(click.Group):
@@ -61,7 +75,7 @@ def explain(ledger: str, ident: str, fmt: str) -> None:
     revrec-key. It works on a ledger with errors: it is the tool to find out why.
     """
     loaded = load(ledger, allow_errors=True)
-    rows = explain_lines(loaded.result, ident)
+    rows = explain_lines(loaded.books, ident)
     if not rows:
         raise click.ClickException(f'no line, invoice, contract item or revrec-key "{ident}" in {ledger}')
     if loaded.errors:
@@ -75,41 +89,39 @@ def explain(ledger: str, ident: str, fmt: str) -> None:
         click.echo("\n".join(_explain_text(row) for row in rows), nl=False)
 
 
-def _explain_flat(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    flat = []
+def _explain_flat(rows: list[Explained]) -> list[dict[str, Any]]:
+    flat: list[dict[str, Any]] = []
     for row in rows:
-        key = row["line"]
-        flat.append({"line": key, "section": "source", "name": row["account"], "date": row["date"],
-                     "detail": row["source"], "amount": f"{row['amount']} {row['currency']}"})
-        flat += [{"line": key, "section": "rule", "name": rule["rule"], "detail": rule["verdict"]}
-                 for rule in row["rules"]]
-        flat.append({"line": key, "section": "treatment", "name": row["rule"], "detail": row["treatment"]})
-        flat += [{"line": key, "section": "entry", "name": entry["kind"], "date": entry["date"],
-                  "detail": entry["key"], "amount": f"{entry['amount']} {entry['currency']}"}
-                 for entry in row["entries"]]
+        key = row.line
+        flat.append({"line": key, "section": "source", "name": row.account, "date": row.date,
+                     "detail": row.source, "amount": f"{row.amount} {row.currency}"})
+        flat += [{"line": key, "section": "rule", "name": rule.rule, "detail": rule.verdict} for rule in row.rules]
+        flat.append({"line": key, "section": "treatment", "name": row.rule, "detail": row.treatment})
+        flat += [{"line": key, "section": "entry", "name": entry.kind, "date": entry.date, "detail": entry.key,
+                  "amount": f"{entry.amount} {entry.currency}"} for entry in row.entries]
     return flat
 
 
-def _explain_text(row: dict[str, Any]) -> str:
-    attributes = ", ".join(f"{key} {value}" for key, value in row["attributes"].items())
-    treatment = f"{row['treatment']}  (rule: {row['rule']})" if row["treatment"] else row["status"]
-    credit_text = "; ".join(f"{c['line']} on {c['date']}, {c['amount']} {c['currency']}" for c in row["credited_by"])
+def _explain_text(row: Explained) -> str:
+    attributes = ", ".join(f"{key} {value}" for key, value in row.attributes.items())
+    treatment = f"{row.treatment}  (rule: {row.rule})" if row.treatment else row.status
+    credit_text = "; ".join(f"{c.line} on {c.date}, {c.amount} {c.currency}" for c in row.credited_by)
     parts = [
-        _wrapped(f"{row['kind'].capitalize()} {row['line']}"),
-        f"  source {row['source']}",  # FILE:LINE whole, however long: a path is one word
-        _wrapped(f"{row['date']}  {row['account']}  {row['amount']} {row['currency']}", indent="  "),
+        _wrapped(f"{row.kind.capitalize()} {row.line}"),
+        f"  source {row.source}",  # FILE:LINE whole, however long: a path is one word
+        _wrapped(f"{row.date}  {row.account}  {row.amount} {row.currency}", indent="  "),
         _wrapped(attributes, indent="  "),
         "",
         "Rules considered, in order:",
-        table([[rule["rule"], rule["verdict"]] for rule in row["rules"]], ["rule", "verdict"])
-        if row["rules"] else f"  {_NO_RULES if row['rule'] != CONTRACT_RULE else _CONTRACT_RULES}\n",
+        table([[rule.rule, rule.verdict] for rule in row.rules], ["rule", "verdict"])
+        if row.rules else f"  {_NO_RULES if row.rule != CONTRACT_RULE else _CONTRACT_RULES}\n",
         _wrapped(f"Treatment: {treatment}"),
         *([_wrapped(f"Credited by: {credit_text}")] if credit_text else []),
         "",
         "Generated entries:",
-        table([[e["date"], e["kind"], f"{e['debit']} / {e['credit']}", f"{e['amount']} {e['currency']}"]
-               for e in row["entries"]], ["date", "kind", "debit / credit", "amount"])
-        if row["entries"] else "  none: recognised as booked\n",
+        table([[str(e.date), e.kind, f"{e.debit} / {e.credit}", f"{e.amount} {e.currency}"] for e in row.entries],
+              ["date", "kind", "debit / credit", "amount"])
+        if row.entries else "  none: recognised as booked\n",
     ]
     return "\n".join(parts) + "\n"
 
@@ -125,13 +137,12 @@ def _wrapped(text: str, indent: str = "") -> str:
 
 @main.command()
 @click.argument("ledger")
+@as_of_option
 @format_option
-def rules(ledger: str, fmt: str) -> None:
+def rules(ledger: str, as_of: datetime.datetime | None, fmt: str) -> None:
     """List the rules in priority order with how many lines each matched, won and lost."""
-    loaded = load(ledger)
-    result, entries = loaded.result, loaded.entries
-    last = max((entry.date for entry in user_entries(entries)), default=datetime.date.min)
-    rows = rule_usage(result, last)
+    books = load(ledger).books
+    rows = rule_usage(books, as_of_date(books, as_of))
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-rule")
     columns = ["rule", "effective", "matched", "won", "lost", "status"]
@@ -142,18 +153,16 @@ def rules(ledger: str, fmt: str) -> None:
 
 @main.command()
 @click.argument("ledger")
-@click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Date of the metrics (inclusive). Default: the ledger's last date.")
+@as_of_option
 @click.option("--contract", default=None, help="Only this contract.")
 @format_option
 def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None, fmt: str) -> None:
     """Contract metrics: TCV, ACV, billed, revenue, deferred, contract asset, future billings, unbilled."""
-    loaded = load(ledger)
-    result, entries = loaded.result, loaded.entries
-    day = as_of.date() if as_of else max((entry.date for entry in entries), default=datetime.date.min)
-    if contract is not None and contract not in result.analysis.contracts.contracts:
+    books = load(ledger).books
+    day = as_of_date(books, as_of)
+    if contract is not None and contract not in books.contracts.contracts:
         raise click.ClickException(f'no contract "{contract}" in {ledger}')
-    rows = contract_metrics(result, day, contract)
+    rows = contract_metrics(books, day, contract)
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-contract with items")
     if fmt == "table":
@@ -163,51 +172,75 @@ def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None
         click.echo(render(rows, METRIC_COLUMNS, fmt), nl=False)
 
 
-def _metrics_table(rows: list[dict[str, Any]]) -> str:
+def _metrics_table(rows: list[MetricRow]) -> str:
     """One block per contract and currency: an 80-column table cannot hold eleven columns."""
     labels = {"tcv": "Total contract value", "acv": "Annual contract value", "billed": "Billing to date",
               "revenue": "Revenue to date", "deferred": "Deferred revenue", "contract_asset": "Contract asset",
               "future_billings": "Future scheduled billings", "unbilled_deferred": "Unbilled deferred revenue"}
     blocks = []
     for row in rows:
-        cells = [[label, f"{row[key]} {row['currency']}"] for key, label in labels.items()]
-        title = f"{row['contract']} ({row['customer'] or 'no customer'}, {row['currency']})"
+        cells = [[label, f"{getattr(row, key)} {row.currency}"] for key, label in labels.items()]
+        title = f"{row.contract} ({row.customer or 'no customer'}, {row.currency})"
         blocks.append(title + "\n" + table(cells, ["metric", "amount"]))
     return "\n".join(blocks)
 
 
 @main.command()
 @click.argument("ledger")
-@click.option("--from", "start", type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m"]), default=None,
-              help="First month shown. Default: the month of the ledger's last entry of your own.")
+@click.option("--from", "start", type=MONTH, default=None,
+              help="First month shown. Default: the month of the as-of date.")
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600), help="Months shown.")
 @click.option("--by", type=click.Choice(GROUPS), default="account", show_default=True,
               help="Break revenue down by revenue account, contract or product.")
+@as_of_option
 @format_option
-def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str, fmt: str) -> None:
+def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str, as_of: datetime.datetime | None,
+             fmt: str) -> None:
     """The revenue waterfall: revenue recognised per month, and what is scheduled for later months.
 
-    Months up to the ledger's last entry of your own are recognised; later
-    months hold the recognition the plugin has already scheduled.
+    Months up to the as-of date's month are recognised; later months hold the
+    recognition the plugin has already scheduled.
     """
-    loaded = load(ledger)
-    as_of = max((entry.date for entry in user_entries(loaded.entries)), default=datetime.date.min)
-    first = month_start(start.date() if start else as_of)
-    rows = waterfall(loaded.entries, loaded.result.config, first, months_after(first, months), by, as_of)
+    books = load(ledger).books
+    day = as_of_date(books, as_of)
+    first = month_start(start.date() if start else day)
+    rows = waterfall(books.entries, books.config, first, months_after(first, months), by, day)
     if fmt != "table":
-        click.echo(render(rows, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
+        shown = [{"month": row.month, by: row.group, "currency": row.currency, "revenue": row.revenue,
+                  "status": row.status} for row in rows]
+        click.echo(render(shown, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
         return
-    click.echo(f"Revenue by month and {by}, from {month_text(first)}; months after {month_text(as_of)} are scheduled")
-    click.echo(_waterfall_table(rows, by) if rows else "  no revenue in these months\n", nl=False)
+    click.echo(f"Revenue by month and {by}, from {month_text(first)}; months after {month_text(day)} are scheduled")
+    click.echo(_waterfall_table(rows) if rows else "  no revenue in these months\n", nl=False)
 
 
-def _waterfall_table(rows: list[dict[str, Any]], by: str) -> str:
-    table_of = pivot(rows, by)
+def _waterfall_table(rows: list[WaterfallRow]) -> str:
+    table_of = pivot(rows)
     header = ["month", "status", *(f"{group} {currency}" for group, currency in table_of.columns),
               *(f"total {currency}" for currency in table_of.currencies)]
     return table([[month["month"], month["status"], *(str(month.get(key, "")) for key in table_of.columns),
                    *(str(month.get(currency, "")) for currency in table_of.currencies)]
                   for month in table_of.months], header)
+
+
+@main.command(name="rollforward")
+@click.argument("ledger")
+@click.option("--from", "start", type=MONTH, default=None,
+              help="First month. Default: the month of the ledger's first transaction.")
+@as_of_option
+@format_option
+def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.datetime | None, fmt: str) -> None:
+    """Deferred revenue and contract asset per month: opening, deferred, billed, recognised, corrections, closing.
+
+    Balances carry Beancount's signs, as Fava's balance sheet shows them (deferred revenue, a liability, is
+    negative). The last month is the as-of date's, up to that date.
+    """
+    books = load(ledger).books
+    day = as_of_date(books, as_of)
+    first = start.date() if start else books.first_transaction or day
+    rows = rollforward(books.entries, [books.config.deferred, books.config.contract_asset], first, period_end(day))
+    columns = ["account", "currency", "month", *ROLL_COLUMNS]
+    click.echo(render(rows, columns if fmt != "table" else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
 
 
 main.add_command(close)

@@ -21,10 +21,9 @@ from beancount.core.data import Custom
 from beancount_revrec.cli_support import Loaded, format_option, load
 from beancount_revrec.close import CLOSE, is_frozen, totals
 from beancount_revrec.directives import is_custom
-from beancount_revrec.ledger import locked_accounts
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import render
-from beancount_revrec.revenue import correction_row, month_start
+from beancount_revrec.reports import correction_rows, month_start
 from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.writer import (
     close_directive,
@@ -57,13 +56,13 @@ def close(ledger: str, through: datetime.datetime, closed_file: str | None, forc
         raise click.ClickException(f"--through {day} is after today ({today}): closing the future would freeze "
                                    "revenue not yet earned; check the date, or add --force")
     loaded = load(ledger, allow_errors=force)
-    current = loaded.result.closed_through
+    current = loaded.books.closed_through
     if current is not None and day < current:
         raise click.ClickException(f"books are closed through {current}; to move the close back run "
                                    f"bean-revrec reopen {ledger} --through {day}")
     main = Path(ledger)
     path = _closed_path(loaded, main, closed_file)
-    new = [entry for entry in loaded.result.generated if entry.date <= day]
+    new = [entry for entry in loaded.books.generated if entry.date <= day]
     cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
     locks = _locks(loaded, current if cuts else None, day, cuts)
     if day == current and not new and not locks:
@@ -96,14 +95,14 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
     A ledger whose only errors are changes to closed months reopens: reopening is how to make such a change.
     """
     loaded = load(ledger, allowed=(ClosedPeriodError,))
-    day, current = through.date(), loaded.result.closed_through
+    day, current = through.date(), loaded.books.closed_through
     if current is None:
         raise click.ClickException(f"{ledger} has no {CLOSE}: the books are open")
     if day >= current:
         raise click.ClickException(f"books are closed through {current}; reopen moves the close back, so give a "
                                    f"date before it (bean-revrec close moves it forward)")
     path = _closed_path(loaded, Path(ledger), None, reopening=True)
-    written_elsewhere: list[Any] = [*loaded.result.frozen, *(entry for entry in loaded.entries
+    written_elsewhere: list[Any] = [*loaded.books.frozen, *(entry for entry in loaded.entries
                                                              if is_custom(entry, CLOSE) or is_custom(entry, LOCKED))]
     elsewhere = [entry for entry in written_elsewhere
                  if entry.date > day and Path(entry.meta.get("filename", "")).resolve() != path.resolve()]
@@ -130,7 +129,7 @@ def _locks(
     loaded: Loaded, after: datetime.date | None, through: datetime.date, cuts: list[datetime.date],
 ) -> list[Custom]:
     """The locks of what the locked accounts moved in (after, through], by closed period (cut at ``cuts``)."""
-    moved = movements(loaded.entries, locked_accounts(loaded.result), after, through, cuts)
+    moved = movements(loaded.entries, loaded.books.locked, after, through, cuts)
     return lock_entries(moved, {"filename": "<bean-revrec>", "lineno": 0})
 
 
@@ -153,15 +152,18 @@ def _own_directives(path: Path) -> list[Any]:
 @click.argument("ledger")
 @format_option
 def corrections(ledger: str, fmt: str) -> None:
-    """List the corrections the ledger books now, in the first open period, with their causes."""
-    result = load(ledger).result
-    rows = [correction_row(entry) for entry in result.corrections]
-    if result.closed_through is None and fmt == "table":
+    """List the corrections the ledger books, with their causes: those of earlier closes (frozen) and the open period's.
+
+    A correction is dated the day after the close it follows; the open period's are the latest.
+    """
+    books = load(ledger).books
+    rows = correction_rows(books.booked)
+    if books.closed_through is None and fmt == "table":
         click.echo(f"The books of {ledger} are not closed (no {CLOSE}), so there are no corrections; "
                    f"close them with bean-revrec close {ledger} --through DATE.")
         return
     if fmt == "table":
-        click.echo(f"Books closed through {result.closed_through}; {len(rows)} correction(s).")
+        click.echo(f"Books closed through {books.closed_through}; {len(rows)} correction(s).")
         if not rows:
             return
     columns = ["date", "corrects", "frozen", "recomputed", "cause"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
@@ -9,9 +10,8 @@ from typing import Any, NamedTuple, TypeVar
 import click
 from beancount import loader
 
-from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
 from beancount_revrec.output import FORMATS
-from beancount_revrec.reports import waiting_for_payment
+from beancount_revrec.reports import Books, read_books, waiting_for_payment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -23,16 +23,16 @@ def format_option(function: F) -> F:
 
 
 class Loaded(NamedTuple):
-    """A ledger as Beancount loaded it, and the engine's result."""
+    """A ledger as Beancount loaded it, and its books (what every report reads)."""
 
-    result: Result
+    books: Books
     entries: list[Any]
     errors: list[Any]
     options_map: dict[str, Any]
 
 
 def load(ledger: str, *, allow_errors: bool = False, allowed: tuple[type, ...] = ()) -> Loaded:
-    """Load and analyse a ledger, or stop with a one-line error.
+    """Load a ledger (the plugin runs) and read its books, or stop with a one-line error.
 
     A ledger with errors is refused, unless ``allow_errors``, or unless every
     error is one of the ``allowed`` kinds (those the command itself fixes).
@@ -47,14 +47,27 @@ def load(ledger: str, *, allow_errors: bool = False, allowed: tuple[type, ...] =
         message = first.message.splitlines()[0] if first.message else ""
         raise click.ClickException(f"{ledger} has {len(errors)} error(s), first {where}: {message} "
                                    f"(run bean-check {ledger})")
-    try:
-        result = analyse(user_entries(entries), options_map, plugin_config(options_map))
-    except LookupError as exc:
-        raise click.ClickException(f"{ledger}: {exc}") from None
-    if isinstance(result, list):
-        raise click.ClickException(f"{ledger}: {result[0]}")
-    _warn_unpaid(result)
-    return Loaded(result, entries, errors, options_map)
+    books, problems = read_books(entries, options_map)
+    if books is None:
+        raise click.ClickException(f"{ledger}: {problems[0]}")
+    _warn_unpaid(books)
+    return Loaded(books, entries, errors, options_map)
+
+
+def as_of_date(books: Books, chosen: datetime.datetime | None) -> datetime.date:
+    """The as-of date a command reports at: the one chosen, else the ledger's default (its last entry of the user's)."""
+    if chosen is not None:
+        return chosen.date()
+    if books.as_of is None:
+        raise click.ClickException("the ledger has no entries yet")
+    return books.as_of
+
+
+def as_of_option(function: F) -> F:
+    """The ``--as-of`` option, whose default every command and the Fava page share."""
+    return click.option("--as-of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+                        help="Report as of this date (inclusive). Default: the date of the last entry you wrote "
+                             "(generated entries do not count).")(function)
 
 
 WARNINGS = "revrec-warnings"
@@ -67,13 +80,13 @@ def warn(message: str) -> None:
         context.find_root().meta.setdefault(WARNINGS, []).append(message)
 
 
-def _warn_unpaid(result: Result) -> None:
+def _warn_unpaid(books: Books) -> None:
     """A warning about the lines that wait for a payment that has not come."""
-    waiting = waiting_for_payment(result)
+    waiting = waiting_for_payment(books)
     if waiting:
-        shown = ", ".join(f"{row['line']} ({row['source']})" for row in waiting[:3])
+        shown = ", ".join(f"{row.line} ({row.source})" for row in waiting[:3])
         more = f" and {len(waiting) - 3} more" if len(waiting) > 3 else ""
         warn(f'Warning: {len(waiting)} line(s) treated "from payment" have no payment yet and stay deferred: '
-             f"{shown}{more}. A payment credits {result.config.receivable} and shares a link or the invoice: id "
+             f"{shown}{more}. A payment credits {books.config.receivable} and shares a link or the invoice: id "
              "with its invoice.")
 

@@ -10,7 +10,6 @@ is dated on or before D.
 from __future__ import annotations
 
 import datetime
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -22,15 +21,24 @@ from beancount.core.data import Custom, Posting, Transaction
 
 from beancount_revrec.directives import values_of
 from beancount_revrec.errors import RevrecError, guarded
+from beancount_revrec.meta import (
+    CAUSE,
+    CORRECTS,
+    FROZEN,
+    KEY,
+    KIND,
+    RECOMPUTED,
+    RULE,
+    SOURCE_FIELDS,
+    corrected_key,
+    correction_key,
+    is_generated,
+    source_of,
+)
 from beancount_revrec.schedule import ONE_DAY
-from beancount_revrec.sources import KIND_KEY
 
 CLOSE = "revrec-close"
 CLOSE_NOTE = "books closed"
-KEY = "revrec-key"
-CORRECTS = "revrec-corrects"
-_SUFFIX = re.compile(r"/(deferral|recognition/[\d-]+|billing(/[^/]+/[\d-]+)?|correction/[\d-]+|"
-                     r"tax|fee|passthrough|exclude|deferred|contra)$")
 Totals = dict[tuple[str, str], Decimal]  # (account, currency) -> number
 
 
@@ -61,7 +69,7 @@ def read_closing(entries: Iterable[Any]) -> Closing:
                 errors.append(RevrecError(entry.meta, problem, entry))
             else:
                 closes.append(entry)
-        elif isinstance(entry, Transaction) and KIND_KEY in entry.meta:  # frozen
+        elif isinstance(entry, Transaction) and KIND in entry.meta:  # frozen
             key = entry.meta.get(KEY)
             if isinstance(key, str) and key and key not in keys:
                 keys.add(key)
@@ -102,23 +110,13 @@ def _frozen_problem(key: object, keys: set[str]) -> str:
     if isinstance(key, str) and key in keys:
         return (f'{KEY} "{key}" is frozen twice (the closed-books file included twice, or an entry copied): '
                 "delete the copy")
-    return (f"a transaction with {KIND_KEY} but no {KEY}: the plugin marks what it generates with both; "
-            f"remove {KIND_KEY}: from your own transaction, or restore the {KEY}: of a frozen entry")
+    return (f"a transaction with {KIND} but no {KEY}: the plugin marks what it generates with both; "
+            f"remove {KIND}: from your own transaction, or restore the {KEY}: of a frozen entry")
 
 
 def is_frozen(entry: object) -> bool:
     """Whether an input entry is a frozen generated transaction (from the closed-books file)."""
-    return isinstance(entry, Transaction) and KIND_KEY in entry.meta
-
-
-def corrected_key(entry: Transaction) -> str:
-    """The key an entry counts for: a correction counts for the key it corrects."""
-    return str(entry.meta.get(CORRECTS, entry.meta[KEY]))
-
-
-def source_of(key: str) -> str:
-    """The line, item or contract a ``revrec-key`` belongs to."""
-    return _SUFFIX.sub("", key)
+    return isinstance(entry, Transaction) and is_generated(entry.meta)
 
 
 def close_books(
@@ -165,7 +163,7 @@ def _corrected(
 def _by_key(entries: Iterable[Transaction]) -> dict[str, list[Transaction]]:
     grouped: dict[str, list[Transaction]] = defaultdict(list)
     for entry in entries:
-        grouped[corrected_key(entry)].append(entry)
+        grouped[corrected_key(entry.meta)].append(entry)
     return grouped
 
 
@@ -214,13 +212,13 @@ def _cause(
         return f"{what} {source} removed or no longer generates entries in the closed period"
     if source not in old_sources:
         return f"{what} {source} added in the closed period"
-    if new and old and new[0].meta.get("revrec-rule") != old[0].meta.get("revrec-rule"):
-        return f"rule changed: {old[0].meta.get('revrec-rule')} -> {new[0].meta.get('revrec-rule')}"
+    if new and old and new[0].meta.get(RULE) != old[0].meta.get(RULE):
+        return f"rule changed: {old[0].meta.get(RULE)} -> {new[0].meta.get(RULE)}"
     return f"{what} {source}: {_entry_change(sample, new, old)}"
 
 
 def _entry_change(sample: Transaction, new: list[Transaction] | None, old: list[Transaction] | None) -> str:
-    kind = sample.meta[KIND_KEY]
+    kind = sample.meta[KIND]
     if old is None:
         return f"new {kind} on {sample.date} (treatment, schedule or event changed)"
     if new is None:
@@ -238,11 +236,10 @@ def _correction(
     sample = model[0]
     (_, currency), number = next(iter(difference.items()))
     zero = Decimal(0).quantize(number)  # "0.00 USD" where nothing was frozen or nothing remains
-    keep = ("filename", "lineno", "revrec-rule", "customer", "product", "invoice", "line", "contract")
+    keep = ("filename", "lineno", RULE, *SOURCE_FIELDS)
     meta = {name: sample.meta[name] for name in keep if name in sample.meta}
-    meta.update({KIND_KEY: "correction", KEY: f"{key}/correction/{day}", CORRECTS: key,
-                 "revrec-frozen": _size(old, currency, zero), "revrec-recomputed": _size(new, currency, zero),
-                 "revrec-cause": cause})
+    meta.update({KIND: "correction", KEY: correction_key(key, day), CORRECTS: key,
+                 FROZEN: _size(old, currency, zero), RECOMPUTED: _size(new, currency, zero), CAUSE: cause})
     location = {"filename": meta.get("filename"), "lineno": meta.get("lineno")}
     postings = [Posting(account, Amount(number, currency), None, None, None, location)
                 for (account, currency), number in sorted(difference.items(), key=lambda item: -item[1])]

@@ -20,6 +20,7 @@ from beancount.core.data import EMPTY_SET, Transaction
 from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import Billing, ContractDirectives, Item
 from beancount_revrec.errors import RevrecError, guarded
+from beancount_revrec.meta import billing_key, recognition_key, scheduled_billing_key
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.schedule import ZERO, add_months, allocate
 from beancount_revrec.sources import Line
@@ -99,21 +100,21 @@ def present(
     """
     timelines: dict[tuple[str, str], list[_Event]] = {}
     customers = {key: contract.customer for key, contract in directives.contracts.items()}
-    billed: dict[str, tuple[Decimal, Line]] = {}
+    billed: dict[tuple[str, str, datetime.date], tuple[Decimal, Line]] = {}
     for billing in directives.billings:
         source = _billing_line(billing, customers.get(billing.contract))
         for day, amount in scheduled_billings(billing, places(billing.currency)):
-            key = f"{billing.contract}/billing/{billing.currency}/{day}"
-            previous = billed.get(key, (ZERO, source))
-            billed[key] = (previous[0] + amount, previous[1])
-    for key, (amount, source) in billed.items():
-        _add(timelines, _Event(datetime.date.fromisoformat(key.rsplit("/", 1)[1]), 0, key, "billing", amount,
+            when = (billing.contract, billing.currency, day)
+            previous = billed.get(when, (ZERO, source))
+            billed[when] = (previous[0] + amount, previous[1])
+    for (contract, currency, day), (amount, source) in billed.items():
+        _add(timelines, _Event(day, 0, scheduled_billing_key(contract, currency, day), "billing", amount,
                                config.receivable, source))
     for line in recorded:
-        _add(timelines, _Event(line.date, 0, f"{line.key}/billing", "billing", line.amount, line.account, line))
+        _add(timelines, _Event(line.date, 0, billing_key(line.key), "billing", line.amount, line.account, line))
     for item in items:
         for day, amount in item.schedule:
-            _add(timelines, _Event(day, 1, f"{item.line.key}/recognition/{day}", "recognition", amount,
+            _add(timelines, _Event(day, 1, recognition_key(item.line.key, day), "recognition", amount,
                                    item.line.account, item.line))
     return [movement for events in timelines.values() for movement in _movements(events, config)]
 

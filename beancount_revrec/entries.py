@@ -6,7 +6,7 @@ import datetime
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
-from functools import cache, partial
+from functools import partial
 from typing import Any
 
 from beancount.core.amount import Amount
@@ -16,8 +16,17 @@ from beancount_revrec.config import Config
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.engine import Analysis
 from beancount_revrec.errors import RevrecError, guarded
+from beancount_revrec.meta import (
+    KEY,
+    KIND,
+    RULE,
+    SOURCE_FIELDS,
+    deferral_key,
+    reclass_key,
+    recognition_key,
+)
 from beancount_revrec.records import Movement, Treated
-from beancount_revrec.sources import KIND_KEY, Line
+from beancount_revrec.sources import Line
 
 TAGS = frozenset({"revrec"})
 GENERATED_FILE = "<beancount_revrec>"
@@ -56,45 +65,41 @@ def generate(analysis: Analysis, config: Config) -> tuple[list[Transaction], lis
 
 
 def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
-    """The transactions of one treated line, each written debit first with a positive amount."""
+    """The transactions of one treated line, each written debit first with a positive amount.
+
+    Each transaction has its own metadata and postings (a later plugin may edit them in place); its two
+    postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
+    """
     line = item.line
     base = _base_meta(line, item.rule)
     links = frozenset({link_of(line.invoice)}) if line.invoice else EMPTY_SET
-    title, payee, currency, prefix = line.entry.narration, line.entry.payee, line.currency, line.key + "/"
-    # Postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
-    location = {"filename": base["filename"], "lineno": base["lineno"]}
+    title, payee, currency, source = line.entry.narration, line.entry.payee, line.currency, line.key
+    filename, lineno = base["filename"], base["lineno"]
 
-    def entry(kind: str, key: str, day: datetime.date, narration: str, postings: list[Posting]) -> Transaction:
+    def entry(kind: str, key: str, day: datetime.date, narration: str, debit: str, credit: str,
+              amount: Decimal) -> Transaction:
         meta = base.copy()
-        meta[KIND_KEY] = kind
-        meta["revrec-key"] = prefix + key
-        return _new(Transaction, (meta, day, "*", payee, narration, TAGS, links, postings))
-
-    def postings(debit: str, credit: str, amount: Decimal) -> tuple[Posting, Posting]:
+        meta[KIND] = kind
+        meta[KEY] = key
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
-        return (_new(Posting, (debit, _new(Amount, (amount, currency)), None, None, None, location)),
-                _new(Posting, (credit, _new(Amount, (-amount, currency)), None, None, None, location)))
+        location = {"filename": filename, "lineno": lineno}
+        postings = [_new(Posting, (debit, _new(Amount, (amount, currency)), None, None, None, location)),
+                    _new(Posting, (credit, _new(Amount, (-amount, currency)), None, None, None, location))]
+        return _new(Transaction, (meta, day, "*", payee, narration, TAGS, links, postings))
 
     if item.deferred:
-        yield entry("deferral", "deferral", line.date, f"Defer: {title}",
-                    [*postings(line.account, config.deferred, item.deferred)])
+        yield entry("deferral", deferral_key(source), line.date, f"Defer: {title}", line.account, config.deferred,
+                    item.deferred)
     for category, amount in item.reclasses:
         if amount:
-            yield entry("reclass", category, line.date, f"{_RECLASS_TITLES.get(category, category)}: {title}",
-                        [*postings(line.account, config.reclass_account(category), amount)])
-    # The many recognitions make their entries inline, sharing the postings of equal amounts
-    # (equal pieces are often one Decimal: schedule.allocate).
+            yield entry("reclass", reclass_key(source, category), line.date,
+                        f"{_RECLASS_TITLES.get(category, category)}: {title}", line.account,
+                        config.reclass_account(category), amount)
     recognise = f"Recognise: {title}"
-    shared: dict[int, tuple[Posting, Posting]] = {}
-    base[KIND_KEY] = "recognition"
     for day, amount in item.schedule:
-        pair = shared.get(id(amount))
-        if pair is None:
-            pair = shared[id(amount)] = postings(config.deferred, line.account, amount)
-        meta = base.copy()
-        meta["revrec-key"] = prefix + _recognition_key(day)
-        yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [*pair]))
+        yield entry("recognition", recognition_key(source, day), day, recognise, config.deferred, line.account,
+                    amount)
 
 
 def link_of(ident: str) -> str:
@@ -109,16 +114,10 @@ def link_of(ident: str) -> str:
     return _ESCAPED.sub(lambda match: "".join(f".{byte:02X}" for byte in match.group().encode()), ident)
 
 
-@cache
-def _recognition_key(day: datetime.date) -> str:
-    """A recognition's key within its line; a ledger's recognition dates are few, mostly month ends."""
-    return f"recognition/{day}"
-
-
 def movement_entry(movement: Movement) -> Transaction:
     """The transaction of a contract's billing or recognition."""
     line = movement.source
-    meta = {**_base_meta(line, CONTRACT_RULE), KIND_KEY: movement.kind, "revrec-key": movement.key}
+    meta = {**_base_meta(line, CONTRACT_RULE), KIND: movement.kind, KEY: movement.key}
     location = {"filename": meta["filename"], "lineno": meta["lineno"]}
     links = frozenset(link_of(link) for link in (line.contract, line.invoice) if link)
     narration = f"{'Bill' if movement.kind == 'billing' else 'Recognise'}: {line.entry.narration}"
@@ -128,15 +127,15 @@ def movement_entry(movement: Movement) -> Transaction:
 
 
 def _base_meta(line: Line, rule: str) -> dict[str, Any]:
-    attributes = (("customer", line.customer), ("product", line.product), ("invoice", line.invoice),
-                  ("line", line.line_id), ("contract", line.contract))
+    attributes = zip(SOURCE_FIELDS, (line.customer, line.product, line.invoice, line.line_id, line.contract),
+                     strict=True)
     return {
         "filename": line.meta.get("filename", GENERATED_FILE),
         "lineno": line.meta.get("lineno", 0),
-        "revrec-rule": rule,
+        RULE: rule,
         **{key: value for key, value in attributes if value is not None},
-        KIND_KEY: None,  # set in each entry's copy, which then never grows
-        "revrec-key": None,
+        KIND: None,  # set in each entry's copy, which then never grows
+        KEY: None,
     }
 
 

@@ -14,16 +14,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from beancount.core.data import Open, Transaction
+from beancount.core.data import Transaction
 from beancount.core.display_context import DisplayContext, Precision
 
-from beancount_revrec.close import close_books, closed_through, corrected_key, read_closing, source_of
+from beancount_revrec.close import close_books, read_closing
 from beancount_revrec.config import Config, parse_config
+from beancount_revrec.contract_directives import Item
 from beancount_revrec.engine import Analysis, Places, treat
-from beancount_revrec.entries import GENERATED_FILE, generate
+from beancount_revrec.entries import generate
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.locks import Attempt, check_locks, read_locks
-from beancount_revrec.sources import KIND_KEY, Membership
+from beancount_revrec.meta import KIND, RULE, corrected_key, source_of
+from beancount_revrec.sources import Membership
 
 PLUGIN_NAMES = ("beancount_revrec", "beancount_revrec.plugin")
 DEFAULT_PLACES = 2
@@ -74,20 +76,15 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
         locks, lock_errors = read_locks(entries)
         latest = max(closing.closes, key=lambda close: close.date)
         suspects = partial(_changed_in_closed_period, analysis, generated, closing.frozen, through)
-        lock_errors += check_locks(entries, locks, latest, _locked(config, analysis), suspects,
+        lock_errors += check_locks(entries, locks, latest, locked_accounts(config, analysis.contracts.items), suspects,
                                    str(options_map.get("filename", "LEDGER")), frozen=bool(closing.frozen))
     return Result(config, analysis, later + corrections, places, errors + correction_errors + lock_errors, through,
                   closing.frozen, corrections)
 
 
-def locked_accounts(result: Result) -> Membership:
+def locked_accounts(config: Config, items: Iterable[Item]) -> Membership:
     """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
-    return _locked(result.config, result.analysis)
-
-
-def _locked(config: Config, analysis: Analysis) -> Membership:
-    items = sorted({item.account for item in analysis.contracts.items})
-    return Membership((*config.revenue, *config.own_accounts(), *items))
+    return Membership((*config.revenue, *config.own_accounts(), *sorted({item.account for item in items})))
 
 
 def _changed_in_closed_period(
@@ -115,10 +112,10 @@ def _on_line_dates(entries: Iterable[Transaction]) -> dict[str, tuple[str, Decim
     """Per source line: its rule and what its deferral and reclasses move (their debits)."""
     found: dict[str, tuple[str, Decimal]] = {}
     for entry in entries:
-        source = source_of(corrected_key(entry))
+        source = source_of(corrected_key(entry.meta))
         rule, moved = found.get(source, ("", Decimal(0)))
-        if entry.meta.get(KIND_KEY) in ("deferral", "reclass"):
-            rule = str(entry.meta.get("revrec-rule"))
+        if entry.meta.get(KIND) in ("deferral", "reclass"):
+            rule = str(entry.meta.get(RULE))
             moved += sum((number for number in (p.units.number for p in entry.postings if p.units) if number
                           and number > 0), Decimal(0))
         found[source] = (rule, moved)
@@ -127,22 +124,18 @@ def _on_line_dates(entries: Iterable[Transaction]) -> dict[str, tuple[str, Decim
 
 @contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while analysing and generating, and keep it off what was made.
+    """Pause the cyclic garbage collector while the plugin analyses and generates, and restore it after.
 
     The plugin makes hundreds of thousands of small, acyclic tuples; each
-    collection would walk the whole ledger again for nothing. Afterwards they
-    go straight to the oldest generation (freeze, then unfreeze: two list
-    splices) instead of being walked by the first young collection, unless
-    someone else froze objects, whose freeze we must not undo.
+    collection would walk the whole ledger again for nothing (the benchmark
+    shows it). Nothing else changes: no freeze, which would outlive the load in
+    Fava's server.
     """
     enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        if gc.get_freeze_count() == 0:
-            gc.freeze()
-            gc.unfreeze()
         if enabled:
             gc.enable()
 
@@ -157,18 +150,6 @@ def plugin_config(options_map: dict[str, Any]) -> str | None:
         if name in PLUGIN_NAMES:
             return str(config) if config is not None else None
     raise LookupError('the ledger does not enable the plugin: add plugin "beancount_revrec"')
-
-
-def user_entries(entries: Sequence[Any]) -> list[Any]:
-    """A loaded ledger's entries as written in its files (the frozen ones included): what the plugin saw.
-
-    The plugin generates nothing on or before the close date, so the generated
-    transactions dated on or before it are the frozen ones.
-    """
-    through = closed_through(entries) or datetime.date.min
-    return [entry for entry in entries
-            if not (isinstance(entry, Transaction) and KIND_KEY in entry.meta and entry.date > through)
-            and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)]
 
 
 def currency_places(config: Config, dcontext: DisplayContext | None) -> Places:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import re
 from collections.abc import Sequence
+from decimal import Decimal
 from typing import Any
 
 from tabulate import MIN_PADDING, tabulate
@@ -17,10 +19,11 @@ NARROWEST = 20  # in a table too wide anyway, a column that wraps keeps this muc
 _AMOUNT = re.compile(r"-?[\d,]*\.?\d+ [A-Z][A-Z0-9'._-]*")  # "416.67 USD": one word in a table
 
 
-def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> str:
-    """``rows`` as a table, CSV (``columns`` only) or JSON (whole rows)."""
+def render(rows: Sequence[Any], columns: Sequence[str], fmt: str) -> str:
+    """Report rows (NamedTuples or dicts) as a table, CSV (``columns`` only) or JSON (whole rows)."""
+    rows = [plain(row) for row in rows]
     if fmt == "json":
-        return json.dumps(list(rows), indent=2, default=str) + "\n"
+        return json.dumps(rows, indent=2) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
@@ -30,9 +33,25 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[str], fmt: str) -> 
     return table([[_cell(row.get(column)) for column in columns] for row in rows], columns)
 
 
-def _cell(value: object) -> str:
+def plain(value: object) -> object:
+    """A report value as JSON holds it: rows as objects, amounts and dates as their text (``"10.00"``)."""
+    as_dict = getattr(value, "_asdict", None)
+    if as_dict is not None:
+        value = as_dict()
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return " ".join(map(str, value))
+        return [plain(item) for item in value]
+    if isinstance(value, Decimal | datetime.date):
+        return str(value)
+    return value
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, dict):
+        return " ".join(map(_cell, value.values()))
+    if isinstance(value, list | tuple):
+        return " ".join(map(_cell, value))
     return "" if value is None else str(value)
 
 

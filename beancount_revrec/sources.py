@@ -16,9 +16,7 @@ from beancount.core.data import Posting, Transaction
 
 from beancount_revrec.config import Config
 from beancount_revrec.errors import RevrecError
-
-KIND_KEY = "revrec-kind"
-"""Metadata key every generated transaction carries; such transactions are never sources."""
+from beancount_revrec.meta import KIND
 
 
 class Line(NamedTuple):
@@ -57,7 +55,7 @@ def is_under(account: str, roots: Iterable[str]) -> bool:
 def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list[RevrecError]]:
     """Every revenue line of the user's transactions, in ledger order."""
     transactions = [entry for entry in entries
-                    if isinstance(entry, Transaction) and KIND_KEY not in entry.meta]
+                    if isinstance(entry, Transaction) and KIND not in entry.meta]  # generated: never a source
     is_revenue = Membership(config.revenue)
     is_receivable = Membership((config.receivable,))
     sources = [(entry, [p for p in entry.postings if is_revenue[p.account]]) for entry in transactions]

@@ -24,10 +24,10 @@ from beancount.core.data import Custom, Directive, Transaction
 from beancount.parser import parser, printer
 from beancount.parser.grammar import ValueType
 
-from beancount_revrec.close import CLOSE, CLOSE_NOTE, KEY
+from beancount_revrec.close import CLOSE, CLOSE_NOTE
 from beancount_revrec.directives import is_custom
 from beancount_revrec.locks import LOCKED
-from beancount_revrec.sources import KIND_KEY
+from beancount_revrec.meta import KEY, is_generated
 
 HEADER = """\
 ; Closed books: revenue recognition entries frozen by `bean-revrec close`.
@@ -69,7 +69,7 @@ def directives_text(directives: Iterable[Any]) -> str:
 
 
 def _order(entry: Directive) -> tuple[datetime.date, int, str, int]:
-    if isinstance(entry, Transaction) and KIND_KEY in entry.meta:
+    if isinstance(entry, Transaction) and is_generated(entry.meta):
         return entry.date, 1, str(entry.meta.get(KEY)), 0
     if isinstance(entry, Custom) and entry.type in (LOCKED, CLOSE):
         return entry.date, 2 if entry.type == LOCKED else 3, printer.format_entry(entry), 0

@@ -427,7 +427,7 @@ def test_example_8_1_reproduced_from_scratch(tmp_path: Path, how: str):
     assert account_months(monthly(after), SALES) == {**DAILY, "2022-07": "-604.93"}
     listed = corrections_json(main_path)
     assert len(listed) == 6
-    assert sum(D(row["postings"][1].removeprefix(f"{SALES} ").removesuffix(" USD")) for row in listed) \
+    assert sum(D(row["postings"][1]["number"]) for row in listed if row["postings"][1]["account"] == SALES) \
         == D("-604.93")
 
 
@@ -666,9 +666,10 @@ def test_corrections_table_csv_json(example: Path):
         assert row["key"] == f"{row['corrects']}/correction/{FIRST_OPEN}"
         assert row["cause"] == "rule changed: default -> licence-6-months"
     assert [row["postings"] for row in rows] == [
-        [f"{DEFERRED} {D(DAILY[m]) - D(SIX_MONTHS[m])} USD", f"{SALES} {D(SIX_MONTHS[m]) - D(DAILY[m])} USD"]
+        [{"account": DEFERRED, "number": str(D(DAILY[m]) - D(SIX_MONTHS[m])), "currency": "USD"},
+         {"account": SALES, "number": str(D(SIX_MONTHS[m]) - D(DAILY[m])), "currency": "USD"}]
         for m in DAILY]
-    assert sum(D(row["postings"][0].split()[1]) for row in rows) == D("604.93")
+    assert sum(D(row["postings"][0]["number"]) for row in rows) == D("604.93")
 
     csv_rows = list(csv.reader(io.StringIO(ok("corrections", example, "--format", "csv"))))
     assert csv_rows[0] == ["date", "corrects", "frozen", "recomputed", "cause", "postings"]
@@ -875,7 +876,9 @@ def test_close_forward_freezes_the_corrections(example: Path):
                    "account movements.\n")
     assert postings_multiset(load(example)) == multiset
     assert sorted(postings(example)) == sorted(rows)
-    assert ok("corrections", example) == "Books closed through 2022-09-30; 0 correction(s).\n"
+    # the corrections stay listed, frozen now, dated in the period they were booked in
+    assert ok("corrections", example).startswith("Books closed through 2022-09-30; 6 correction(s).\n")
+    assert {row["date"] for row in corrections_json(example)} == {FIRST_OPEN}
     frozen = frozen_entries(closed_file(example))
     assert [entry.meta["revrec-kind"] for entry in frozen].count("correction") == 6
     assert all("revrec-corrects" in entry.meta for entry in frozen if entry.meta["revrec-kind"] == "correction")

@@ -43,8 +43,7 @@ from hypothesis import strategies as st
 from treatment_model import Part, split_by_shares, treatment_text, with_shares
 
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
-from beancount_revrec.reports import rule_usage
+from beancount_revrec.reports import Books, read_books, rule_usage
 
 AR = "Assets:AccountsReceivable"
 BANK = "Assets:Bank"
@@ -499,8 +498,8 @@ def check(ledger: Ledger) -> dict[int, str]:
     assert -deferred == sum((r.deferred - r.recognised for r in expected.values()), Decimal(0)), text
 
     # The engine's own analysis: each line treated once, by the expected rule.
-    result = analyse(user_entries(entries), options_map, plugin_config(options_map))
-    assert isinstance(result, Result)
+    result, _ = read_books(entries, options_map)
+    assert isinstance(result, Books)
     assert [rule.name for rule in result.analysis.rules] == [rule.name for rule in ledger.rules], text
     treated = Counter(item.line.meta["lineno"] for item in result.analysis.treated)
     assert all(count == 1 for count in treated.values()), text
@@ -514,7 +513,7 @@ def check(ledger: Ledger) -> dict[int, str]:
         entry.meta["revrec-key"] for entry in generated), text
 
     # rule_usage: lines each rule matches, wins and loses.
-    rows = {row["rule"]: row for row in rule_usage(result)}
+    rows = {row.rule: row._asdict() for row in rule_usage(result)}
     for rule in ledger.rules:
         matched = [lineno for lineno, (source, line) in where.items() if matches(rule, source, line)]
         won = [lineno for lineno in matched if not expected[lineno].error and expected[lineno].rule == rule.name]
@@ -597,8 +596,8 @@ def test_rule_in_the_first_included_file_wins(tmp_path: Path) -> None:
         generated = [entry for entry in entries if isinstance(entry, Transaction) and "revrec" in entry.tags]
         assert sorted(entry.meta["revrec-kind"] for entry in generated) == kinds
         assert {entry.meta["revrec-rule"] for entry in generated} == {name}
-        result = analyse(user_entries(entries), options_map, plugin_config(options_map))
-        assert isinstance(result, Result)
+        result, _ = read_books(entries, options_map)
+        assert isinstance(result, Books)
         assert [rule.name for rule in result.analysis.rules] == [name, ({"rule-a", "rule-b"} - {name}).pop()]
-        usage = {row["rule"]: row["status"] for row in rule_usage(result)}
+        usage = {row.rule: row.status for row in rule_usage(result)}
         assert usage == {name: "active", ({"rule-a", "rule-b"} - {name}).pop(): "never wins: shadowed"}

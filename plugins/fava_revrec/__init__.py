@@ -23,37 +23,40 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from beancount.core.data import Transaction
 from fava.context import g
 from fava.core import FavaLedger
+from fava.core.charts import DateAndBalanceWithBudget
 from fava.core.filters import TimeFilter
-from fava.ext import FavaExtensionBase
+from fava.core.inventory import SimpleCounterInventory
+from fava.ext import FavaExtensionBase, extension_endpoint
 from fava.helpers import FavaAPIError
 from fava.util.date import DateRange, Interval
-from flask import request
+from flask import Response, jsonify, request
 
-from beancount_revrec.close import closed_through
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.ledger import Result, analyse, plugin_config, user_entries
-from beancount_revrec.reports import METRIC_COLUMNS, contract_metrics, rule_usage
-from beancount_revrec.revenue import (
+from beancount_revrec.output import plain
+from beancount_revrec.reports import (
     GROUPS,
+    METRICS,
     ROLL_COLUMNS,
+    Books,
     Pivot,
+    contract_metrics,
     correction_rows,
+    metric_totals,
     month_start,
     months_after,
+    period_end,
     pivot,
+    read_books,
     rollforward,
+    rule_usage,
     waterfall,
 )
-from beancount_revrec.schedule import ONE_DAY
+from beancount_revrec.reports.periods import BEYOND_LAST_MONTH, LAST_MONTH
+from beancount_revrec.reports.rows import CorrectionRow, MetricRow, MetricTotal, RollRow, RuleRow, WaterfallRow
 
 DEFAULT_MONTHS = 12
-LAST_MONTH = datetime.date(datetime.MAXYEAR, 12, 1)  # the roll-forward's months cannot step past it
-BEYOND_LAST_MONTH = ("the time filter reaches into December 9999, the last month a date can have: "
-                     "choose a period that ends by 9999-11-30")
-METRICS = METRIC_COLUMNS[3:]  # the amounts, after contract, customer and currency
 
 
 class Settings(NamedTuple):
@@ -86,16 +89,25 @@ class Page(NamedTuple):
     """Everything the Revenue page shows for one time filter."""
 
     as_of: datetime.date
+    as_of_reason: str  # "filter": the end of Fava's time filter; "default": the last entry the user wrote
     start: datetime.date
     by: str
-    metrics: list[dict[str, Any]]
-    metric_totals: list[dict[str, Any]]
+    metrics: list[MetricRow]
+    metric_totals: list[MetricTotal]
+    waterfall: list[WaterfallRow]
     pivot: Pivot
     chart: list[dict[str, Any]]
-    rollforward: dict[str, list[dict[str, Any]]]
-    corrections: list[dict[str, Any]]
+    rollforward: list[RollRow]
+    corrections: list[CorrectionRow]
     closed_through: datetime.date | None
-    rules: list[dict[str, Any]]
+    rules: list[RuleRow]
+
+    def rollforward_by_account(self) -> dict[str, list[RollRow]]:
+        """The roll-forward's rows per account and currency, as the page shows them."""
+        grouped: dict[str, list[RollRow]] = defaultdict(list)
+        for row in self.rollforward:
+            grouped[f"{row.account} ({row.currency})"].append(row)
+        return dict(grouped)
 
 
 class FavaRevrec(FavaExtensionBase):
@@ -107,13 +119,12 @@ class FavaRevrec(FavaExtensionBase):
         """Read the config ourselves, so that a bad one shows on the page instead of failing the load."""
         super().__init__(ledger)
         self.settings, self.config_problem = read_settings(config)
-        self._result: Result | str = "fava_revrec: the ledger is not loaded yet"
-        self._rules: list[dict[str, Any]] | None = None
+        self._books: Books | str = "fava_revrec: the ledger is not loaded yet"
 
     def after_load_file(self) -> None:
-        """Analyse the newly loaded ledger now, so that the page's first render is quick."""
-        self._result = _analyse(self.ledger)
-        self._rules = None
+        """Read the newly loaded ledger's books (what the plugin generated is in them: nothing is recomputed)."""
+        books, problems = read_books(self.ledger.all_entries, dict(self.ledger.options))
+        self._books = books if books is not None else "fava_revrec: " + "; ".join(problems)
 
     def plugin_errors(self) -> list[Any]:
         """The plugin's errors in the loaded ledger."""
@@ -132,45 +143,44 @@ class FavaRevrec(FavaExtensionBase):
         except Exception as exc:  # noqa: BLE001 - a helpful page, never a server error
             return _internal_error(exc)
 
+    @extension_endpoint
+    def report_json(self) -> Response:
+        """The page's figures as JSON, for the same time filter and breakdown (``?time=2023&revrec_by=product``)."""
+        page = self.page(request.args.get("revrec_by"))
+        if isinstance(page, str):
+            response = jsonify({"error": page})
+            response.status_code = 400
+            return response
+        return jsonify(plain({name: getattr(page, name) for name in Page._fields if name not in ("pivot", "chart")}))
+
     def _page(self, by: str | None) -> Page | str:
         if self.config_problem:
             return f"{_extension_line(self.ledger)}: fava_revrec: {self.config_problem}"
-        result = self._result
-        if isinstance(result, str):
-            return result
-        entries = self.ledger.all_entries
+        books = self._books
+        if isinstance(books, str):
+            return books
         date_range = _time_filter(self.ledger)
         if date_range is not None:
-            start, end = date_range.begin, date_range.end
+            start, as_of, reason = date_range.begin, date_range.end - datetime.timedelta(days=1), "filter"
+        elif books.as_of is None or books.first_transaction is None:
+            return "the ledger has no transactions yet: add invoices to see their revenue here"
         else:
-            dated = [entry.date for entry in entries if isinstance(entry, Transaction)]
-            if not dated:
-                return "the ledger has no transactions yet: add invoices to see their revenue here"
-            start, end = min(dated), max(dated) + ONE_DAY
-        if end > LAST_MONTH:
-            return BEYOND_LAST_MONTH
-        as_of = end - ONE_DAY
+            start, as_of, reason = books.first_transaction, books.as_of, "default"
+        if as_of >= LAST_MONTH:
+            return f"the time filter {BEYOND_LAST_MONTH}"
         by = by if by in GROUPS else "account"
-        rows = waterfall(entries, result.config, month_start(start),
+        rows = waterfall(books.entries, books.config, month_start(start),
                          months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
-        roll = rollforward(entries, [result.config.deferred, result.config.contract_asset], start, end)
-        metrics = contract_metrics(result, as_of)
-        by_account: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in roll:
-            by_account[f"{row['account']} ({row['currency']})"].append(row)
-        if self._rules is None:  # the same for every time filter
-            self._rules = rule_usage(result, max((e.date for e in user_entries(entries)), default=as_of))
-        chart = _chart(rows, by, g.interval)
-        return Page(as_of, start, by, metrics, _totals(metrics), pivot(rows, by), chart,
-                    dict(by_account), correction_rows(entries), closed_through(entries), self._rules)
+        roll = rollforward(books.entries, [books.config.deferred, books.config.contract_asset], start,
+                           period_end(as_of))
+        metrics = contract_metrics(books, as_of)
+        return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
+                    _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
+                    rule_usage(books, as_of))
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
         return f'contract:"^{re.escape(contract)}$"'
-
-    def amount(self, value: str) -> Decimal:
-        """A report's decimal string as a number, for Fava's ``format_currency``."""
-        return Decimal(value)
 
     def metrics(self) -> tuple[str, ...]:
         """The metrics' amount columns, in order."""
@@ -179,20 +189,6 @@ class FavaRevrec(FavaExtensionBase):
     def roll_columns(self) -> tuple[str, ...]:
         """The roll-forward's columns, in order."""
         return ROLL_COLUMNS
-
-
-def _analyse(ledger: FavaLedger) -> Result | str:
-    options: dict[str, Any] = dict(ledger.options)
-    try:
-        config = plugin_config(options)
-        result = analyse(user_entries(ledger.all_entries), options, config, transactions=False)
-    except LookupError as exc:
-        return f"fava_revrec: {exc}"
-    except Exception as exc:  # noqa: BLE001 - the page reports it; Fava's load must not fail
-        return _internal_error(exc)
-    if isinstance(result, list):
-        return "beancount_revrec: " + "; ".join(result)
-    return result
 
 
 def _time_filter(ledger: FavaLedger) -> DateRange | None:
@@ -215,24 +211,14 @@ def _internal_error(exc: Exception) -> str:
     return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
 
 
-def _totals(metrics: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The metrics summed per currency."""
-    totals: dict[str, dict[str, Decimal]] = {}
-    for row in metrics:
-        total = totals.setdefault(row["currency"], defaultdict(Decimal))
-        for name in METRICS:
-            total[name] += Decimal(row[name])
-    return [{"currency": currency, **{name: str(value) for name, value in total.items()}}
-            for currency, total in sorted(totals.items())]
-
-
-def _chart(rows: list[dict[str, Any]], by: str, interval: Interval) -> list[dict[str, Any]]:
-    """The waterfall as data for Fava's bar chart, in Fava's chosen interval: per period, the total and each group's."""
-    periods: dict[datetime.date, dict[str, Any]] = {}
+def _chart(rows: list[WaterfallRow], interval: Interval) -> list[dict[str, Any]]:
+    """The waterfall as Fava's bar chart data, in Fava's chosen interval: per period, the total and each group's."""
+    totals: dict[datetime.date, SimpleCounterInventory] = defaultdict(SimpleCounterInventory)
+    groups: dict[datetime.date, dict[str, SimpleCounterInventory]] = defaultdict(dict)
     for row in rows:
-        day = interval.get_prev(datetime.date.fromisoformat(row["month"] + "-01"))
-        period = periods.setdefault(day, {"date": day, "balance": defaultdict(Decimal),
-                                          "account_balances": defaultdict(lambda: defaultdict(Decimal)), "budgets": {}})
-        period["balance"][row["currency"]] += row["revenue"]
-        period["account_balances"][row[by]][row["currency"]] += row["revenue"]
-    return [{"type": "bar", "label": "Revenue", "data": [periods[day] for day in sorted(periods)]}]
+        day = interval.get_prev(datetime.date.fromisoformat(row.month + "-01"))
+        totals[day][row.currency] = totals[day].get(row.currency, Decimal(0)) + row.revenue
+        group = groups[day].setdefault(row.group, SimpleCounterInventory())
+        group[row.currency] = group.get(row.currency, Decimal(0)) + row.revenue
+    data = [DateAndBalanceWithBudget(day, totals[day], groups[day], {}) for day in sorted(totals)]
+    return [{"type": "bar", "label": "Revenue", "data": data}]

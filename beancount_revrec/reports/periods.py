@@ -1,8 +1,8 @@
-"""Revenue reports over a loaded ledger: the waterfall, the roll-forward, the corrections.
+"""Reports by period over the loaded ledger: the waterfall, the roll-forward, the corrections.
 
 They read the ledger as Beancount loaded it (the user's entries and what the
 plugin added), so every figure is a sum of postings that bean-query and Fava's
-own reports show too. Shared by ``bean-revrec schedule`` and the Fava page.
+own reports show too.
 """
 
 from __future__ import annotations
@@ -15,16 +15,15 @@ from typing import Any, NamedTuple
 
 from beancount.core.data import Posting, Transaction
 
-from beancount_revrec.close import CORRECTS, KEY
 from beancount_revrec.config import Config
 from beancount_revrec.errors import OutOfRangeError
-from beancount_revrec.schedule import add_months
-from beancount_revrec.sources import KIND_KEY, Membership
+from beancount_revrec.meta import CAUSE, CORRECTS, FROZEN, KEY, KIND, RECOMPUTED
+from beancount_revrec.reports.rows import ROLL_COLUMNS, CorrectionRow, PostingRow, RollRow, WaterfallRow
+from beancount_revrec.schedule import ZERO, add_months
+from beancount_revrec.sources import Membership
 
-Row = dict[str, Any]
 GROUPS = ("account", "contract", "product")
 NONE = "(none)"
-ROLL_COLUMNS = ("opening", "deferred", "billed", "recognised", "corrections", "other", "closing")
 _COLUMN_OF_KIND = {"deferral": "deferred", "billing": "billed", "recognition": "recognised",
                    "correction": "corrections"}
 
@@ -47,6 +46,22 @@ def months_after(month: datetime.date, months: int) -> datetime.date | None:
         return None
 
 
+LAST_MONTH = datetime.date(datetime.MAXYEAR, 12, 1)  # a roll-forward's months cannot step past it
+BEYOND_LAST_MONTH = ("reaches into December 9999, the last month a date can have: choose a period that ends by "
+                     "9999-11-30")
+
+
+def period_end(as_of: datetime.date) -> datetime.date:
+    """The exclusive end of a report through ``as_of``.
+
+    Raises:
+        OutOfRangeError: ``as_of`` is in December 9999, whose month has no end Beancount can date.
+    """
+    if as_of >= LAST_MONTH:
+        raise OutOfRangeError(f"the report {BEYOND_LAST_MONTH}")
+    return as_of + datetime.timedelta(days=1)
+
+
 def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date]:
     """The first days of the months from ``start``'s month up to (excluding) ``end``."""
     months, month = [], month_start(start)
@@ -59,7 +74,7 @@ def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date
 def waterfall(
     entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date | None, by: str,
     as_of: datetime.date,
-) -> list[Row]:
+) -> list[WaterfallRow]:
     """Revenue per month in [start, end) (None: no end) per group (revenue account, contract or product) and currency.
 
     Revenue is the credit balance of the revenue accounts: what the income
@@ -74,8 +89,7 @@ def waterfall(
                 key = month_start(entry.date), _group(by, entry, posting), posting.units.currency
                 revenue[key] -= posting.units.number
     current = month_start(as_of)
-    return [{"month": month_text(month), by: group, "currency": currency, "revenue": amount,
-             "status": "recognised" if month <= current else "scheduled"}
+    return [WaterfallRow(month_text(month), group, currency, amount, "recognised" if month <= current else "scheduled")
             for (month, group, currency), amount in sorted(revenue.items()) if amount]
 
 
@@ -87,14 +101,14 @@ class Pivot(NamedTuple):
     months: list[dict[Any, Any]]  # "month", "status"; revenue by (group, currency); total by currency
 
 
-def pivot(rows: Sequence[Row], by: str) -> Pivot:
+def pivot(rows: Sequence[WaterfallRow]) -> Pivot:
     """The waterfall's rows pivoted: months down, groups across, with each month's total per currency."""
-    columns = sorted({(row[by], row["currency"]) for row in rows})
+    columns = sorted({(row.group, row.currency) for row in rows})
     months: dict[str, dict[Any, Any]] = {}
     for row in rows:
-        month = months.setdefault(row["month"], {"month": row["month"], "status": row["status"]})
-        month[row[by], row["currency"]] = row["revenue"]
-        month[row["currency"]] = month.get(row["currency"], Decimal(0)) + row["revenue"]
+        month = months.setdefault(row.month, {"month": row.month, "status": row.status})
+        month[row.group, row.currency] = row.revenue
+        month[row.currency] = month.get(row.currency, Decimal(0)) + row.revenue
     return Pivot(columns, sorted({currency for _, currency in columns}), [months[key] for key in sorted(months)])
 
 
@@ -107,7 +121,7 @@ def _group(by: str, entry: Transaction, posting: Posting) -> str:
 
 def rollforward(
     entries: Iterable[Any], accounts: Sequence[str], start: datetime.date, end: datetime.date,
-) -> list[Row]:
+) -> list[RollRow]:
     """Per account, currency and month in [start, end): opening, movements by kind, closing.
 
     Amounts carry Beancount's signs, as Fava's balance sheet shows them (deferred
@@ -124,34 +138,33 @@ def rollforward(
                 if entry.date < start:
                     opening[key] += posting.units.number
                 else:
-                    column = _COLUMN_OF_KIND.get(str(entry.meta.get(KIND_KEY)), "other")
+                    column = _COLUMN_OF_KIND.get(str(entry.meta.get(KIND)), "other")
                     moves[(*key, month_start(entry.date), column)] += posting.units.number
     shown = {key for key, balance in opening.items() if balance} | {key[:2] for key, number in moves.items() if number}
     rows = []
     for account, currency in sorted(shown):
         balance = opening[account, currency]
         for month in months:
-            row: Row = {"account": account, "currency": currency, "month": month_text(month),
-                        "opening": balance}
-            for column in ROLL_COLUMNS[1:-1]:
-                row[column] = moves.get((account, currency, month, column), Decimal(0))
-                balance += row[column]
-            rows.append({**row, "closing": balance})
+            deferred, billed, recognised, corrections, other = (moves.get((account, currency, month, column), ZERO)
+                                                                  for column in ROLL_COLUMNS[1:-1])
+            closing = balance + deferred + billed + recognised + corrections + other
+            rows.append(RollRow(account, currency, month_text(month), balance, deferred, billed, recognised,
+                                corrections, other, closing))
+            balance = closing
     return rows
 
 
-def correction_rows(entries: Iterable[Any]) -> list[Row]:
+def correction_rows(entries: Iterable[Any]) -> list[CorrectionRow]:
     """The corrections among ``entries``: what each corrects, why, and its postings."""
-    return [correction_row(entry) for entry in entries
-            if isinstance(entry, Transaction) and entry.meta.get(KIND_KEY) == "correction"]
+    return [CorrectionRow(entry.date, entry.meta[CORRECTS], entry.meta[KEY], entry.meta[FROZEN], entry.meta[RECOMPUTED],
+                          entry.meta[CAUSE], posting_rows(entry))
+            for entry in entries if isinstance(entry, Transaction) and entry.meta.get(KIND) == "correction"]
 
 
-def correction_row(entry: Transaction) -> Row:
-    """One correction: its date, the key it corrects, the frozen and recomputed amounts, the cause."""
-    return {"date": str(entry.date), "corrects": entry.meta[CORRECTS], "key": entry.meta[KEY],
-            "frozen": entry.meta["revrec-frozen"], "recomputed": entry.meta["revrec-recomputed"],
-            "cause": entry.meta["revrec-cause"],
-            "postings": [f"{p.account} {p.units.number} {p.units.currency}" for p in entry.postings if p.units]}
+def posting_rows(entry: Transaction) -> tuple[PostingRow, ...]:
+    """An entry's postings as rows."""
+    return tuple(PostingRow(posting.account, posting.units.number, posting.units.currency)
+                 for posting in entry.postings if posting.units is not None and posting.units.number is not None)
 
 
 def _transactions(

@@ -1,0 +1,98 @@
+"""A ledger as Beancount loaded it, the plugin's output in it: the one truth every report reads.
+
+The CLI and the Fava page load the ledger (so the plugin runs) and read what
+it generated: entries carry ``revrec-kind``, ``revrec-key`` and their source's
+attributes (``beancount_revrec.meta``). Only what the generated entries cannot
+say (the rules considered for a line, each rule's matches) comes from the
+engine, run again on the same entries on first use, for those reports alone.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from functools import cached_property
+from typing import Any
+
+from beancount.core.data import Custom, Open, Transaction
+
+from beancount_revrec.close import closed_through
+from beancount_revrec.config import Config, parse_config
+from beancount_revrec.contract_directives import ContractDirectives, read_contracts
+from beancount_revrec.engine import Analysis, Places, treat
+from beancount_revrec.entries import GENERATED_FILE
+from beancount_revrec.ledger import currency_places, include_positions, locked_accounts, plugin_config
+from beancount_revrec.meta import KIND
+from beancount_revrec.sources import Membership
+
+
+class Books:
+    """A loaded ledger and what reading it needs: its plugin config, places, close and default as-of date."""
+
+    def __init__(self, entries: Sequence[Any], options_map: dict[str, Any], config: Config) -> None:
+        """Read what every report needs from a loaded ledger (cheap: no engine)."""
+        self.entries = entries
+        self.options_map = options_map
+        self.config = config
+        self.places: Places = currency_places(config, options_map.get("dcontext"))
+        self.closed_through = closed_through(entries)
+        self.as_of = default_as_of(entries)
+
+    @cached_property
+    def first_transaction(self) -> datetime.date | None:
+        """The date of the ledger's first transaction, where its reports by period start by default."""
+        return min((entry.date for entry in self.entries if isinstance(entry, Transaction)), default=None)
+
+    @cached_property
+    def booked(self) -> list[Transaction]:
+        """Every transaction the plugin generated, frozen by a close or generated now (corrections included)."""
+        return [entry for entry in self.entries if isinstance(entry, Transaction) and KIND in entry.meta]
+
+    @cached_property
+    def generated(self) -> list[Transaction]:
+        """What the plugin generated in this load: it generates nothing on or before the close date."""
+        through = self.closed_through or datetime.date.min
+        return [entry for entry in self.booked if entry.date > through]
+
+    @cached_property
+    def frozen(self) -> list[Transaction]:
+        """The frozen entries of the closed period, as written in the closed-books file."""
+        through = self.closed_through or datetime.date.min
+        return [entry for entry in self.booked if entry.date <= through]
+
+    @cached_property
+    def contracts(self) -> ContractDirectives:
+        """The ledger's contracts, items and billing schedules."""
+        return read_contracts([entry for entry in self.entries if isinstance(entry, Custom)])[0]
+
+    @cached_property
+    def locked(self) -> Membership:
+        """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
+        return locked_accounts(self.config, self.contracts.items)
+
+    @cached_property
+    def analysis(self) -> Analysis:
+        """The engine's analysis of the same entries (generated ones are never sources), for explain and rules."""
+        return treat(self.entries, self.config, self.places, include_positions(self.options_map))
+
+
+def read_books(entries: Sequence[Any], options_map: dict[str, Any]) -> tuple[Books | None, list[str]]:
+    """The books of a loaded ledger, or the problems that prevent reading them (no plugin, a bad config)."""
+    try:
+        config_str = plugin_config(options_map)
+    except LookupError as exc:
+        return None, [str(exc)]
+    config, problems = parse_config(config_str, options_map)
+    if problems:
+        return None, problems
+    return Books(entries, options_map, config), []
+
+
+def default_as_of(entries: Sequence[Any]) -> datetime.date | None:
+    """The default as-of date of every report: the date of the last entry the user wrote, None if there is none.
+
+    Generated entries (dated up to the end of every schedule) do not count: the
+    months after the last entry of the user's own are the scheduled ones.
+    """
+    return max((entry.date for entry in entries if KIND not in entry.meta
+                and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)), default=None)

@@ -1,0 +1,82 @@
+"""Contract metrics (SPEC section 7), read from the contracts' booked entries."""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+
+from beancount_revrec.contract_directives import Item
+from beancount_revrec.meta import corrected_key, parse_key
+from beancount_revrec.reports.books import Books
+from beancount_revrec.reports.rows import METRICS, MetricRow, MetricTotal
+from beancount_revrec.schedule import months_between
+
+Totals = dict[tuple[str, str], Decimal]  # (contract, currency) -> amount
+
+
+def contract_metrics(books: Books, as_of: datetime.date, contract: str | None = None) -> list[MetricRow]:
+    """The eight metrics per contract and currency, as of a date (inclusive).
+
+    Billed and recognised amounts are what the contracts' booked entries move on
+    deferred revenue and the contract asset: a billing adds its amount to their
+    net balance, a recognition takes it off (frozen entries and corrections
+    included, as the books hold them). Future billings are the billing schedules'
+    entries after the date.
+    """
+    billed, revenue, future = _booked(books, as_of)
+    directives = books.contracts
+    groups: dict[tuple[str, str], list[Item]] = defaultdict(list)
+    for item in directives.items:
+        if contract in (None, item.contract):
+            groups[item.contract, item.currency].append(item)
+    return [_metrics(key, items, directives.contracts[key[0]].customer, billed[key], revenue[key], future[key],
+                     books.places(key[1]))
+            for key, items in sorted(groups.items())]
+
+
+def _booked(books: Books, as_of: datetime.date) -> tuple[Totals, Totals, Totals]:
+    """Per contract and currency: billed and recognised through ``as_of``, and scheduled billings after it."""
+    billed: Totals = defaultdict(Decimal)
+    revenue: Totals = defaultdict(Decimal)
+    future: Totals = defaultdict(Decimal)
+    balances = (books.config.deferred, books.config.contract_asset)
+    for entry in books.booked:
+        contract = entry.meta.get("contract")
+        if contract is None:
+            continue
+        key = parse_key(corrected_key(entry.meta))
+        if key.kind == "recognition" and entry.date <= as_of:
+            totals, sign = revenue, 1  # recognition debits the balances
+        elif key.kind == "billing" and (entry.date <= as_of or key.source == contract):
+            totals, sign = (billed if entry.date <= as_of else future), -1  # billing credits them
+        else:
+            continue
+        for posting in entry.postings:
+            if posting.account in balances and posting.units is not None and posting.units.number is not None:
+                totals[contract, posting.units.currency] += sign * posting.units.number
+    return billed, revenue, future
+
+
+def _metrics(key: tuple[str, str], items: list[Item], customer: str | None, billed: Decimal, revenue: Decimal,
+             future: Decimal, places: int) -> MetricRow:
+    tcv = sum((item.amount for item in items), Decimal(0))
+    start = min(item.service[0] if item.service else item.date for item in items)
+    end = max(item.service[1] if item.service else item.date for item in items)
+    acv = Fraction(tcv) * 12 / max(months_between(start, end), Fraction(12))
+    quantum = Decimal(1).scaleb(-places)
+    values = (tcv, (Decimal(acv.numerator) / Decimal(acv.denominator)).quantize(quantum, rounding=ROUND_HALF_UP),
+              billed, revenue, max(billed - revenue, Decimal(0)), max(revenue - billed, Decimal(0)), future,
+              tcv - max(billed, revenue))
+    return MetricRow(key[0], customer, key[1], *(value.quantize(quantum) for value in values))
+
+
+def metric_totals(rows: list[MetricRow]) -> list[MetricTotal]:
+    """The metrics summed per currency."""
+    totals: dict[str, list[Decimal]] = {}
+    for row in rows:
+        total = totals.setdefault(row.currency, [Decimal(0)] * len(METRICS))
+        for index, name in enumerate(METRICS):
+            total[index] += getattr(row, name)
+    return [MetricTotal(currency, *total) for currency, total in sorted(totals.items())]
