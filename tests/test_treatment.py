@@ -6,6 +6,8 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from beancount_revrec.treatment import (
     Action,
@@ -14,6 +16,7 @@ from beancount_revrec.treatment import (
     Treatment,
     TreatmentError,
     parse_treatment,
+    read_treatment,
 )
 
 HUNDRED = Decimal(100)
@@ -237,8 +240,35 @@ def assert_words(message: str, words: tuple[str, ...]) -> None:
         assert word in message, f"{word!r} not in {message!r}"
 
 
-def test_treatment_error_is_a_value_error():
-    assert issubclass(TreatmentError, ValueError)
+# What the readers of rules, contract items and ``revrec:`` overrides do with a parse error: turn
+# it into the error text reported at the directive's line, never let it escape.
+@pytest.mark.parametrize(
+    "text",
+    ["", "ratably", "80% tax + 30% immediate", "amortize twelve months", "amortize ² months",
+     "defer 99999 years", "on", "ratable weekly"],
+)
+def test_read_treatment_turns_a_parse_error_into_its_message(text):
+    assert read_treatment(text, "revrec") == f'revrec: "{text}": {error_of(text)}'
+
+
+@pytest.mark.parametrize("value", [12, Decimal("0.5"), None, True, datetime.date(2023, 1, 1), ["ratable"]])
+def test_read_treatment_of_a_value_that_is_not_text(value):
+    assert read_treatment(value, "treatment") == 'treatment: must be a treatment string, e.g. treatment: "ratable"'
+
+
+TREATMENT_WORDS = ["ratable", "amortize", "defer", "on", "fulfillment", "tax", "from", "invoice", "payment",
+                   "service-start", "2023-01-31", "2023-02-30", "0", "12", "1.5", "-3", "99999", "²", "months",
+                   "day", "years", "monthly", "monthly-prorated", "80%", "20%", "100%", "+"]
+
+
+@given(st.lists(st.sampled_from(TREATMENT_WORDS), max_size=8).map(" ".join) | st.text(max_size=30))
+@settings(max_examples=100, deadline=None)
+def test_read_treatment_never_raises(text):
+    result = read_treatment(text, "revrec")
+    if isinstance(result, Treatment):
+        assert result == parse_treatment(text)
+    else:
+        assert result == f'revrec: "{text}": {error_of(text)}'
 
 
 @pytest.mark.parametrize("text", ["", " ", "   ", "\t\n"])
