@@ -1,4 +1,4 @@
-"""From a loaded ledger to the engine's analysis: shared by the plugin, the CLI and Fava."""
+"""The plugin's pipeline (engine, generation, close, locks) and what the faces share with it: config, places."""
 
 from __future__ import annotations
 
@@ -32,44 +32,35 @@ DEFAULT_PLACES = 2
 
 
 class Result(NamedTuple):
-    """The configuration, the engine's analysis and the transactions it generates."""
+    """What the plugin adds to a ledger, with the configuration it used and its errors."""
 
     config: Config
-    analysis: Analysis
-    generated: list[Transaction]  # what the plugin adds, corrections included
-    places: Places
+    generated: list[Transaction]  # dated after the close, corrections included
+    frozen: list[Transaction]  # the closed period's entries, as written in the ledger
     errors: list[RevrecError]
-    closed_through: datetime.date | None = None
-    frozen: list[Transaction] = []  # noqa: RUF012 - never mutated
-    corrections: list[Transaction] = []  # noqa: RUF012 - never mutated
 
 
-def analyse(
-    entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None, *, transactions: bool = True,
-) -> Result | list[str]:
+def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None) -> Result | list[str]:
     """Run the engine over the entries the plugin sees; a list of config problems if the config is bad.
 
     ``entries`` are the user's entries and the frozen ones of the closed-books file.
-    Without ``transactions``, only the analysis (for reports): nothing generated, no close.
     """
     config, problems = parse_config(config_str, options_map)
     if problems:
         return problems
     with _collector_paused():
-        return _analyse(entries, options_map, config, transactions=transactions)
+        return _analyse(entries, options_map, config)
 
 
-def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config, *, transactions: bool) -> Result:
+def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config) -> Result:
     places = currency_places(config, options_map.get("dcontext"))
     analysis = treat(entries, config, places, include_positions(options_map))
-    if not transactions:
-        return Result(config, analysis, [], places, analysis.errors)
     generated, generate_errors = generate(analysis, config)
     closing = read_closing(entries)
     errors = analysis.errors + generate_errors + closing.errors
     through = closing.through
     if through is None:
-        return Result(config, analysis, generated, places, errors)
+        return Result(config, generated, [], errors)
     later, corrections, correction_errors = close_books(generated, closing.frozen, through)
     lock_errors: list[RevrecError] = []
     if closing.closes:  # locks lock what a close closed
@@ -78,8 +69,7 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
         suspects = partial(_changed_in_closed_period, analysis, generated, closing.frozen, through)
         lock_errors += check_locks(entries, locks, latest, locked_accounts(config, analysis.contracts.items), suspects,
                                    str(options_map.get("filename", "LEDGER")), frozen=bool(closing.frozen))
-    return Result(config, analysis, later + corrections, places, errors + correction_errors + lock_errors, through,
-                  closing.frozen, corrections)
+    return Result(config, later + corrections, closing.frozen, errors + correction_errors + lock_errors)
 
 
 def locked_accounts(config: Config, items: Iterable[Item]) -> Membership:
