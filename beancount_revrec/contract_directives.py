@@ -8,7 +8,7 @@ no item uses) are checked here too, since they need only the directives.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from decimal import Decimal
 from typing import Any, NamedTuple, TypeVar
 
@@ -17,9 +17,9 @@ from beancount.core.amount import Amount
 from beancount.core.data import Custom
 
 from beancount_revrec.directives import values_of
-from beancount_revrec.errors import RevrecError
-from beancount_revrec.sources import digits_problem, service_period
-from beancount_revrec.treatment import RECLASSES, Action, Treatment, read_treatment
+from beancount_revrec.errors import Problem, RevrecError
+from beancount_revrec.sources import check_digits, service_period
+from beancount_revrec.treatment import Immediate, On, Ratable, Reclass, Treatment, read_treatment
 
 CONTRACT, ITEM, BILLING = "revrec-contract", "revrec-item", "revrec-billing"
 PERIODS = {"month": 1, "quarter": 3, "year": 12}
@@ -84,10 +84,12 @@ def read_contracts(entries: Iterable[Any]) -> tuple[ContractDirectives, list[Rev
     for entry in entries:
         if not isinstance(entry, Custom) or entry.type not in (CONTRACT, ITEM, BILLING):
             continue
-        record = _PARSERS[entry.type](entry)
-        if isinstance(record, str):
-            errors.append(RevrecError(entry.meta, f"{entry.type}: {record}", entry))
-        elif isinstance(record, Contract):
+        try:
+            record = _PARSERS[entry.type](entry)
+        except Problem as problem:
+            errors.append(RevrecError(entry.meta, f"{entry.type}: {problem}", entry))
+            continue
+        if isinstance(record, Contract):
             _add_contract(record, contracts, errors, entry)
         elif isinstance(record, Item):
             items.append(record)
@@ -150,94 +152,91 @@ def _billed_in_item_currencies(billings: list[Billing], items: list[Item], error
     return valid
 
 
-def _parse_contract(entry: Custom) -> Contract | str:
+def _parse_contract(entry: Custom) -> Contract:
     values = values_of(entry)
     if len(values) != 1 or not isinstance(values[0], str) or not values[0]:
-        return f'needs exactly one id: write custom "{CONTRACT}" "ct_1" with customer: below'
+        raise Problem(f'needs exactly one id: write custom "{CONTRACT}" "ct_1" with customer: below')
     customer = entry.meta.get("customer")
     return Contract(entry.meta, entry.date, values[0], None if customer is None else str(customer))
 
 
-def _contract_and_amount(entry: Custom, usage: str) -> tuple[str, Decimal, str] | str:
+def _contract_and_amount(entry: Custom, usage: str) -> tuple[str, Decimal, str]:
     values = values_of(entry)
     if (len(values) != 2 or not isinstance(values[0], str) or not isinstance(values[1], Amount)
             or values[1].number is None):
-        return f"needs a contract id and an amount: {usage}"
-    return digits_problem(values[1].number) or (values[0], values[1].number, values[1].currency)
+        raise Problem(f"needs a contract id and an amount: {usage}")
+    check_digits(values[1].number)
+    return values[0], values[1].number, values[1].currency
 
 
-def _parse_item(entry: Custom) -> Item | str:
-    parsed = _contract_and_amount(entry, f'write custom "{ITEM}" "ct_1" 10000.00 USD with item: and account: below')
-    if isinstance(parsed, str):
-        return parsed
-    (contract, number, currency), meta = parsed, entry.meta
+def _parse_item(entry: Custom) -> Item:
+    contract, number, currency = _contract_and_amount(
+        entry, f'write custom "{ITEM}" "ct_1" 10000.00 USD with item: and account: below')
+    meta = entry.meta
     item, account = meta.get("item"), meta.get("account")
     if not isinstance(item, str) or not item:
-        return 'needs item: "ID", the item\'s id within its contract'
+        raise Problem('needs item: "ID", the item\'s id within its contract')
     if not isinstance(account, str) or not account_lib.is_valid(account):
-        return "needs account: the revenue account the item is recognised in, e.g. account: Income:Subscriptions"
-    recognition = _item_recognition(meta)
-    if isinstance(recognition, str):
-        return recognition
+        raise Problem("needs account: the revenue account the item is recognised in, "
+                      "e.g. account: Income:Subscriptions")
+    treatment, service = _item_recognition(meta)
     quantity = meta.get("quantity")
     price = meta.get("price")
     return Item(meta, entry.date, contract, item, number, currency, account,
-                None if price is None else str(price), recognition[1], recognition[0],
+                None if price is None else str(price), service, treatment,
                 quantity if isinstance(quantity, Decimal) else None)
 
 
-def _item_recognition(meta: dict[str, Any]) -> tuple[Treatment, tuple[datetime.date, datetime.date] | None] | str:
-    """The item's treatment and service period, or what is wrong with them.
+def _item_recognition(meta: dict[str, Any]) -> tuple[Treatment, tuple[datetime.date, datetime.date] | None]:
+    """The item's treatment and service period.
 
     ``immediate`` means on the service start; an immediate item needs no
     service-end, nor any date (then ``read_contracts`` gives it its contract's).
+
+    Raises:
+        Problem: they are not an item's.
     """
     treatment = read_treatment(meta.get("treatment", "ratable"), "treatment")
-    if isinstance(treatment, str):
-        return treatment
     start, end = meta.get("service-start"), meta.get("service-end")
-    if all(part.action.kind == "immediate" for part in treatment.parts) and end is None:
+    if all(isinstance(part.action, Immediate) for part in treatment.parts) and end is None:
         if start is not None and not isinstance(start, datetime.date):
-            return f"service-start: must be a date like 2022-01-15 (without quotes), got {start!r}"
+            raise Problem(f"service-start: must be a date like 2022-01-15 (without quotes), got {start!r}")
         return _immediate_on(treatment, start), None
     service = service_period(start, end)
-    if isinstance(service, str):
-        return service
-    return _item_treatment_problem(treatment, service) or (_immediate_on(treatment, service[0] if service else None),
-                                                            service)
+    _check_item_treatment(treatment, service)
+    return _immediate_on(treatment, service[0] if service else None), service
 
 
-def _item_treatment_problem(treatment: Treatment, service: tuple[datetime.date, datetime.date] | None) -> str | None:
-    if any(part.action.kind in RECLASSES for part in treatment.parts):
-        return (f'treatment: "{treatment.text}": an item is recognised, not reclassified: use ratable, fulfillment '
-                "or immediate")
-    if any(part.action.kind == "ratable" for part in treatment.parts) and service is None:
-        return "a ratable item needs service-start: and service-end:"
-    return None
+def _check_item_treatment(treatment: Treatment, service: tuple[datetime.date, datetime.date] | None) -> None:
+    if any(isinstance(part.action, Reclass) for part in treatment.parts):
+        raise Problem(f'treatment: "{treatment.text}": an item is recognised, not reclassified: use ratable, '
+                      "fulfillment or immediate")
+    if any(isinstance(part.action, Ratable) for part in treatment.parts) and service is None:
+        raise Problem("a ratable item needs service-start: and service-end:")
 
 
 def _immediate_on(treatment: Treatment, day: datetime.date | None) -> Treatment:
     """``immediate`` parts recognised on ``day`` (None: left as they are)."""
     if day is None:
         return treatment
-    on = Action("on", on=day)
-    return treatment._replace(parts=tuple(part._replace(action=on) if part.action.kind == "immediate" else part
+    on = On(day)
+    return treatment._replace(parts=tuple(part._replace(action=on) if isinstance(part.action, Immediate) else part
                                           for part in treatment.parts))
 
 
-def _parse_billing(entry: Custom) -> Billing | str:
-    parsed = _contract_and_amount(entry, f'write custom "{BILLING}" "ct_1" 10000.00 USD with every: and until:')
-    if isinstance(parsed, str):
-        return parsed
-    contract, number, currency = parsed
+def _parse_billing(entry: Custom) -> Billing:
+    contract, number, currency = _contract_and_amount(
+        entry, f'write custom "{BILLING}" "ct_1" 10000.00 USD with every: and until:')
     every, until = entry.meta.get("every"), entry.meta.get("until")
     if every not in PERIODS:
-        return 'every: must be "month", "quarter" or "year"'
+        raise Problem('every: must be "month", "quarter" or "year"')
     if not isinstance(until, datetime.date):
-        return "needs until: the first date not billed (exclusive), e.g. until: 2024-01-01"
+        raise Problem("needs until: the first date not billed (exclusive), e.g. until: 2024-01-01")
     if until <= entry.date:
-        return f"until {until} must be after the schedule's date {entry.date}"
+        raise Problem(f"until {until} must be after the schedule's date {entry.date}")
     return Billing(entry.meta, entry.date, contract, number, currency, PERIODS[every], until)
 
 
-_PARSERS = {CONTRACT: _parse_contract, ITEM: _parse_item, BILLING: _parse_billing}
+_PARSERS: dict[str, Callable[[Custom], Contract | Item | Billing]] = {
+    CONTRACT: _parse_contract, ITEM: _parse_item, BILLING: _parse_billing,
+}

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
 
-from beancount_revrec.errors import RevrecError, guarded
+from beancount_revrec.errors import Problem, RevrecError, guarded
 from beancount_revrec.records import Treated
 from beancount_revrec.schedule import ZERO, Schedule, allocate
 from beancount_revrec.sources import Line
@@ -32,8 +32,9 @@ def apply_credits(
     errors: list[RevrecError] = []
     for credit in sorted(credit_lines, key=lambda line: line.date):
         index = by_id.get(str(credit.credit_for), -1)
-        problem = _problem(credit, None if index < 0 else result[index])
-        if problem:
+        try:
+            _check(credit, None if index < 0 else result[index])
+        except Problem as problem:
             errors.append(RevrecError(credit.meta, f'credit-for "{credit.credit_for}": {problem}', credit.entry))
             continue
         done = guarded(credit.meta, credit.entry, f'credit-for "{credit.credit_for}"',
@@ -46,28 +47,29 @@ def apply_credits(
     return result, errors
 
 
-def _problem(credit: Line, target: Treated | None) -> str | None:
+def _check(credit: Line, target: Treated | None) -> None:
+    """Check that ``credit`` can credit ``target``, the line its ``credit-for:`` names.
+
+    Raises:
+        Problem: it cannot.
+    """
     if credit.amount >= 0:
-        return "goes on a positive posting (a debit to revenue) that credits the line"
+        raise Problem("goes on a positive posting (a debit to revenue) that credits the line")
     if target is None:
-        return 'no line has this id: put line: "ID" on the line being credited'
-    return _mismatch(credit, target)
-
-
-def _mismatch(credit: Line, target: Treated) -> str | None:
+        raise Problem('no line has this id: put line: "ID" on the line being credited')
     line = target.line
     if line.amount <= 0:
-        return "the credited line is itself a debit to revenue: credit-for goes on the credit of a sale"
+        raise Problem("the credited line is itself a debit to revenue: credit-for goes on the credit of a sale")
     if line.currency != credit.currency:
-        return f"the credited line is in {line.currency}, this credit in {credit.currency}: book it in {line.currency}"
+        raise Problem(f"the credited line is in {line.currency}, this credit in {credit.currency}: "
+                      f"book it in {line.currency}")
     if credit.date < line.date:
-        return (f"the credit ({credit.date}) is dated before the line it credits ({line.date}): "
-                f"date it on or after {line.date}")
+        raise Problem(f"the credit ({credit.date}) is dated before the line it credits ({line.date}): "
+                      f"date it on or after {line.date}")
     if -credit.amount > line.amount - target.credited:
         left = line.amount - target.credited
-        return (f"credit of {-credit.amount} {credit.currency} is larger than the {left} {line.currency} "
-                f"left to credit on its line: credit at most {left} {line.currency}")
-    return None
+        raise Problem(f"credit of {-credit.amount} {credit.currency} is larger than the {left} {line.currency} "
+                      f"left to credit on its line: credit at most {left} {line.currency}")
 
 
 def _credit(target: Treated, credit: Line, places: int) -> tuple[Treated, Treated]:

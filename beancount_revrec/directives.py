@@ -8,30 +8,47 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, NamedTuple
 
 from beancount.core.amount import Amount
 from beancount.core.data import Custom
 
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import Problem, RevrecError
 
 FULFILL = "revrec-fulfill"
 
 
-class Event(NamedTuple):
-    """A fulfillment event: part of a line recognised on ``date``.
+@dataclass(frozen=True, slots=True)
+class ByAmount:
+    """Fulfilled: an amount of the line's revenue."""
 
-    Exactly one of ``amount`` (with ``currency``), ``units`` and ``percent`` is set.
-    """
+    number: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class ByUnits:
+    """Fulfilled: a number of the line's ``quantity:`` units."""
+
+    units: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class ByPercent:
+    """Fulfilled: a percentage of the line."""
+
+    percent: Decimal
+
+
+class Event(NamedTuple):
+    """A fulfillment event: part of a line recognised on ``date``, measured ``by`` an amount, units or a share."""
 
     meta: dict[str, Any]
     date: datetime.date
     target: str
-    amount: Decimal | None = None
-    currency: str | None = None
-    units: Decimal | None = None
-    percent: Decimal | None = None
+    by: ByAmount | ByUnits | ByPercent
 
 
 def is_custom(entry: object, kind: str) -> bool:
@@ -49,11 +66,10 @@ def read_events(entries: Iterable[Any]) -> tuple[list[Event], list[RevrecError]]
     events, errors = [], []
     for entry in entries:
         if isinstance(entry, Custom) and entry.type == FULFILL:
-            event = _read_event(entry)
-            if isinstance(event, str):
-                errors.append(RevrecError(entry.meta, event, entry))
-            else:
-                events.append(event)
+            try:
+                events.append(_read_event(entry))
+            except Problem as problem:
+                errors.append(RevrecError(entry.meta, str(problem), entry))
     return events, errors
 
 
@@ -61,30 +77,36 @@ _USAGE = ('write e.g. custom "revrec-fulfill" "il_AAA" 10.00 USD '
           '(an amount), ... "il_AAA" 10 (units) or ... "il_AAA" "25%" (a share)')
 
 
-def _read_event(entry: Custom) -> Event | str:
+def _read_event(entry: Custom) -> Event:
     values = values_of(entry)
     if len(values) != 2 or not isinstance(values[0], str):
-        return f"revrec-fulfill needs a target line id and what was fulfilled: {_USAGE}"
-    target, value = values
-    event = Event(entry.meta, entry.date, target)
+        raise Problem(f"revrec-fulfill needs a target line id and what was fulfilled: {_USAGE}")
+    return Event(entry.meta, entry.date, values[0], _fulfilled(values[1]))
+
+
+def _fulfilled(value: object) -> ByAmount | ByUnits | ByPercent:
+    """What an event's value says was fulfilled.
+
+    Raises:
+        Problem: it is no positive amount, number of units or percentage.
+    """
+    by: ByAmount | ByUnits | ByPercent
     if isinstance(value, Amount) and value.number is not None:
-        event = event._replace(amount=value.number, currency=value.currency)
-        quantity = value.number
+        by, quantity = ByAmount(value.number, value.currency), value.number
     elif isinstance(value, Decimal):
-        event = event._replace(units=value)
-        quantity = value
+        by, quantity = ByUnits(value), value
     elif isinstance(value, str) and value.endswith("%"):
         try:
             quantity = Decimal(value[:-1])
         except InvalidOperation:
             quantity = Decimal("NaN")
         if not quantity.is_finite():
-            return f'revrec-fulfill share "{value}" is not a percentage: {_USAGE}'
+            raise Problem(f'revrec-fulfill share "{value}" is not a percentage: {_USAGE}')
         if quantity > 100:
-            return f'revrec-fulfill share "{value}" is above 100%'
-        event = event._replace(percent=quantity)
+            raise Problem(f'revrec-fulfill share "{value}" is above 100%')
+        by = ByPercent(quantity)
     else:
-        return f"revrec-fulfill value {value!r} is not an amount, a number of units or a percentage: {_USAGE}"
+        raise Problem(f"revrec-fulfill value {value!r} is not an amount, a number of units or a percentage: {_USAGE}")
     if not quantity > 0:
-        return f"revrec-fulfill needs a positive amount, got {value}"
-    return event
+        raise Problem(f"revrec-fulfill needs a positive amount, got {value}")
+    return by

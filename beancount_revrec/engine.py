@@ -20,13 +20,26 @@ from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present, schedulable
 from beancount_revrec.credits import apply_credits
-from beancount_revrec.directives import Event, read_events
-from beancount_revrec.errors import RevrecError, failure
+from beancount_revrec.directives import ByAmount, ByPercent, ByUnits, Event, read_events
+from beancount_revrec.errors import Problem, RevrecError, failure
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
-from beancount_revrec.treatment import Action, Treatment, parse_treatment, read_treatment
+from beancount_revrec.treatment import (
+    Amortize,
+    Anchor,
+    Anchored,
+    Defer,
+    Fulfillment,
+    Immediate,
+    On,
+    Ratable,
+    Reclass,
+    Treatment,
+    parse_treatment,
+    read_treatment,
+)
 
 DEFAULT_RULE = "default"
 OVERRIDE_RULE = "override"
@@ -61,17 +74,7 @@ def treat(
     events, event_errors = read_events(customs)
     directives, contract_errors = read_contracts(customs)
     errors.extend(rule_errors + event_errors + contract_errors)
-    chosen = []
-    for line in lines:
-        if line.credit_for is not None or line.contract is not None:
-            continue
-        choice = choose_treatment(line, rules)
-        if isinstance(choice, str):
-            errors.append(RevrecError(line.meta, choice, line.entry))
-            if line.line_id is not None:
-                rejected.setdefault(line.line_id, errors[-1])
-        else:
-            chosen.append((line, *choice))
+    chosen = _choose_all(lines, rules, errors, rejected)
     chosen += [(item_line(item, directives.contracts[item.contract].customer), CONTRACT_RULE, item.treatment)
                for item in directives.items]
     treated = _treat_all(chosen, _events_by_line(chosen, events, rejected, errors), places, errors)
@@ -87,6 +90,28 @@ def treat(
                     movements)
 
 
+def _choose_all(
+    lines: list[Line], rules: Sequence[Rule], errors: list[RevrecError], rejected: dict[str, RevrecError],
+) -> list[tuple[Line, str, Treatment]]:
+    """Each sale line (not a credit, nor a contract's) with its rule and treatment.
+
+    A line whose ``revrec:`` is no treatment is an error instead, and ``rejected`` by its line id.
+    """
+    chosen = []
+    todo = iter(lines)
+    while True:  # the try is around the loop, not in it (it runs for every line): a bad line, and on with the next
+        try:
+            for line in todo:
+                if line.credit_for is None and line.contract is None:
+                    chosen.append((line, *choose_treatment(line, rules)))
+        except Problem as problem:
+            errors.append(RevrecError(line.meta, str(problem), line.entry))
+            if line.line_id is not None:
+                rejected.setdefault(line.line_id, errors[-1])
+        else:
+            return chosen
+
+
 def _treat_all(
     chosen: list[tuple[Line, str, Treatment]], by_line: dict[str, list[Event]], places: Places,
     errors: list[RevrecError],
@@ -96,15 +121,16 @@ def _treat_all(
     for line, rule, treatment in chosen:
         events = by_line.get(line.key, [])
         try:  # inline, not guarded(): it runs for every line
-            result: tuple[Treated, list[tuple[Event, str]]] | str | RevrecError = _treat_line(
-                line, rule, treatment, events, places(line.currency))
+            item, refused = _treat_line(line, rule, treatment, events, places(line.currency))
+        except Problem as problem:
+            error = RevrecError(line.meta, f'treatment "{treatment.text}": {problem}', line.entry)
         except Exception as exc:  # noqa: BLE001 - one line's failure must not stop the plugin
-            result = failure(line.meta, line.entry, f'treatment "{treatment.text}"', _STAYS, exc)
-        if not isinstance(result, RevrecError | str):
-            treated.append(result[0])
-            errors.extend(RevrecError(event.meta, message) for event, message in result[1])
+            error = failure(line.meta, line.entry, f'treatment "{treatment.text}"', _STAYS, exc)
+        else:
+            treated.append(item)
+            if refused:
+                errors.extend(RevrecError(event.meta, message) for event, message in refused)
             continue
-        error = result if isinstance(result, RevrecError) else RevrecError(line.meta, result, line.entry)
         errors += [error, *(_for_rejected_line(event, error) for event in events)]
     return treated
 
@@ -117,15 +143,17 @@ def _for_rejected_line(event: Event, error: RevrecError) -> RevrecError:
                                    "events: fix that line")
 
 
-def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment] | str:
-    """The rule name and treatment that apply to ``line``, or why none can.
+def choose_treatment(line: Line, rules: Sequence[Rule]) -> tuple[str, Treatment]:
+    """The rule name and treatment that apply to ``line``.
 
     The line's ``revrec:`` override beats every rule; the first matching rule
     beats the default rules.
+
+    Raises:
+        Problem: the line's ``revrec:`` is no treatment; the message says what to write instead.
     """
     if line.override is not None:
-        treatment = read_treatment(line.override, "revrec")
-        return treatment if isinstance(treatment, str) else (OVERRIDE_RULE, treatment)
+        return OVERRIDE_RULE, read_treatment(line.override, "revrec")
     rule = first_match(rules, line)
     if rule is not None:
         return rule.name, rule.treatment
@@ -158,7 +186,7 @@ def _events_by_line(
         elif target is None:
             errors.append(RevrecError(event.meta, f'revrec-fulfill: unknown line "{event.target}": '
                                       'put line: "ID" on the invoice line it fulfills'))
-        elif not any(part.action.kind == "fulfillment" for part in target[1].parts):
+        elif not any(isinstance(part.action, Fulfillment) for part in target[1].parts):
             errors.append(RevrecError(event.meta, (
                 f'revrec-fulfill: line "{event.target}" is treated as "{target[1].text}", '
                 'not "fulfillment": give it revrec: "fulfillment" or a rule')))
@@ -169,26 +197,28 @@ def _events_by_line(
 
 def _treat_line(
     line: Line, rule: str, treatment: Treatment, events: list[Event], places: int,
-) -> tuple[Treated, list[tuple[Event, str]]] | str:
+) -> tuple[Treated, list[tuple[Event, str]]]:
+    """The line treated, and the events refused with why.
+
+    Raises:
+        Problem: a part of the treatment cannot be recognised for this line.
+    """
     amounts = split_shares(line.amount, [part.share for part in treatment.parts], places)
     deferred = ZERO
     reclasses: dict[str, Decimal] = {}
     schedules: list[Schedule] = []
-    rejected: list[tuple[Event, str]] = []
+    refused: list[tuple[Event, str]] = []
     for part, amount in zip(treatment.parts, amounts, strict=True):
-        action = part.action
-        if action.kind == "immediate":
-            continue
-        if not action.defers:
-            reclasses[action.kind] = reclasses.get(action.kind, ZERO) + amount
-            continue
-        deferred += amount
-        schedule = _part_schedule(line, action, amount, events, places, rejected)
-        if isinstance(schedule, str):
-            return f'treatment "{treatment.text}": {schedule}'
-        schedules.append(schedule)
+        match part.action:
+            case Immediate():
+                pass
+            case Reclass(kind=category):
+                reclasses[category] = reclasses.get(category, ZERO) + amount
+            case action:
+                deferred += amount
+                schedules.append(_part_schedule(line, action, amount, events, places, refused))
     schedule = _combined(schedules, line.date)
-    return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule), rejected
+    return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule), refused
 
 
 def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:
@@ -204,41 +234,48 @@ def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:
 
 
 def _part_schedule(
-    line: Line, action: Action, amount: Decimal, events: list[Event], places: int,
-    rejected: list[tuple[Event, str]],
-) -> Schedule | str:
-    """When a deferred part is recognised; a string says why it cannot be."""
-    if action.kind == "ratable":
-        if line.service is None:
-            return "ratable needs a service period: add service-start: and service-end: to the line"
-        return spread(amount, *line.service, action.method, places)
-    if action.kind == "on":
-        assert action.on is not None
-        return [(action.on, amount)]
-    return _anchored_schedule(line, action, amount, events, places, rejected)
+    line: Line, action: Ratable | On | Anchored, amount: Decimal, events: list[Event], places: int,
+    refused: list[tuple[Event, str]],
+) -> Schedule:
+    """When a deferred part is recognised.
+
+    Raises:
+        Problem: the line lacks what the action needs.
+    """
+    match action:
+        case Ratable(method=method):
+            if line.service is None:
+                raise Problem("ratable needs a service period: add service-start: and service-end: to the line")
+            return spread(amount, *line.service, method, places)
+        case On(day=day):
+            return [(day, amount)]
+        case _:
+            return _anchored_schedule(line, action, amount, events, places, refused)
 
 
 def _anchored_schedule(
-    line: Line, action: Action, amount: Decimal, events: list[Event], places: int,
-    rejected: list[tuple[Event, str]],
-) -> Schedule | str:
-    """Schedules that run from an anchor: amortize, defer and fulfillment."""
+    line: Line, action: Anchored, amount: Decimal, events: list[Event], places: int,
+    refused: list[tuple[Event, str]],
+) -> Schedule:
+    """Schedules that run from an anchor: amortize, defer and fulfillment; none while the payment is awaited."""
     start = anchor_date(line, action.anchor)
-    if isinstance(start, str):
-        return start
-    assert action.duration is not None
     end = None if start is None else add_duration(start, action.duration)
-    if action.kind == "fulfillment":
-        return _fulfil(line, amount, events, end, places, rejected)
-    if start is None or end is None:
-        return []  # waiting for the payment: stays deferred
-    if action.kind == "amortize":
-        return spread(amount, start, end, action.method, places)
-    return [(end, amount)]
+    match action:
+        case Fulfillment():
+            return _fulfil(line, amount, events, end, places, refused)
+        case Amortize(method=method) if start is not None and end is not None:
+            return spread(amount, start, end, method, places)
+        case Defer() if end is not None:
+            return [(end, amount)]
+    return []  # waiting for the payment: stays deferred
 
 
-def anchor_date(line: Line, anchor: str | datetime.date) -> datetime.date | str | None:
-    """The date an anchor names for ``line``: None if unpaid, a string if it has none."""
+def anchor_date(line: Line, anchor: Anchor) -> datetime.date | None:
+    """The date an anchor names for ``line``: None if it is unpaid.
+
+    Raises:
+        Problem: the line has no such date (``service-start``).
+    """
     if isinstance(anchor, datetime.date):
         return anchor
     if anchor == "invoice":
@@ -246,13 +283,13 @@ def anchor_date(line: Line, anchor: str | datetime.date) -> datetime.date | str 
     if anchor == "payment":
         return line.payment_date if line.source == "invoice" else line.date
     if line.service is None:
-        return '"from service-start" needs service-start: on the line'
+        raise Problem('"from service-start" needs service-start: on the line')
     return line.service[0]
 
 
 def _fulfil(
     line: Line, amount: Decimal, events: list[Event], fallback: datetime.date | None,
-    places: int, rejected: list[tuple[Event, str]],
+    places: int, refused: list[tuple[Event, str]],
 ) -> Schedule:
     """Recognise on events, and what remains at ``fallback``."""
     total = Fraction(amount)
@@ -260,19 +297,20 @@ def _fulfil(
     booked = ZERO
     schedule: Schedule = []
     for event in sorted(events, key=lambda event: event.date):
-        part = _event_part(line, event, total)
         show = f"{{:.{places}f}} {line.currency}".format
-        if isinstance(part, str):
-            rejected.append((event, part))
+        try:
+            part = _event_part(line, event, total)
+        except Problem as problem:
+            refused.append((event, str(problem)))
             continue
         left = total - done
         if fallback is not None and event.date > fallback:
-            rejected.append((event, (f"revrec-fulfill after the fallback date {fallback}, when the rest "
-                                     "was recognised: nothing remains to fulfil")))
+            refused.append((event, (f"revrec-fulfill after the fallback date {fallback}, when the rest "
+                                    "was recognised: nothing remains to fulfil")))
             continue
         if abs(part) > abs(left):
-            rejected.append((event, (f"revrec-fulfill of {show(abs(_round(part, places)))} exceeds the "
-                                     f"{show(abs(_round(left, places)))} that remains; the excess is not recognised")))
+            refused.append((event, (f"revrec-fulfill of {show(abs(_round(part, places)))} exceeds the "
+                                    f"{show(abs(_round(left, places)))} that remains; the excess is not recognised")))
             part = left
         done += part
         reached = amount if done == total else _round(done, places)
@@ -293,21 +331,25 @@ def _book(schedule: Schedule, day: datetime.date, amount: Decimal) -> None:
         schedule.append((day, amount))
 
 
-def _event_part(line: Line, event: Event, total: Fraction) -> Fraction | str:
-    """The exact revenue an event fulfils, or why it cannot."""
+def _event_part(line: Line, event: Event, total: Fraction) -> Fraction:
+    """The exact revenue an event fulfils.
+
+    Raises:
+        Problem: the event cannot fulfil this line.
+    """
     if event.date < line.date:
-        return f"revrec-fulfill on {event.date} is before its line's date {line.date}"
-    sign = -1 if total < 0 else 1
-    if event.amount is not None:
-        if event.currency != line.currency:
-            return f'revrec-fulfill in {event.currency}, but line "{event.target}" is in {line.currency}'
-        return sign * Fraction(event.amount)
-    if event.percent is not None:
-        return total * Fraction(event.percent) / 100
-    if line.quantity is None:
-        return f'revrec-fulfill by units needs quantity: on line "{event.target}"'
-    assert event.units is not None
-    return total * Fraction(event.units) / Fraction(line.quantity)
+        raise Problem(f"revrec-fulfill on {event.date} is before its line's date {line.date}")
+    match event.by:
+        case ByAmount(number=number, currency=currency):
+            if currency != line.currency:
+                raise Problem(f'revrec-fulfill in {currency}, but line "{event.target}" is in {line.currency}')
+            return (-1 if total < 0 else 1) * Fraction(number)
+        case ByPercent(percent=percent):
+            return total * Fraction(percent) / 100
+        case ByUnits(units=units):
+            if line.quantity is None:
+                raise Problem(f'revrec-fulfill by units needs quantity: on line "{event.target}"')
+            return total * Fraction(units) / Fraction(line.quantity)
 
 
 def _round(value: Fraction, places: int) -> Decimal:

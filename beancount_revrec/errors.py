@@ -1,4 +1,10 @@
-"""The error type every part of beancount_revrec reports, and the guard that turns a failure into one."""
+"""The error type every part of beancount_revrec reports, the problem its readers raise, and the guard.
+
+One error style: a reader (``read_lines``, ``read_rules``, ``treat``...) returns
+its records and a list of ``RevrecError``; the functions it calls raise
+``Problem``, which the reader turns into a ``RevrecError`` at the directive's
+file and line. ``guarded`` turns any other failure into one too.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +21,14 @@ class RevrecError(NamedTuple):
     source: dict[str, Any] | None
     message: str
     entry: Any = None
+
+
+class Problem(ValueError):  # noqa: N818 - the ledger's problem, not the program's: readers report it as an error
+    """What is wrong with a directive or a line, in words that say what to write instead.
+
+    Raised by the functions a reader calls and caught by the reader, which reports it
+    at the directive's file and line.
+    """
 
 
 class OutOfRangeError(ValueError):

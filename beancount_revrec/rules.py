@@ -14,7 +14,7 @@ from beancount.core import account as account_lib
 from beancount.core.data import Custom
 
 from beancount_revrec.directives import values_of
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import Problem, RevrecError
 from beancount_revrec.sources import Line, is_under
 from beancount_revrec.treatment import Treatment, read_treatment
 
@@ -50,10 +50,12 @@ def read_rules(
     errors: list[RevrecError] = []
     names: set[str] = set()
     for entry in customs:
-        rule = _read_rule(entry)
-        if isinstance(rule, str):
-            errors.append(RevrecError(entry.meta, f"revrec-rule: {rule}", entry))
-        elif rule.name in names:
+        try:
+            rule = _read_rule(entry)
+        except Problem as problem:
+            errors.append(RevrecError(entry.meta, f"revrec-rule: {problem}", entry))
+            continue
+        if rule.name in names:
             errors.append(RevrecError(entry.meta, f'revrec-rule: a rule named "{rule.name}" already exists: '
                                       "give each rule its own name", entry))
         else:
@@ -62,47 +64,48 @@ def read_rules(
     return rules, errors
 
 
-def _read_rule(entry: Custom) -> Rule | str:
+def _read_rule(entry: Custom) -> Rule:
+    """The rule a directive declares.
+
+    Raises:
+        Problem: the directive is no valid rule.
+    """
     values = values_of(entry)
     if len(values) != 1 or not isinstance(values[0], str) or not values[0].strip():
-        return 'needs exactly one name: write custom "revrec-rule" "NAME" with its keys below'
+        raise Problem('needs exactly one name: write custom "revrec-rule" "NAME" with its keys below')
     meta = entry.meta
     unknown = [key for key in meta if key not in MATCH_KEYS and key not in OTHER_KEYS and not key.startswith("__")]
     if unknown:
-        return f'unknown key "{unknown[0]}": match on {", ".join(MATCH_KEYS)}; set treatment and effective-until'
+        raise Problem(f'unknown key "{unknown[0]}": match on {", ".join(MATCH_KEYS)}; '
+                      "set treatment and effective-until")
     match = tuple((key, str(meta[key]).lstrip("#") if key == "tag" else str(meta[key]))
                   for key in MATCH_KEYS if key in meta)
-    problem = _check_match(match) or _check_until(entry.date, meta.get("effective-until"))
-    if problem:
-        return problem
+    _check_match(match)
+    _check_until(entry.date, meta.get("effective-until"))
     if "treatment" not in meta:
-        return 'needs a treatment: write e.g. treatment: "ratable"'
+        raise Problem('needs a treatment: write e.g. treatment: "ratable"')
     treatment = read_treatment(meta["treatment"], "treatment")
-    if isinstance(treatment, str):
-        return treatment
     return Rule(values[0], meta, entry.date, meta.get("effective-until"), match, treatment)
 
 
-def _check_match(match: tuple[tuple[str, str], ...]) -> str | None:
+def _check_match(match: tuple[tuple[str, str], ...]) -> None:
     if not match:
-        return f"needs at least one match key ({', '.join(MATCH_KEYS)})"
+        raise Problem(f"needs at least one match key ({', '.join(MATCH_KEYS)})")
     for key, value in match:
         if key == "source" and value not in SOURCES:
-            return f'source: must be "invoice" or "payment", got "{value}"'
+            raise Problem(f'source: must be "invoice" or "payment", got "{value}"')
         if key == "account" and not (account_lib.is_valid(value) or account_lib.is_valid(value + ":X")):
-            return f'account: must be an account name like Income:Sales, got "{value}"'
-    return None
+            raise Problem(f'account: must be an account name like Income:Sales, got "{value}"')
 
 
-def _check_until(start: datetime.date, until: object) -> str | None:
+def _check_until(start: datetime.date, until: object) -> None:
     if until is None:
-        return None
+        return
     if not isinstance(until, datetime.date):
-        return f"effective-until: must be a date like 2024-01-01 (without quotes), got {until!r}"
+        raise Problem(f"effective-until: must be a date like 2024-01-01 (without quotes), got {until!r}")
     if until <= start:
-        return (f"effective-until {until} must be after the rule's date {start}: "
-                "the rule could never apply")
-    return None
+        raise Problem(f"effective-until {until} must be after the rule's date {start}: "
+                      "the rule could never apply")
 
 
 def mismatch(rule: Rule, line: Line) -> str | None:

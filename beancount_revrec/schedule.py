@@ -17,7 +17,7 @@ from functools import cache, lru_cache
 from itertools import pairwise
 
 from beancount_revrec.errors import OutOfRangeError
-from beancount_revrec.treatment import Duration
+from beancount_revrec.treatment import Duration, Method
 
 ONE_DAY = datetime.timedelta(days=1)
 ZERO = Decimal(0)
@@ -96,7 +96,7 @@ def _months(start: datetime.date, end: datetime.date) -> list[tuple[datetime.dat
 
 @lru_cache(maxsize=8192)
 def period_weights(
-    start: datetime.date, end: datetime.date, method: str,
+    start: datetime.date, end: datetime.date, method: Method,
 ) -> tuple[tuple[datetime.date, ...], tuple[int, ...], int]:
     """Recognition dates of [start, end) (exclusive end) and cumulative weights.
 
@@ -183,7 +183,7 @@ def split_shares(amount: Decimal, shares: Sequence[Decimal], places: int) -> lis
     return [*pieces, amount - total]
 
 
-def spread(amount: Decimal, start: datetime.date, end: datetime.date, method: str, places: int) -> Schedule:
+def spread(amount: Decimal, start: datetime.date, end: datetime.date, method: Method, places: int) -> Schedule:
     """Recognise ``amount`` over [start, end) by ``method``, one date per month."""
     dates, cumulative, total = period_weights(start, end, method)
     return list(zip(dates, allocate(amount, cumulative, total, places), strict=True))

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 from beancount.core.data import Posting, Transaction
 
 from beancount_revrec.config import Config
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import Problem, RevrecError
 from beancount_revrec.meta import KIND
 
 
@@ -53,24 +53,29 @@ def is_under(account: str, roots: Iterable[str]) -> bool:
 
 
 def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list[RevrecError]]:
-    """Every revenue line of the user's transactions, in ledger order."""
+    """Every revenue line of the user's transactions, in ledger order; a posting that is no line is an error."""
     transactions = [entry for entry in entries
                     if isinstance(entry, Transaction) and KIND not in entry.meta]  # generated: never a source
     is_revenue = Membership(config.revenue)
     is_receivable = Membership((config.receivable,))
     sources = [(entry, [p for p in entry.postings if is_revenue[p.account]]) for entry in transactions]
     paid = _payment_dates(sources, is_receivable)
+    kinds = ["invoice" if "invoice" in entry.meta or any(is_receivable[p.account] for p in entry.postings)
+             else "payment" for entry, _ in sources]
+    todo = iter([(index, entry, posting) for index, (entry, postings) in enumerate(sources) for posting in postings])
     lines: list[Line] = []
     errors: list[RevrecError] = []
     keys = _KeyMaker()
-    for index, (entry, postings) in enumerate(sources):
-        source = "invoice" if "invoice" in entry.meta or any(
-            is_receivable[p.account] for p in entry.postings) else "payment"
-        for posting in postings:
-            line = _read_line(entry, posting, source, paid.get(index), errors, keys)
-            if line is not None:
-                lines.append(line)
-    return lines, errors
+    while True:  # the try is around the loop, not in it (it runs for every line): a bad line, and on with the next
+        try:
+            for index, entry, posting in todo:
+                line = _read_line(entry, posting, kinds[index], paid.get(index), keys)
+                if line is not None:
+                    lines.append(line)
+        except Problem as problem:
+            errors.append(RevrecError(posting.meta or entry.meta, str(problem), entry))
+        else:
+            return lines, errors
 
 
 class Membership(dict[str, bool]):
@@ -126,32 +131,27 @@ def _references(entry: Transaction) -> list[str]:
 
 
 def _read_line(
-    entry: Transaction, posting: Posting, source: str, payment_date: datetime.date | None,
-    errors: list[RevrecError], keys: _KeyMaker,
+    entry: Transaction, posting: Posting, source: str, payment_date: datetime.date | None, keys: _KeyMaker,
 ) -> Line | None:
-    meta = posting.meta or entry.meta
+    """The line of a revenue posting; None for a posting without an amount.
+
+    Raises:
+        Problem: its service period, amount or quantity is not one a line can have.
+    """
     units = posting.units
     if units is None or units.number is None or units.currency is None:
         return None
     own, shared = posting.meta or _NO_META, entry.meta
     service = service_period(own.get("service-start", shared.get("service-start")),
                              own.get("service-end", shared.get("service-end")))
-    if isinstance(service, str):
-        errors.append(RevrecError(meta, service, entry))
-        return None
-    too_long = digits_problem(units.number)
-    if too_long:
-        errors.append(RevrecError(meta, too_long, entry))
-        return None
+    check_digits(units.number)
     quantity = own.get("quantity")
     if quantity is not None and (not isinstance(quantity, Decimal) or quantity <= 0):
-        errors.append(RevrecError(
-            meta, f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}", entry))
-        return None
+        raise Problem(f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}")
     customer = shared.get("customer", entry.payee)
     line_id, invoice, product = _text(own, "line"), _text(shared, "invoice"), _text(own, "product")
     return Line(
-        key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, meta=meta,
+        key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, meta=posting.meta or shared,
         date=entry.date, account=posting.account,
         amount=-units.number, currency=units.currency,
         line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),
@@ -173,30 +173,35 @@ def _text(meta: dict[str, Any], key: str) -> str | None:
 MAX_DIGITS = 24
 
 
-def digits_problem(number: Decimal) -> str | None:
-    """Why an amount is too long for exact arithmetic (Python's decimals hold 28 digits), or None."""
+def check_digits(number: Decimal) -> None:
+    """Check that an amount is short enough for exact arithmetic (Python's decimals hold 28 digits).
+
+    Raises:
+        Problem: it is too long.
+    """
     _, shown, exponent = number.as_tuple()
     places = -exponent if isinstance(exponent, int) else 0
     digits = max(len(shown) - places, 0) + max(places, 0)  # before and after the point
-    if digits <= MAX_DIGITS:
-        return None
-    return (f"amount {number} has {digits} digits: revenue recognition splits amounts exactly only up to "
-            f"{MAX_DIGITS} digits (e.g. 9999999999999999999999.99); book it in smaller amounts")
+    if digits > MAX_DIGITS:
+        raise Problem(f"amount {number} has {digits} digits: revenue recognition splits amounts exactly only up "
+                      f"to {MAX_DIGITS} digits (e.g. 9999999999999999999999.99); book it in smaller amounts")
 
 
-def service_period(start: object, end: object) -> tuple[datetime.date, datetime.date] | str | None:
-    """The service period, None without one, or what is wrong with it."""
+def service_period(start: object, end: object) -> tuple[datetime.date, datetime.date] | None:
+    """The service period of ``service-start:`` and ``service-end:``; None without one.
+
+    Raises:
+        Problem: the two values are no service period.
+    """
     if start is None and end is None:
         return None
-    for key, value in (("service-start", start), ("service-end", end)):
-        if not isinstance(value, datetime.date):
-            shown = "missing" if value is None else repr(value)
-            return f"{key}: must be a date like 2022-01-15 (without quotes), got {shown}"
-    assert isinstance(start, datetime.date)
-    assert isinstance(end, datetime.date)
+    if not isinstance(start, datetime.date) or not isinstance(end, datetime.date):
+        key, value = ("service-start", start) if not isinstance(start, datetime.date) else ("service-end", end)
+        shown = "missing" if value is None else repr(value)
+        raise Problem(f"{key}: must be a date like 2022-01-15 (without quotes), got {shown}")
     if end <= start:
-        return (f"service-end {end} must be after service-start {start}: "
-                "service-end is the first day after service (exclusive)")
+        raise Problem(f"service-end {end} must be after service-start {start}: "
+                      "service-end is the first day after service (exclusive)")
     return start, end
 
 

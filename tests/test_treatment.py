@@ -9,12 +9,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from beancount_revrec.errors import Problem
 from beancount_revrec.treatment import (
     Action,
+    Amortize,
+    Defer,
     Duration,
+    Fulfillment,
+    Immediate,
+    On,
     Part,
+    Ratable,
+    Reclass,
     Treatment,
-    TreatmentError,
     parse_treatment,
     read_treatment,
 )
@@ -39,10 +46,9 @@ def only_action(text: str) -> Action:
 @pytest.mark.parametrize("kind", ["immediate", "tax", "fee", "passthrough", "exclude"])
 def test_bare_actions(kind):
     action = only_action(kind)
-    assert action == Action(kind)
+    assert action == (Immediate() if kind == "immediate" else Reclass(kind))
     assert action.kind == kind
-    assert action.duration is None
-    assert action.on is None
+    assert action.anchor == "invoice"
     assert not action.defers
 
 
@@ -57,7 +63,7 @@ def test_bare_actions(kind):
 )
 def test_ratable_methods(text, method):
     action = only_action(text)
-    assert action == Action("ratable", method=method)
+    assert action == Ratable(method)
     assert action.defers
 
 
@@ -76,27 +82,26 @@ def test_ratable_methods(text, method):
 )
 def test_amortize_durations(text, duration):
     action = only_action(text)
-    assert action == Action("amortize", method="daily", duration=duration, anchor="invoice")
+    assert action == Amortize(duration, anchor="invoice", method="daily")
     assert action.defers
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("amortize 12 months from invoice", Action("amortize", duration=TWELVE_MONTHS, anchor="invoice")),
-        ("amortize 12 months from payment", Action("amortize", duration=TWELVE_MONTHS, anchor="payment")),
+        ("amortize 12 months from invoice", Amortize(TWELVE_MONTHS, anchor="invoice")),
+        ("amortize 12 months from payment", Amortize(TWELVE_MONTHS, anchor="payment")),
         ("amortize 6 months from service-start",
-         Action("amortize", duration=Duration(6, "month"), anchor="service-start")),
+         Amortize(Duration(6, "month"), anchor="service-start")),
         ("amortize 12 months from 2023-01-31",
-         Action("amortize", duration=TWELVE_MONTHS, anchor=datetime.date(2023, 1, 31))),
-        ("amortize 12 months monthly", Action("amortize", method="monthly", duration=TWELVE_MONTHS)),
+         Amortize(TWELVE_MONTHS, anchor=datetime.date(2023, 1, 31))),
+        ("amortize 12 months monthly", Amortize(TWELVE_MONTHS, method="monthly")),
         ("amortize 12 months from payment monthly",
-         Action("amortize", method="monthly", duration=TWELVE_MONTHS, anchor="payment")),
+         Amortize(TWELVE_MONTHS, anchor="payment", method="monthly")),
         ("amortize 1 year from 2023-01-31 monthly-prorated",
-         Action("amortize", method="monthly-prorated", duration=TWELVE_MONTHS,
-                anchor=datetime.date(2023, 1, 31))),
+         Amortize(TWELVE_MONTHS, anchor=datetime.date(2023, 1, 31), method="monthly-prorated")),
         ("amortize 90 days from service-start daily",
-         Action("amortize", method="daily", duration=Duration(90, "day"), anchor="service-start")),
+         Amortize(Duration(90, "day"), anchor="service-start", method="daily")),
     ],
 )
 def test_amortize_anchors_and_methods(text, expected):
@@ -112,14 +117,14 @@ def test_date_anchor_is_a_date():
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("defer 3 months", Action("defer", duration=Duration(3, "month"), anchor="invoice")),
-        ("defer 1 year", Action("defer", duration=TWELVE_MONTHS, anchor="invoice")),
-        ("defer 0 days from payment", Action("defer", duration=Duration(0, "day"), anchor="payment")),
+        ("defer 3 months", Defer(Duration(3, "month"), anchor="invoice")),
+        ("defer 1 year", Defer(TWELVE_MONTHS, anchor="invoice")),
+        ("defer 0 days from payment", Defer(Duration(0, "day"), anchor="payment")),
         ("defer 45 days from service-start",
-         Action("defer", duration=Duration(45, "day"), anchor="service-start")),
+         Defer(Duration(45, "day"), anchor="service-start")),
         ("defer 2 years from 2022-02-28",
-         Action("defer", duration=Duration(24, "month"), anchor=datetime.date(2022, 2, 28))),
-        ("defer 1 month from invoice", Action("defer", duration=Duration(1, "month"), anchor="invoice")),
+         Defer(Duration(24, "month"), anchor=datetime.date(2022, 2, 28))),
+        ("defer 1 month from invoice", Defer(Duration(1, "month"), anchor="invoice")),
     ],
 )
 def test_defer(text, expected):
@@ -130,28 +135,28 @@ def test_defer(text, expected):
 
 def test_on_date():
     action = only_action("on 2023-01-01")
-    assert action == Action("on", on=datetime.date(2023, 1, 1))
-    assert type(action.on) is datetime.date
-    assert action.duration is None
+    assert action == On(datetime.date(2023, 1, 1))
+    assert isinstance(action, On)
+    assert type(action.day) is datetime.date
     assert action.defers
 
 
 def test_on_leap_day():
-    assert only_action("on 2024-02-29").on == datetime.date(2024, 2, 29)
+    assert only_action("on 2024-02-29") == On(datetime.date(2024, 2, 29))
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("fulfillment", Action("fulfillment", duration=TWELVE_MONTHS, anchor="invoice")),
-        ("fulfillment 6 months", Action("fulfillment", duration=Duration(6, "month"), anchor="invoice")),
-        ("fulfillment 2 years", Action("fulfillment", duration=Duration(24, "month"), anchor="invoice")),
+        ("fulfillment", Fulfillment(TWELVE_MONTHS, anchor="invoice")),
+        ("fulfillment 6 months", Fulfillment(Duration(6, "month"), anchor="invoice")),
+        ("fulfillment 2 years", Fulfillment(Duration(24, "month"), anchor="invoice")),
         ("fulfillment 90 days from payment",
-         Action("fulfillment", duration=Duration(90, "day"), anchor="payment")),
+         Fulfillment(Duration(90, "day"), anchor="payment")),
         ("fulfillment from service-start",
-         Action("fulfillment", duration=TWELVE_MONTHS, anchor="service-start")),
+         Fulfillment(TWELVE_MONTHS, anchor="service-start")),
         ("fulfillment from 2022-07-01",
-         Action("fulfillment", duration=TWELVE_MONTHS, anchor=datetime.date(2022, 7, 1))),
+         Fulfillment(TWELVE_MONTHS, anchor=datetime.date(2022, 7, 1))),
     ],
 )
 def test_fulfillment(text, expected):
@@ -162,13 +167,14 @@ def test_fulfillment(text, expected):
 
 def test_fulfillment_default_is_one_year_from_invoice():
     action = only_action("fulfillment")
+    assert isinstance(action, Fulfillment)
     assert action.duration == Duration(12, "month")
     assert action.anchor == "invoice"
 
 
 def test_explicit_hundred_percent_share():
     action = only_action("100% ratable monthly")
-    assert action == Action("ratable", method="monthly")
+    assert action == Ratable("monthly")
 
 
 @pytest.mark.parametrize(
@@ -186,17 +192,17 @@ def test_mixed_shares_and_whitespace(text):
     treatment = parse_treatment(text)
     assert treatment.text == text
     assert treatment.parts == (
-        Part(Decimal(80), Action("ratable")),
-        Part(Decimal(20), Action("immediate")),
+        Part(Decimal(80), Ratable()),
+        Part(Decimal(20), Immediate()),
     )
 
 
 def test_mixed_three_parts_keep_order_and_details():
     treatment = parse_treatment("50% amortize 1 year from payment monthly + 30% fee + 20% on 2023-03-31")
     assert treatment.parts == (
-        Part(Decimal(50), Action("amortize", method="monthly", duration=TWELVE_MONTHS, anchor="payment")),
-        Part(Decimal(30), Action("fee")),
-        Part(Decimal(20), Action("on", on=datetime.date(2023, 3, 31))),
+        Part(Decimal(50), Amortize(TWELVE_MONTHS, anchor="payment", method="monthly")),
+        Part(Decimal(30), Reclass("fee")),
+        Part(Decimal(20), On(datetime.date(2023, 3, 31))),
     )
     assert sum(part.share for part in treatment.parts) == HUNDRED
 
@@ -210,14 +216,14 @@ def test_mixed_decimal_shares():
 def test_mixed_with_one_fulfillment_part():
     treatment = parse_treatment("70% fulfillment + 30% ratable")
     assert treatment.parts == (
-        Part(Decimal(70), Action("fulfillment", duration=TWELVE_MONTHS)),
-        Part(Decimal(30), Action("ratable")),
+        Part(Decimal(70), Fulfillment(TWELVE_MONTHS)),
+        Part(Decimal(30), Ratable()),
     )
 
 
 @pytest.mark.parametrize("text", ["ratable", " ratable", "ratable ", "\tratable\n"])
 def test_surrounding_whitespace(text):
-    assert parse_treatment(text).parts == (Part(HUNDRED, Action("ratable")),)
+    assert parse_treatment(text).parts == (Part(HUNDRED, Ratable()),)
 
 
 def test_same_text_same_value():
@@ -228,7 +234,7 @@ def test_same_text_same_value():
 
 
 def error_of(text: str) -> str:
-    with pytest.raises(TreatmentError) as info:
+    with pytest.raises(Problem) as info:
         parse_treatment(text)
     message = str(info.value)
     assert "Traceback" not in message
@@ -240,20 +246,24 @@ def assert_words(message: str, words: tuple[str, ...]) -> None:
         assert word in message, f"{word!r} not in {message!r}"
 
 
-# What the readers of rules, contract items and ``revrec:`` overrides do with a parse error: turn
-# it into the error text reported at the directive's line, never let it escape.
+# What the readers of rules, contract items and ``revrec:`` overrides get from a parse error: one
+# Problem whose text is the error reported at the directive's line, never any other exception.
 @pytest.mark.parametrize(
     "text",
     ["", "ratably", "80% tax + 30% immediate", "amortize twelve months", "amortize ² months",
      "defer 99999 years", "on", "ratable weekly"],
 )
 def test_read_treatment_turns_a_parse_error_into_its_message(text):
-    assert read_treatment(text, "revrec") == f'revrec: "{text}": {error_of(text)}'
+    with pytest.raises(Problem) as raised:
+        read_treatment(text, "revrec")
+    assert str(raised.value) == f'revrec: "{text}": {error_of(text)}'
 
 
 @pytest.mark.parametrize("value", [12, Decimal("0.5"), None, True, datetime.date(2023, 1, 1), ["ratable"]])
 def test_read_treatment_of_a_value_that_is_not_text(value):
-    assert read_treatment(value, "treatment") == 'treatment: must be a treatment string, e.g. treatment: "ratable"'
+    with pytest.raises(Problem) as raised:
+        read_treatment(value, "treatment")
+    assert str(raised.value) == 'treatment: must be a treatment string, e.g. treatment: "ratable"'
 
 
 TREATMENT_WORDS = ["ratable", "amortize", "defer", "on", "fulfillment", "tax", "from", "invoice", "payment",
@@ -263,12 +273,15 @@ TREATMENT_WORDS = ["ratable", "amortize", "defer", "on", "fulfillment", "tax", "
 
 @given(st.lists(st.sampled_from(TREATMENT_WORDS), max_size=8).map(" ".join) | st.text(max_size=30))
 @settings(max_examples=100, deadline=None)
-def test_read_treatment_never_raises(text):
-    result = read_treatment(text, "revrec")
-    if isinstance(result, Treatment):
-        assert result == parse_treatment(text)
-    else:
+def test_read_treatment_raises_nothing_but_its_problem(text):
+    try:
+        result: Treatment | str = read_treatment(text, "revrec")
+    except Problem as problem:  # the only exception it may raise
+        result = str(problem)
+    if isinstance(result, str):
         assert result == f'revrec: "{text}": {error_of(text)}'
+    else:
+        assert result == parse_treatment(text)
 
 
 @pytest.mark.parametrize("text", ["", " ", "   ", "\t\n"])
@@ -406,7 +419,7 @@ def test_non_integer_count_after_fulfillment():
 
 
 def test_non_ascii_digit_count_is_a_treatment_error():
-    # "²".isdigit() is true but int("²") fails: it must still be a TreatmentError, not a bare ValueError
+    # "²".isdigit() is true but int("²") fails: it must still be a Problem, not a bare ValueError
     assert_words(error_of("amortize ² months"), ('"amortize"', "whole number", '"²"'))
 
 
@@ -514,11 +527,11 @@ def test_zero_durations_are_errors(text, instead):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("defer 0 days from payment", Action("defer", duration=Duration(0, "day"), anchor="payment")),
-        ("defer 0 days from service-start", Action("defer", duration=Duration(0, "day"), anchor="service-start")),
+        ("defer 0 days from payment", Defer(Duration(0, "day"), anchor="payment")),
+        ("defer 0 days from service-start", Defer(Duration(0, "day"), anchor="service-start")),
         ("defer 0 months from 2023-01-01",
-         Action("defer", duration=Duration(0, "month"), anchor=datetime.date(2023, 1, 1))),
-        ("fulfillment 0 days from payment", Action("fulfillment", duration=Duration(0, "day"), anchor="payment")),
+         Defer(Duration(0, "month"), anchor=datetime.date(2023, 1, 1))),
+        ("fulfillment 0 days from payment", Fulfillment(Duration(0, "day"), anchor="payment")),
     ],
 )
 def test_zero_durations_from_a_later_anchor_are_valid(text, expected):
@@ -533,6 +546,39 @@ def test_zero_durations_from_a_later_anchor_are_valid(text, expected):
 )
 def test_durations_beyond_the_calendar_are_errors(text, shown):
     if shown is None:
-        assert only_action(text).duration == Duration(9000, "day")
+        assert only_action(text) == Defer(Duration(9000, "day"))
     else:
         assert_words(error_of(text), (f'duration "{shown}"', "9999-12-31", "at most 9999 years"))
+
+
+# --- the typed actions -------------------------------------------------------------------------
+
+
+def test_two_kinds_with_the_same_fields_differ():
+    # one record type per action: a deferral and a fulfillment of the same length are not equal
+    defer, fulfillment = only_action("defer 12 months from payment"), only_action("fulfillment 12 months from payment")
+    assert defer == Defer(TWELVE_MONTHS, anchor="payment")
+    assert fulfillment == Fulfillment(TWELVE_MONTHS, anchor="payment")
+    assert defer != fulfillment
+    assert Immediate() != Reclass("tax")
+
+
+@pytest.mark.parametrize(
+    ("text", "anchor"),
+    [("ratable", "invoice"), ("on 2023-01-01", "invoice"), ("tax", "invoice"), ("amortize 1 year from payment", "payment"),
+     ("defer 0 days from payment", "payment"), ("fulfillment from service-start", "service-start")],
+)
+def test_every_action_has_an_anchor_and_says_whether_it_defers(text, anchor):
+    action = only_action(text)
+    assert action.anchor == anchor
+    assert action.defers is (action.kind != "tax")
+
+
+def test_read_treatment_names_its_key():
+    assert read_treatment("ratable", "revrec") == parse_treatment("ratable")
+    with pytest.raises(Problem) as info:
+        read_treatment(12, "revrec")
+    assert str(info.value) == 'revrec: must be a treatment string, e.g. revrec: "ratable"'
+    with pytest.raises(Problem) as info:
+        read_treatment("ratably", "treatment")
+    assert str(info.value).startswith('treatment: "ratably": unknown action "ratably": use one of immediate, ')
