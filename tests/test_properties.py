@@ -125,7 +125,7 @@ def month_shares(months: dict[tuple[int, int], list[datetime.date]], end: dateti
         return {month: Fraction(1, len(counted)) for month in counted}
     whole = [month for month, served in months.items() if len(served) == calendar.monthrange(*month)[1]]
     if method == "monthly-prorated" and whole:
-        rest = 1 - sum(share for month, share in daily.items() if month not in whole)
+        rest = 1 - sum((share for month, share in daily.items() if month not in whole), Fraction(0))
         return {month: rest / len(whole) if month in whole else share for month, share in daily.items()}
     return daily
 
