@@ -15,8 +15,6 @@ from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
 
-from beancount.core.data import EMPTY_SET, Transaction
-
 from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import Billing, ContractDirectives, Item
 from beancount_revrec.errors import RevrecError, guarded
@@ -29,10 +27,9 @@ CONTRACT_RULE = "contract"
 
 
 def item_line(item: Item, customer: str | None) -> Line:
-    """A contract item as a line the engine can treat (its key and line id are ``CONTRACT/ITEM``)."""
-    narration = f"Contract {item.contract}, item {item.item}"
-    entry = Transaction(item.meta, item.date, "*", customer, narration, EMPTY_SET, EMPTY_SET, [])
-    return Line(key=item.ident, entry=entry, meta=item.meta, date=item.date, account=item.account,
+    """A contract item as a line the engine can treat (its key and line id are ``CONTRACT/ITEM``; no transaction)."""
+    return Line(key=item.ident, entry=None, payee=customer, narration=f"Contract {item.contract}, item {item.item}",
+                meta=item.meta, date=item.date, account=item.account,
                 amount=item.amount, currency=item.currency, line_id=item.ident, invoice=None, customer=customer,
                 product=None, price=item.price, service=item.service, quantity=item.quantity,
                 override=item.treatment.text, source="contract", payment_date=None, contract=item.contract)
@@ -54,7 +51,8 @@ class _Event(NamedTuple):
     kind: str
     amount: Decimal  # billed or recognised, revenue-positive
     other: str  # the receivable or billed revenue account, or the item's account
-    source: Line
+    source: Line | Billing
+    payee: str | None
 
 
 def schedulable(directives: ContractDirectives, places: Callable[[str], int]) -> tuple[ContractDirectives,
@@ -100,37 +98,27 @@ def present(
     """
     timelines: dict[tuple[str, str], list[_Event]] = {}
     customers = {key: contract.customer for key, contract in directives.contracts.items()}
-    billed: dict[tuple[str, str, datetime.date], tuple[Decimal, Line]] = {}
+    billed: dict[tuple[str, str, datetime.date], tuple[Decimal, Billing]] = {}
     for billing in directives.billings:
-        source = _billing_line(billing, customers.get(billing.contract))
         for day, amount in scheduled_billings(billing, places(billing.currency)):
             when = (billing.contract, billing.currency, day)
-            previous = billed.get(when, (ZERO, source))
+            previous = billed.get(when, (ZERO, billing))  # the first schedule billing that day gives the metadata
             billed[when] = (previous[0] + amount, previous[1])
-    for (contract, currency, day), (amount, source) in billed.items():
+    for (contract, currency, day), (amount, billing) in billed.items():
         _add(timelines, _Event(day, 0, scheduled_billing_key(contract, currency, day), "billing", amount,
-                               config.receivable, source))
+                               config.receivable, billing, customers.get(contract)))
     for line in recorded:
-        _add(timelines, _Event(line.date, 0, billing_key(line.key), "billing", line.amount, line.account, line))
+        _add(timelines, _Event(line.date, 0, billing_key(line.key), "billing", line.amount, line.account, line,
+                               line.payee))
     for item in items:
         for day, amount in item.schedule:
             _add(timelines, _Event(day, 1, recognition_key(item.line.key, day), "recognition", amount,
-                                   item.line.account, item.line))
+                                   item.line.account, item.line, item.line.payee))
     return [movement for events in timelines.values() for movement in _movements(events, config)]
 
 
 def _add(timelines: dict[tuple[str, str], list[_Event]], event: _Event) -> None:
     timelines.setdefault((str(event.source.contract), event.source.currency), []).append(event)
-
-
-def _billing_line(billing: Billing, customer: str | None) -> Line:
-    """A schedule's billing as a line record, for the metadata of its movements."""
-    entry = Transaction(billing.meta, billing.date, "*", customer, f"Contract {billing.contract}, billing",
-                        EMPTY_SET, EMPTY_SET, [])
-    return Line(key=billing.contract, entry=entry, meta=billing.meta, date=billing.date, account="",
-                amount=billing.amount, currency=billing.currency, line_id=None, invoice=None, customer=customer,
-                product=None, price=None, service=None, quantity=None, override=None, source="contract",
-                payment_date=None, contract=billing.contract)
 
 
 def _recorded_billings(directives: ContractDirectives, recorded: list[Line], errors: list[RevrecError]) -> list[Line]:
@@ -164,4 +152,4 @@ def _movements(events: list[_Event], config: Config) -> Iterable[Movement]:
         balance = after
         if postings:
             yield Movement(event.key, event.kind, event.day, event.source.currency, event.amount, postings,
-                           event.source)
+                           event.source, event.payee)

@@ -13,6 +13,7 @@ from beancount.core.amount import Amount
 from beancount.core.data import EMPTY_SET, Open, Posting, Transaction
 
 from beancount_revrec.config import Config
+from beancount_revrec.contract_directives import Billing
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.engine import Analysis
 from beancount_revrec.errors import RevrecError, guarded
@@ -73,7 +74,7 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     line = item.line
     base = _base_meta(line, item.rule)
     links = frozenset({link_of(line.invoice)}) if line.invoice else EMPTY_SET
-    title, payee, currency, source = line.entry.narration, line.entry.payee, line.currency, line.key
+    title, payee, currency, source = line.narration, line.payee, line.currency, line.key
     filename, lineno = base["filename"], base["lineno"]
 
     def entry(kind: str, key: str, day: datetime.date, narration: str, debit: str, credit: str,
@@ -116,24 +117,33 @@ def link_of(ident: str) -> str:
 
 def movement_entry(movement: Movement) -> Transaction:
     """The transaction of a contract's billing or recognition."""
-    line = movement.source
-    meta = {**_base_meta(line, CONTRACT_RULE), KIND: movement.kind, KEY: movement.key}
+    source = movement.source
+    if isinstance(source, Billing):  # a billing schedule: the contract's
+        meta = _meta(source.meta, CONTRACT_RULE, (movement.payee, None, None, None, source.contract))
+        title, links = f"Contract {source.contract}, billing", frozenset({link_of(source.contract)})
+    else:
+        meta = _base_meta(source, CONTRACT_RULE)
+        title = source.narration
+        links = frozenset(link_of(link) for link in (source.contract, source.invoice) if link)
+    meta[KIND], meta[KEY] = movement.kind, movement.key
     location = {"filename": meta["filename"], "lineno": meta["lineno"]}
-    links = frozenset(link_of(link) for link in (line.contract, line.invoice) if link)
-    narration = f"{'Bill' if movement.kind == 'billing' else 'Recognise'}: {line.entry.narration}"
+    narration = f"{'Bill' if movement.kind == 'billing' else 'Recognise'}: {title}"
     postings = [Posting(account, Amount(number, movement.currency), None, None, None, location)
                 for account, number in movement.postings]
-    return Transaction(meta, movement.date, "*", line.entry.payee, narration, TAGS, links, postings)
+    return Transaction(meta, movement.date, "*", movement.payee, narration, TAGS, links, postings)
 
 
 def _base_meta(line: Line, rule: str) -> dict[str, Any]:
-    attributes = zip(SOURCE_FIELDS, (line.customer, line.product, line.invoice, line.line_id, line.contract),
-                     strict=True)
+    return _meta(line.meta, rule, (line.customer, line.product, line.invoice, line.line_id, line.contract))
+
+
+def _meta(source: dict[str, Any], rule: str, attributes: tuple[str | None, ...]) -> dict[str, Any]:
+    """A generated entry's metadata: its source's location, rule and attributes (``SOURCE_FIELDS``)."""
     return {
-        "filename": line.meta.get("filename", GENERATED_FILE),
-        "lineno": line.meta.get("lineno", 0),
+        "filename": source.get("filename", GENERATED_FILE),
+        "lineno": source.get("lineno", 0),
         RULE: rule,
-        **{key: value for key, value in attributes if value is not None},
+        **{key: value for key, value in zip(SOURCE_FIELDS, attributes, strict=True) if value is not None},
         KIND: None,  # set in each entry's copy, which then never grows
         KEY: None,
     }

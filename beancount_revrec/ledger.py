@@ -40,16 +40,18 @@ class Result(NamedTuple):
     errors: list[RevrecError]
 
 
-def analyse(entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None) -> Result | list[str]:
-    """Run the engine over the entries the plugin sees; a list of config problems if the config is bad.
+def analyse(
+    entries: Sequence[Any], options_map: dict[str, Any], config_str: str | None,
+) -> tuple[Result | None, list[str]]:
+    """Run the engine over the entries the plugin sees; None and the config's problems if it is bad.
 
     ``entries`` are the user's entries and the frozen ones of the closed-books file.
     """
     config, problems = parse_config(config_str, options_map)
     if problems:
-        return problems
+        return None, problems
     with _collector_paused():
-        return _analyse(entries, options_map, config)
+        return _analyse(entries, options_map, config), []
 
 
 def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config) -> Result:
@@ -89,7 +91,7 @@ def _changed_in_closed_period(
     attempts = []
     for item in analysis.treated:
         line = item.line
-        if line.date > through or line.source == "contract" or line.key not in made:
+        if line.date > through or line.entry is None or line.key not in made:  # a contract item has no line
             continue
         new, old = made[line.key], kept.get(line.key)
         change = None if old is None else (old[1], new[1])

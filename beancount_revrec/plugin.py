@@ -41,15 +41,15 @@ def revrec(
     """Add the revenue recognition transactions of the ledger's revenue lines."""
     entries = _with_values(entries)
     try:
-        result = analyse(entries, options_map, config_str)
+        result, problems = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
         trace = traceback.format_exc().rstrip()
         return entries, [RevrecError(_plugin_line(options_map), f"beancount_revrec: internal error {exc!r}; nothing "
                                      f"was generated. Please report it with this message:\n{trace}")]
-    if isinstance(result, list):
+    if result is None:
         source = _plugin_line(options_map)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
-                         for problem in result]
+                         for problem in problems]
     added = result.generated
     return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], result.errors
 

@@ -6,6 +6,7 @@ import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+from beancount_revrec.contract_directives import Billing
 from beancount_revrec.schedule import ZERO, Schedule
 from beancount_revrec.sources import Line
 from beancount_revrec.treatment import Treatment
@@ -32,7 +33,7 @@ class Treated(NamedTuple):
 class Movement(NamedTuple):
     """A generated contract transaction: postings (account, number) that sum to zero.
 
-    ``source`` is the line the movement comes from (a contract item, a recorded
+    ``source`` is what the movement comes from (a contract item, a recorded
     billing line, or a billing schedule) and gives its metadata.
     """
 
@@ -42,4 +43,5 @@ class Movement(NamedTuple):
     currency: str
     amount: Decimal  # billed or recognised
     postings: tuple[tuple[str, Decimal], ...]
-    source: Line
+    source: Line | Billing
+    payee: str | None  # the contract's customer, or the recorded billing's payee

@@ -128,7 +128,7 @@ def applies(rule: Rule, line: Line) -> bool:
 
 def _key_matches(line: Line, key: str, wanted: str) -> bool:
     if key == "tag":
-        return wanted in (line.entry.tags or ())
+        return line.entry is not None and wanted in (line.entry.tags or ())
     if key == "account":
         return is_under(line.account, (wanted,))
     return (line.line_id if key == "line" else getattr(line, key)) == wanted

@@ -13,7 +13,7 @@ import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
-from functools import cache, lru_cache
+from functools import lru_cache
 from itertools import pairwise
 
 from beancount_revrec.errors import OutOfRangeError
@@ -157,7 +157,7 @@ def _allocate(units: int, scale: int, places: int, cumulative: tuple[int, ...], 
     return tuple(numbers[piece] for piece in pieces)
 
 
-@cache
+@lru_cache(maxsize=64)  # places of a currency: a handful
 def _unit(places: int) -> Decimal:
     """10 to the power -places; multiplying an integer by it is the quickest exact Decimal."""
     return Decimal(1).scaleb(-places)

@@ -10,7 +10,7 @@ import datetime
 import hashlib
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from beancount.core.data import Posting, Transaction
 
@@ -18,16 +18,23 @@ from beancount_revrec.config import Config
 from beancount_revrec.errors import Problem, RevrecError
 from beancount_revrec.meta import KIND
 
+Origin = Literal["invoice", "payment", "contract"]
+"""Where a line comes from: an invoice, another payment, or a revenue contract's item."""
+
 
 class Line(NamedTuple):
     """A revenue line: one posting to a revenue account.
 
     ``amount`` is revenue-positive: the negation of the posting's number, so an
-    ordinary income credit is positive and a debit (a credit note) negative.
+    ordinary income credit is positive and a debit (a credit note) negative. A
+    contract item is treated as a line too (``contracts.item_line``): it has no
+    transaction, its payee is the contract's customer.
     """
 
     key: str
-    entry: Transaction
+    entry: Transaction | None  # the line's transaction; None for a contract item
+    payee: str | None
+    narration: str
     meta: dict[str, Any]
     date: datetime.date
     account: str
@@ -41,7 +48,7 @@ class Line(NamedTuple):
     service: tuple[datetime.date, datetime.date] | None
     quantity: Decimal | None
     override: str | None
-    source: str  # "invoice" or "payment"
+    source: Origin
     payment_date: datetime.date | None
     credit_for: str | None = None
     contract: str | None = None  # a recorded billing line's contract, or an item's
@@ -60,7 +67,7 @@ def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list
     is_receivable = Membership((config.receivable,))
     sources = [(entry, [p for p in entry.postings if is_revenue[p.account]]) for entry in transactions]
     paid = _payment_dates(sources, is_receivable)
-    kinds = ["invoice" if "invoice" in entry.meta or any(is_receivable[p.account] for p in entry.postings)
+    kinds: list[Origin] = ["invoice" if "invoice" in entry.meta or any(is_receivable[p.account] for p in entry.postings)
              else "payment" for entry, _ in sources]
     todo = iter([(index, entry, posting) for index, (entry, postings) in enumerate(sources) for posting in postings])
     lines: list[Line] = []
@@ -131,7 +138,7 @@ def _references(entry: Transaction) -> list[str]:
 
 
 def _read_line(
-    entry: Transaction, posting: Posting, source: str, payment_date: datetime.date | None, keys: _KeyMaker,
+    entry: Transaction, posting: Posting, source: Origin, payment_date: datetime.date | None, keys: _KeyMaker,
 ) -> Line | None:
     """The line of a revenue posting; None for a posting without an amount.
 
@@ -151,7 +158,8 @@ def _read_line(
     customer = shared.get("customer", entry.payee)
     line_id, invoice, product = _text(own, "line"), _text(shared, "invoice"), _text(own, "product")
     return Line(
-        key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, meta=posting.meta or shared,
+        key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, payee=entry.payee,
+        narration=entry.narration or "", meta=posting.meta or shared,
         date=entry.date, account=posting.account,
         amount=-units.number, currency=units.currency,
         line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),

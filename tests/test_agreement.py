@@ -215,7 +215,8 @@ def check_metrics(site: Site, when: When) -> None:
         total = totals.setdefault(row["currency"], dict.fromkeys(METRICS, Decimal(0)))
         for name in METRICS:
             total[name] += Decimal(row[name])
-    assert page["metric_totals"] == [{"currency": currency, **{name: str(total[name]) for name in METRICS}}
+    assert page["metric_totals"] == [{"contract": "", "customer": None, "currency": currency,
+                                      **{name: str(total[name]) for name in METRICS}}
                                      for currency, total in sorted(totals.items())]
 
 

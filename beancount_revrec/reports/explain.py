@@ -13,8 +13,9 @@ from typing import Any
 
 from beancount.core.data import Transaction
 
+from beancount_revrec.contract_directives import Billing
 from beancount_revrec.contracts import CONTRACT_RULE
-from beancount_revrec.engine import OVERRIDE_RULE, Analysis
+from beancount_revrec.engine import OVERRIDE_RULE
 from beancount_revrec.meta import KEY, KIND, corrected_key, parse_key, source_of
 from beancount_revrec.records import Treated
 from beancount_revrec.reports.books import Books
@@ -37,49 +38,62 @@ def explain(books: Books, ident: str) -> list[Explained]:
     a recorded contract billing or a contract's billing schedule.
     """
     analysis = books.analysis
-    sources = {line.key: line for line in analysis.lines}
-    sources.update((movement.source.key, movement.source) for movement in analysis.movements)
-    found = [line for line in sources.values() if ident in (line.line_id, line.invoice, line.key)]
+    sources: dict[str, Line | Billing] = {line.key: line for line in analysis.lines}
+    sources.update((_key_of(movement.source), movement.source) for movement in analysis.movements)
+    found = [source for key, source in sources.items()
+             if ident == key or (isinstance(source, Line) and ident in (source.line_id, source.invoice))]
     if not found:
         key = source_of(ident)
         found = [sources[key]] if key in sources else []
     treated = {item.line.key: item for item in analysis.treated}
-    return [_explain_line(line, treated.get(line.key), _entries_of(line, books), analysis) for line in found]
+    return [_explain_billing(source, books) if isinstance(source, Billing)
+            else _explain_line(source, treated.get(source.key), books) for source in found]
 
 
-def _entries_of(line: Line, books: Books) -> list[Transaction]:
-    """The entries the ledger books for a source, by date: frozen by a close, generated, and their corrections.
-
-    A credited line's list has its credits' entries too, so that they add up.
-    """
-    keys = {line.key}
-    if _kind_of(line) == "line" and line.line_id is not None:
-        keys |= {other.key for other in books.analysis.lines if other.credit_for == line.line_id}
-    return sorted((entry for entry in books.booked if source_of(corrected_key(entry.meta)) in keys),
-                  key=lambda entry: entry.date)
+def _key_of(source: Line | Billing) -> str:
+    """The key of a contract movement's source: a billing schedule's is its contract."""
+    return source.contract if isinstance(source, Billing) else source.key
 
 
-def _explain_line(line: Line, item: Treated | None, entries: list[Transaction], analysis: Analysis) -> Explained:
-    crediting = [other for other in analysis.lines if line.line_id is not None and other.credit_for == line.line_id]
+def _entries_of(keys: set[str], books: Books) -> tuple[EntryRow, ...]:
+    """The entries the ledger books for sources, by date: frozen by a close, generated, and their corrections."""
+    booked = [entry for entry in books.booked if source_of(corrected_key(entry.meta)) in keys]
+    return tuple(_entry_row(entry) for entry in sorted(booked, key=lambda entry: entry.date))
+
+
+def _explain_line(line: Line, item: Treated | None, books: Books) -> Explained:
+    """A line, contract item or recorded contract billing; a credited line's entries include its credits'."""
+    crediting = [other for other in books.analysis.lines
+                 if line.line_id is not None and other.credit_for == line.line_id]
     kind = _kind_of(line)
     contract = kind != "line"
     return Explained(
         line=line.key, kind=kind, source=location(line.meta), date=line.date, account=line.account,
-        amount=line.amount if kind == "billing schedule" else -line.amount, currency=line.currency,
-        attributes=_attributes(line),
-        rules=() if contract else _considered(line, analysis.rules, item),
+        amount=-line.amount, currency=line.currency, attributes=_attributes(line),
+        rules=() if contract else _considered(line, books.analysis.rules, item),
         rule=item.rule if item else (CONTRACT_RULE if contract else None),
         treatment=item.treatment.text if item else ("billing" if contract else None),
         status=_status_of(line, item, contract),
-        entries=tuple(_entry_row(entry) for entry in entries),
+        entries=_entries_of({line.key} | {credit.key for credit in crediting}, books),
         credited_by=tuple(CreditRow(credit.key, credit.date, credit.amount, credit.currency) for credit in crediting),
     )
 
 
+def _explain_billing(billing: Billing, books: Books) -> Explained:
+    """A contract's billing schedule and every billing it books."""
+    customer = books.contracts.contracts[billing.contract].customer
+    return Explained(
+        line=billing.contract, kind="billing schedule", source=location(billing.meta), date=billing.date, account="",
+        amount=billing.amount, currency=billing.currency,
+        attributes={"customer": customer, "source": "contract"} if customer else {"source": "contract"},
+        rules=(), rule=CONTRACT_RULE, treatment="billing", status=_CONTRACT_BILLING,
+        entries=_entries_of({billing.contract}, books), credited_by=())
+
+
 def _kind_of(line: Line) -> str:
-    """What a source is: a line, a contract item, a recorded contract billing or a billing schedule."""
+    """What a line is: an invoice line or payment, a contract item or a recorded contract billing."""
     if line.source == "contract":
-        return "contract item" if line.line_id is not None else "billing schedule"
+        return "contract item"
     return "line" if line.contract is None else "contract billing"
 
 
@@ -87,8 +101,11 @@ def _status_of(line: Line, item: Treated | None, contract: bool) -> str:  # noqa
     if item is not None:
         return "treated"
     if contract:
-        return "contract billing: no rule applies to it"
+        return _CONTRACT_BILLING
     return "stays as booked: see the error at " + location(line.meta)
+
+
+_CONTRACT_BILLING = "contract billing: no rule applies to it"
 
 
 def _attributes(line: Line) -> dict[str, str]:

@@ -10,7 +10,7 @@ from fractions import Fraction
 from beancount_revrec.contract_directives import Item
 from beancount_revrec.meta import corrected_key, parse_key
 from beancount_revrec.reports.books import Books
-from beancount_revrec.reports.rows import METRICS, MetricRow, MetricTotal
+from beancount_revrec.reports.rows import METRICS, MetricRow
 from beancount_revrec.schedule import months_between
 
 Totals = dict[tuple[str, str], Decimal]  # (contract, currency) -> amount
@@ -72,11 +72,11 @@ def _metrics(key: tuple[str, str], items: list[Item], customer: str | None, bill
     return MetricRow(key[0], customer, key[1], *(value.quantize(quantum) for value in values))
 
 
-def metric_totals(rows: list[MetricRow]) -> list[MetricTotal]:
-    """The metrics summed per currency."""
+def metric_totals(rows: list[MetricRow]) -> list[MetricRow]:
+    """The metrics summed per currency, as rows of no contract."""
     totals: dict[str, list[Decimal]] = {}
     for row in rows:
         total = totals.setdefault(row.currency, [Decimal(0)] * len(METRICS))
         for index, name in enumerate(METRICS):
             total[index] += getattr(row, name)
-    return [MetricTotal(currency, *total) for currency, total in sorted(totals.items())]
+    return [MetricRow("", None, currency, *total) for currency, total in sorted(totals.items())]

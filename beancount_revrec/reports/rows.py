@@ -30,20 +30,6 @@ METRICS = METRIC_COLUMNS[3:]
 """The metrics' amounts, after contract, customer and currency."""
 
 
-class MetricTotal(NamedTuple):
-    """The metrics summed over every contract in one currency."""
-
-    currency: str
-    tcv: Decimal
-    acv: Decimal
-    billed: Decimal
-    revenue: Decimal
-    deferred: Decimal
-    contract_asset: Decimal
-    future_billings: Decimal
-    unbilled_deferred: Decimal
-
-
 class WaterfallRow(NamedTuple):
     """Revenue of one month, group (account, contract or product) and currency."""
 

@@ -54,7 +54,7 @@ from beancount_revrec.reports import (
     waterfall,
 )
 from beancount_revrec.reports.periods import BEYOND_LAST_MONTH, LAST_MONTH
-from beancount_revrec.reports.rows import CorrectionRow, MetricRow, MetricTotal, RollRow, RuleRow, WaterfallRow
+from beancount_revrec.reports.rows import CorrectionRow, MetricRow, RollRow, RuleRow, WaterfallRow
 
 DEFAULT_MONTHS = 12
 
@@ -93,7 +93,7 @@ class Page(NamedTuple):
     start: datetime.date
     by: str
     metrics: list[MetricRow]
-    metric_totals: list[MetricTotal]
+    metric_totals: list[MetricRow]
     waterfall: list[WaterfallRow]
     pivot: Pivot
     chart: list[dict[str, Any]]
