@@ -90,6 +90,23 @@ def treat(
                     movements)
 
 
+class Choices(NamedTuple):
+    """The rule each line follows, without computing any schedule: what rule usage needs."""
+
+    lines: list[Line]
+    rules: list[Rule]
+    chosen: dict[str, str]  # line key -> its rule: "override", a rule's name or "default"; none for a bad revrec:
+
+
+def choose(
+    entries: Sequence[Any], config: Config, positions: Mapping[str, tuple[int, ...]] | None = None,
+) -> Choices:
+    """Which rule each sale line of ``entries`` follows, as ``treat`` chooses it (credits and contract lines: none)."""
+    lines, errors = read_lines(entries, config)
+    rules, _ = read_rules([entry for entry in entries if isinstance(entry, Custom)], positions or {})
+    return Choices(lines, rules, {line.key: rule for line, rule, _ in _choose_all(lines, rules, errors, {})})
+
+
 def _choose_all(
     lines: list[Line], rules: Sequence[Rule], errors: list[RevrecError], rejected: dict[str, RevrecError],
 ) -> list[tuple[Line, str, Treatment]]:

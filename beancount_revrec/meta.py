@@ -36,7 +36,8 @@ SOURCE_FIELDS = ("customer", "product", "invoice", "line", "contract")
 Kind = Literal["deferral", "reclass", "recognition", "billing", "correction"]
 RECLASSES = ("tax", "fee", "passthrough", "exclude", "deferred", "contra")
 
-_PART = re.compile(r"/(deferral|recognition/[\d-]+|billing(?:/[^/]+/[\d-]+)?|" + "|".join(RECLASSES) + r")"
+_KINDS: dict[str, Kind] = {"deferral": "deferral", "recognition": "recognition", "billing": "billing"}
+_PART = re.compile(r"/(deferral|recognition/[\d-]+|billing(?:/[A-Z][A-Z0-9'._-]*/[\d-]+)?|" + "|".join(RECLASSES) + r")"
                    r"(/correction/[\d-]+)?$")
 
 
@@ -48,12 +49,10 @@ class Key(NamedTuple):
     corrects: str | None  # the corrected key, if this key is a correction's
 
     @property
-    def kind(self) -> Kind:
-        """The kind of entry the part books (a correction's: the kind it corrects)."""
+    def kind(self) -> Kind | None:
+        """The kind of entry the part books (a correction's: the kind it corrects); None for a foreign key."""
         head = self.part.split("/", 1)[0]
-        if head in ("deferral", "recognition", "billing"):
-            return head  # type: ignore[return-value]
-        return "reclass"
+        return _KINDS.get(head, "reclass" if head in RECLASSES else None)
 
 
 def deferral_key(source: str) -> str:
@@ -88,6 +87,9 @@ def correction_key(key: str, day: datetime.date) -> str:
 
 def parse_key(key: str) -> Key:
     """A key's source, part and corrected key; a key the plugin did not write is its own source."""
+    source, found, day = key.rpartition("/recognition/")  # most keys: read without the pattern
+    if found and "/" not in day:
+        return Key(source, f"recognition/{day}", None)
     match = _PART.search(key)
     if match is None:
         return Key(key, "", None)

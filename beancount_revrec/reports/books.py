@@ -19,7 +19,7 @@ from beancount.core.data import Custom, Open, Transaction
 from beancount_revrec.close import closed_through
 from beancount_revrec.config import Config, parse_config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
-from beancount_revrec.engine import Analysis, Places, treat
+from beancount_revrec.engine import Analysis, Choices, Places, choose, treat
 from beancount_revrec.entries import GENERATED_FILE
 from beancount_revrec.ledger import currency_places, include_positions, locked_accounts, plugin_config
 from beancount_revrec.meta import KIND
@@ -69,6 +69,11 @@ class Books:
     def locked(self) -> Membership:
         """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
         return locked_accounts(self.config, self.contracts.items)
+
+    @cached_property
+    def choices(self) -> Choices:
+        """The rule each line follows (the engine's choice, no schedule computed), for rule usage."""
+        return choose(self.entries, self.config, include_positions(self.options_map))
 
     @cached_property
     def analysis(self) -> Analysis:

@@ -152,11 +152,11 @@ def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[Rul
 
     ``last_date`` (the ledger's last date) tells expired rules from unused ones.
     """
-    analysis = books.analysis
-    winners = {item.line.key: item.rule for item in analysis.treated}
+    choices = books.choices
+    winners = choices.chosen
     rows = []
-    for rule in analysis.rules:
-        matched = [line for line in analysis.lines if line.credit_for is None and applies(rule, line)]
+    for rule in choices.rules:
+        matched = [line for line in choices.lines if line.credit_for is None and applies(rule, line)]
         won = [line for line in matched if winners.get(line.key) == rule.name]
         lost = [line for line in matched if winners.get(line.key) != rule.name]
         rows.append(RuleRow(
