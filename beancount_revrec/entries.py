@@ -97,10 +97,22 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
             yield entry("reclass", reclass_key(source, category), line.date,
                         f"{_RECLASS_TITLES.get(category, category)}: {title}", line.account,
                         config.reclass_account(category), amount)
-    recognise = f"Recognise: {title}"
+    # The many recognitions are made inline (a call each shows in the benchmark). Equal amounts (often one
+    # Decimal: schedule.allocate) share their Amounts, which are immutable; postings and dicts are each entry's own.
+    recognise, deferred, account = f"Recognise: {title}", config.deferred, line.account
+    amounts: dict[int, tuple[Amount, Amount]] = {}
     for day, amount in item.schedule:
-        yield entry("recognition", recognition_key(source, day), day, recognise, config.deferred, line.account,
-                    amount)
+        pair = amounts.get(id(amount))
+        if pair is None:
+            pair = amounts[id(amount)] = (_new(Amount, (abs(amount), currency)), _new(Amount, (-abs(amount), currency)))
+        debit, credit = (deferred, account) if amount >= 0 else (account, deferred)
+        location = {"filename": filename, "lineno": lineno}
+        meta = base.copy()
+        meta[KIND] = "recognition"
+        meta[KEY] = recognition_key(source, day)
+        yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [
+            _new(Posting, (debit, pair[0], None, None, None, location)),
+            _new(Posting, (credit, pair[1], None, None, None, location))]))
 
 
 def link_of(ident: str) -> str:

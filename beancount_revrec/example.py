@@ -16,8 +16,8 @@ from beancount import loader
 
 from beancount_revrec.config import parse_config
 from beancount_revrec.locks import lock_entries, movements
+from beancount_revrec.reports import Books
 from beancount_revrec.schedule import add_months, month_end
-from beancount_revrec.sources import Membership
 from beancount_revrec.writer import close_directive, directives_text
 
 HEAD = """\
@@ -222,9 +222,8 @@ def _recorded_billing(contract: str, total: Decimal, signed: datetime.date, mont
 def _close(text: str, through: datetime.date) -> str:
     """The close through ``through`` as ``bean-revrec close`` writes it: frozen entries, locks and directive."""
     entries, _, options_map = loader.load_string(text)
-    config = parse_config(None, options_map)[0]
-    frozen = [entry for entry in entries if "revrec-kind" in getattr(entry, "meta", {}) and entry.date <= through]
-    locked = Membership((*config.revenue, *config.own_accounts()))
-    locks = lock_entries(movements(entries, locked, None, through, []), {})
+    books = Books(entries, options_map, parse_config(None, options_map)[0])
+    frozen = [entry for entry in books.booked if entry.date <= through]
+    locks = lock_entries(movements(entries, books.locked, None, through, []), {})
     return (f"\n; --- Books closed through {through}: the entries below are frozen. ---\n"
             + directives_text([*frozen, *locks, close_directive(through)]))

@@ -50,8 +50,7 @@ def analyse(
     config, problems = parse_config(config_str, options_map)
     if problems:
         return None, problems
-    with _collector_paused():
-        return _analyse(entries, options_map, config), []
+    return _analyse(entries, options_map, config), []
 
 
 def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config) -> Result:
@@ -115,13 +114,13 @@ def _on_line_dates(entries: Iterable[Transaction]) -> dict[str, tuple[str, Decim
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while the plugin analyses and generates, and restore it after.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector during the plugin's run, and restore it after.
 
     The plugin makes hundreds of thousands of small, acyclic tuples; each
-    collection would walk the whole ledger again for nothing (the benchmark
-    shows it). Nothing else changes: no freeze, which would outlive the load in
-    Fava's server.
+    collection during the run would walk the whole ledger again for nothing
+    (the benchmark shows it). Nothing else changes: no freeze, which would
+    outlive the load in Fava's server.
     """
     enabled = gc.isenabled()
     gc.disable()

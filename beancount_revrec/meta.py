@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime
 import re
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple
 
 KIND = "revrec-kind"
@@ -67,7 +68,12 @@ def reclass_key(source: str, category: str) -> str:
 
 def recognition_key(source: str, day: datetime.date) -> str:
     """The key of what a line or contract item recognises on ``day``."""
-    return f"{source}/recognition/{day}"
+    return source + _recognition_part(day)
+
+
+@lru_cache(maxsize=4096)  # a ledger's recognition dates are few (mostly month ends); a date's text is slow to make
+def _recognition_part(day: datetime.date) -> str:
+    return f"/recognition/{day}"
 
 
 def billing_key(source: str) -> str:

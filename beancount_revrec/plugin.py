@@ -30,7 +30,7 @@ from beancount.core import data
 
 from beancount_revrec.entries import GENERATED_FILE, missing_opens
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.ledger import analyse
+from beancount_revrec.ledger import analyse, collector_paused
 
 __plugins__ = ("revrec",)
 
@@ -39,7 +39,13 @@ def revrec(
     entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None = None,
 ) -> tuple[list[data.Directive], list[RevrecError]]:
     """Add the revenue recognition transactions of the ledger's revenue lines."""
-    entries = _with_values(entries)
+    with collector_paused():
+        return _revrec(_with_values(entries), options_map, config_str)
+
+
+def _revrec(
+    entries: list[data.Directive], options_map: dict[str, Any], config_str: str | None,
+) -> tuple[list[data.Directive], list[RevrecError]]:
     try:
         result, problems = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
