@@ -95,7 +95,7 @@ def parse_key(key: str) -> Key:
     """A key's source, part and corrected key; a key the plugin did not write is its own source."""
     source, found, day = key.rpartition("/recognition/")  # most keys: read without the pattern
     if found and "/" not in day:
-        return Key(source, f"recognition/{day}", None)
+        return Key(source, key[len(source) + 1:], None)
     match = _PART.search(key)
     if match is None:
         return Key(key, "", None)

@@ -21,7 +21,13 @@ from beancount_revrec.config import Config, parse_config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.engine import Analysis, Choices, Places, choose, treat
 from beancount_revrec.entries import GENERATED_FILE
-from beancount_revrec.ledger import currency_places, include_positions, locked_accounts, plugin_config
+from beancount_revrec.ledger import (
+    collector_paused,
+    currency_places,
+    include_positions,
+    locked_accounts,
+    plugin_config,
+)
 from beancount_revrec.meta import KIND
 from beancount_revrec.sources import Membership
 
@@ -73,12 +79,14 @@ class Books:
     @cached_property
     def choices(self) -> Choices:
         """The rule each line follows (the engine's choice, no schedule computed), for rule usage."""
-        return choose(self.entries, self.config, include_positions(self.options_map))
+        with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
+            return choose(self.entries, self.config, include_positions(self.options_map))
 
     @cached_property
     def analysis(self) -> Analysis:
         """The engine's analysis of the same entries (generated ones are never sources), for explain and rules."""
-        return treat(self.entries, self.config, self.places, include_positions(self.options_map))
+        with collector_paused():
+            return treat(self.entries, self.config, self.places, include_positions(self.options_map))
 
 
 def read_books(entries: Sequence[Any], options_map: dict[str, Any]) -> tuple[Books | None, list[str]]:

@@ -16,7 +16,7 @@ from beancount.core.data import Transaction
 from beancount_revrec.contract_directives import Billing
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.engine import OVERRIDE_RULE
-from beancount_revrec.meta import KEY, KIND, corrected_key, parse_key, source_of
+from beancount_revrec.meta import KEY, KIND, corrected_key, source_of
 from beancount_revrec.records import Treated
 from beancount_revrec.reports.books import Books
 from beancount_revrec.reports.periods import posting_rows
@@ -180,11 +180,11 @@ def waiting_for_payment(books: Books) -> list[Waiting]:
     """Lines deferred with nothing booked to recognise them: treated "from payment", they wait for one."""
     deferrals: dict[str, Transaction] = {}
     recognised: set[str] = set()
-    for entry in books.booked:
-        key = parse_key(corrected_key(entry.meta))
-        if key.kind == "deferral":
-            deferrals.setdefault(key.source, entry)
-        elif key.kind == "recognition":
-            recognised.add(key.source)
+    for entry in books.booked:  # a correction corrects a deferral or recognition that is booked too
+        kind = entry.meta[KIND]
+        if kind == "deferral":
+            deferrals.setdefault(source_of(entry.meta[KEY]), entry)
+        elif kind == "recognition":
+            recognised.add(source_of(entry.meta[KEY]))
     return [Waiting(source, entry.meta.get("invoice"), entry.date, location(entry.meta))
             for source, entry in deferrals.items() if source not in recognised]

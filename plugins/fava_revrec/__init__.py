@@ -6,12 +6,14 @@ Enable it in the ledger, next to the plugin::
     2022-01-01 custom "fava-extension" "fava_revrec"
     2022-01-01 custom "fava-extension" "fava_revrec" "{'months': 24}"   ; scheduled months shown
 
-The page shows, as of the end of Fava's time filter: the contract metrics, the
-revenue waterfall (recognised months in the filter, then scheduled ones), the
-deferred revenue and contract asset roll-forward, the corrections of the first
-open period and the rules with their match counts. Its numbers come from the
-same functions as ``bean-revrec``'s. A filter Fava cannot parse (``time=garbage``)
-shows Fava's own error page, as Fava's reports do.
+The page shows, as of the end of Fava's time filter (without one: the date of
+the last entry the user wrote, ``bean-revrec``'s default too): the contract
+metrics, the revenue waterfall (recognised months in the filter, then scheduled
+ones), the deferred revenue and contract asset roll-forward, the corrections and
+the rules with their match counts. It reads what the plugin generated in the
+loaded ledger with the same functions as ``bean-revrec`` (``beancount_revrec.reports``)
+and serves the same figures as JSON (``report_json``). A filter Fava cannot parse
+(``time=garbage``) shows Fava's own error page, as Fava's reports do.
 """
 
 from __future__ import annotations
