@@ -84,7 +84,7 @@ class Books:
 
     @cached_property
     def analysis(self) -> Analysis:
-        """The engine's analysis of the same entries (generated ones are never sources), for explain and rules."""
+        """The engine's analysis of the same entries (generated ones are never sources), for explain."""
         with collector_paused():
             return treat(self.entries, self.config, self.places, include_positions(self.options_map))
 

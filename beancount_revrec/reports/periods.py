@@ -46,7 +46,7 @@ def months_after(month: datetime.date, months: int) -> datetime.date | None:
         return None
 
 
-LAST_MONTH = datetime.date(datetime.MAXYEAR, 12, 1)  # a roll-forward's months cannot step past it
+_LAST_MONTH = datetime.date(datetime.MAXYEAR, 12, 1)  # a roll-forward's months cannot step past it
 BEYOND_LAST_MONTH = ("reaches into December 9999, the last month a date can have: choose a period that ends by "
                      "9999-11-30")
 
@@ -57,7 +57,7 @@ def period_end(as_of: datetime.date) -> datetime.date:
     Raises:
         OutOfRangeError: ``as_of`` is in December 9999, whose month has no end Beancount can date.
     """
-    if as_of >= LAST_MONTH:
+    if as_of >= _LAST_MONTH:
         raise OutOfRangeError(f"the report {BEYOND_LAST_MONTH}")
     return as_of + datetime.timedelta(days=1)
 

@@ -35,7 +35,7 @@ from fava.helpers import FavaAPIError
 from fava.util.date import DateRange, Interval
 from flask import Response, jsonify, request
 
-from beancount_revrec.errors import RevrecError
+from beancount_revrec.errors import OutOfRangeError, RevrecError
 from beancount_revrec.output import plain
 from beancount_revrec.reports import (
     GROUPS,
@@ -55,7 +55,7 @@ from beancount_revrec.reports import (
     rule_usage,
     waterfall,
 )
-from beancount_revrec.reports.periods import BEYOND_LAST_MONTH, LAST_MONTH
+from beancount_revrec.reports.periods import BEYOND_LAST_MONTH
 from beancount_revrec.reports.rows import CorrectionRow, MetricRow, RollRow, RuleRow, WaterfallRow
 
 DEFAULT_MONTHS = 12
@@ -168,13 +168,15 @@ class FavaRevrec(FavaExtensionBase):
             return "the ledger has no transactions yet: add invoices to see their revenue here"
         else:
             start, as_of, reason = books.first_transaction, books.as_of, "default"
-        if as_of >= LAST_MONTH:
-            return f"the time filter {BEYOND_LAST_MONTH}"
+        try:
+            end = period_end(as_of)
+        except OutOfRangeError:
+            which = "the time filter" if reason == "filter" else f"the default as-of date {as_of}"
+            return f"{which} {BEYOND_LAST_MONTH}"
         by = by if by in GROUPS else "account"
         rows = waterfall(books.entries, books.config, month_start(start),
                          months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
-        roll = rollforward(books.entries, [books.config.deferred, books.config.contract_asset], start,
-                           period_end(as_of))
+        roll = rollforward(books.entries, [books.config.deferred, books.config.contract_asset], start, end)
         metrics = contract_metrics(books, as_of)
         return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
                     _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
