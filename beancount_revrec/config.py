@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, get_args
 
 from beancount.core import account as account_lib
 
@@ -19,21 +19,31 @@ class Config(NamedTuple):
     fee: str = "Income:Fees"
     passthrough: str = "Liabilities:PassthroughFees"
     exclude: str = "Equity:RevRec:Exclusions"
-    contra: str = "Income:Refunds"
+    contra: str = "Income:Refunds"  # the contra account of refunds, and of every kind without its own
+    credit_note: str | None = None
+    dispute: str | None = None
+    write_off: str | None = None
+    credit_split: CreditSplit = "proportional"
     precision: dict[str, int] = {}  # noqa: RUF012 - never mutated
 
     def own_accounts(self) -> tuple[str, ...]:
         """The accounts of the configuration the plugin posts to (never the revenue accounts, which are the user's)."""
-        return tuple(str(getattr(self, key.replace("-", "_"))) for key in ACCOUNT_KEYS)
+        return tuple(dict.fromkeys(self.reclass_account(key) for key in ACCOUNT_KEYS))
 
     def reclass_account(self, category: str) -> str:
-        """The account a ``tax``, ``fee``, ``passthrough`` or ``exclude`` line goes to."""
-        return str(getattr(self, category))
+        """The account of a reclass ``category``: ``tax``, ``fee``... or a credit's (``contra``, ``credit_note``...).
+
+        A kind of credit without an account of its own goes to ``contra``.
+        """
+        return str(getattr(self, category.replace("-", "_")) or self.contra)
 
 
+CreditSplit = Literal["proportional", "deferred-first"]
 ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "tax", "fee",
-                "passthrough", "exclude", "contra")
-KEYS = ("revenue", *ACCOUNT_KEYS, "precision")
+                "passthrough", "exclude", "contra", "credit-note", "dispute", "write-off")
+CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit)}
+"""The keys whose value is one of a few words."""
+KEYS = ("revenue", *ACCOUNT_KEYS, *CHOICES, "precision")
 
 
 def parse_config(text: str | None, options_map: dict[str, Any]) -> tuple[Config, list[str]]:
@@ -61,6 +71,14 @@ def parse_config(text: str | None, options_map: dict[str, Any]) -> tuple[Config,
         return default, ["plugin config must be a dict, e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""]
     problems = [f'unknown config key "{key}": use one of {", ".join(KEYS)}'
                 for key in raw if key not in KEYS]
+    values = _values(raw, roots, problems)
+    if problems:
+        return default, problems
+    return default._replace(**values), []
+
+
+def _values(raw: dict[Any, Any], roots: tuple[str, ...], problems: list[str]) -> dict[str, Any]:
+    """The Config fields the known keys of ``raw`` set; what is wrong with them goes to ``problems``."""
     values: dict[str, Any] = {}
     for key in ACCOUNT_KEYS:
         if key in raw:
@@ -72,11 +90,14 @@ def parse_config(text: str | None, options_map: dict[str, Any]) -> tuple[Config,
             problems.append('config key "revenue" must be an account or a list of accounts')
         else:
             values["revenue"] = tuple(_account("revenue", acc, roots, problems) for acc in accounts)
+    for key, words in CHOICES.items():
+        if key in raw and raw[key] not in words:
+            problems.append(f'config key "{key}" must be one of {", ".join(map(repr, words))}, got {raw[key]!r}')
+        elif key in raw:
+            values[key.replace("-", "_")] = raw[key]
     if "precision" in raw:
         values["precision"] = _precision(raw["precision"], problems)
-    if problems:
-        return default, problems
-    return default._replace(**values), []
+    return values
 
 
 def _account(key: str, value: object, roots: tuple[str, ...], problems: list[str]) -> str:

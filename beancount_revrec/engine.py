@@ -82,7 +82,8 @@ def treat(
     kept = {item.line.key for item in items}  # an item that could not be treated is left out, with its error
     directives = directives._replace(items=[item for item in directives.items if item.ident in kept])
     sales, credit_errors = apply_credits([item for item in treated if item.line.source != "contract"],
-                                         [line for line in lines if line.credit_for and not line.contract], places)
+                                         [line for line in lines if line.credit_for and not line.contract], places,
+                                         config.credit_split)
     directives, recorded, style_errors = billing_styles(directives, [line for line in lines if line.contract])
     directives, calendar_errors = schedulable(directives, places)
     movements = present(directives, items, recorded, config, places)

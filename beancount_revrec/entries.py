@@ -34,7 +34,9 @@ GENERATED_FILE = "<beancount_revrec>"
 """The file name of what the plugin adds without a source line (Open directives)."""
 _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "passthrough": "Pass through",
                    "exclude": "Exclude", "deferred": "Credit against deferred revenue",
-                   "contra": "Credit beyond deferred revenue"}
+                   "contra": "Refund of recognised revenue",
+                   "credit-note": "Credit note on recognised revenue", "dispute": "Dispute of recognised revenue",
+                   "write-off": "Write-off of recognised revenue"}
 _LINK_SAFE = re.compile(r"[A-Za-z0-9\-_/]+")
 _ESCAPED = re.compile(r"[^A-Za-z0-9\-_/]")
 _new = tuple.__new__

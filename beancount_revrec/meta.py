@@ -7,7 +7,8 @@ its source (``revrec-rule``) and the source's own attributes (``customer``,
 slash, and the part::
 
     in_31/Income:Sales/deferral              a line's deferral
-    in_31/Income:Sales/tax                   a reclass (tax, fee, passthrough, exclude, deferred, contra)
+    in_31/Income:Sales/tax                   a reclass (tax, fee, passthrough, exclude)
+    cn_1/Income:Sales/contra                 a credit: deferred, contra (a refund), credit-note, dispute, write-off
     in_31/Income:Sales/recognition/2022-01-31
     ct_1/platform/billing                    a recorded billing line of a contract
     ct_1/billing/USD/2022-01-01              a contract's billing schedule, per currency and date
@@ -35,7 +36,7 @@ SOURCE_FIELDS = ("customer", "product", "invoice", "line", "contract")
 """The source's attributes a generated transaction repeats, for Fava's filters and bean-query."""
 
 Kind = Literal["deferral", "reclass", "recognition", "billing", "correction"]
-RECLASSES = ("tax", "fee", "passthrough", "exclude", "deferred", "contra")
+RECLASSES = ("tax", "fee", "passthrough", "exclude", "deferred", "contra", "credit-note", "dispute", "write-off")
 
 _KINDS: dict[str, Kind] = {"deferral": "deferral", "recognition": "recognition", "billing": "billing"}
 _PART = re.compile(r"/(deferral|recognition/[\d-]+|billing(?:/[A-Z][A-Z0-9'._-]*/[\d-]+)?|" + "|".join(RECLASSES) + r")"

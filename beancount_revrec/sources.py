@@ -51,6 +51,7 @@ class Line(NamedTuple):
     source: Origin
     payment_date: datetime.date | None
     credit_for: str | None = None
+    credit_kind: str | None = None  # what kind of credit a credit_for line is (refund, credit-note...)
     contract: str | None = None  # a recorded billing line's contract, or an item's
 
 
@@ -166,6 +167,7 @@ def _read_line(
         product=product, price=_text(own, "price"),
         service=service, quantity=quantity, override=_text(own, "revrec"),
         source=source, payment_date=payment_date, credit_for=_text(own, "credit-for"),
+        credit_kind=_text(own, "credit-kind") or _text(shared, "credit-kind"),
         contract=_text(shared, "contract"),
     )
 

@@ -315,11 +315,13 @@ def test_explain_every_rule_verdict_in_order(ledger):
         ["late-support", "no: line dated 2022-03-01, before the rule's effective date 2022-05-01"],
     ]
     assert "Treatment: amortize 6 months monthly  (rule: widgets-6-months)" in lines
-    # 600.00 over Mar-Aug; the 60.00 credit of 2022-04-15 leaves 440.00 for Apr-Aug: 88.00 a month
+    # 600.00 over Mar-Aug, 100.00 recognised by 2022-04-15; the 60.00 credit (10%) takes 10.00 to contra
+    # revenue and 50.00 off the 500.00 deferred, leaving 450.00 for Apr-Aug: 90.00 a month
     assert entries == entry_rows(("2022-03-01", "deferral", DEFER, "600.00 USD"),
                                  ("2022-03-31", "recognition", RECOGNISE, "100.00 USD"),
-                                 ("2022-04-15", "reclass", RECOGNISE, "60.00 USD"),
-                                 *[(day, "recognition", RECOGNISE, "88.00 USD")
+                                 ("2022-04-15", "reclass", RECOGNISE, "50.00 USD"),
+                                 ("2022-04-15", "reclass", "Income:Refunds / Income:Sales", "10.00 USD"),
+                                 *[(day, "recognition", RECOGNISE, "90.00 USD")
                                    for day in ("2022-04-30", "2022-05-31", "2022-06-30", "2022-07-31",
                                                "2022-08-31")])
 
@@ -404,7 +406,8 @@ def test_explain_a_credit_line(ledger):
         "matches, not used: a credit line follows the line it credits"] * 2
     assert (row["rule"], row["treatment"]) == ("credit", 'credit-for "il_w1"')
     assert [(entry["date"], entry["kind"], entry["key"]) for entry in row["entries"]] == [
-        ("2022-04-15", "reclass", "cn_w1/Income:Sales/widget/deferred")]
+        ("2022-04-15", "reclass", "cn_w1/Income:Sales/widget/deferred"),
+        ("2022-04-15", "reclass", "cn_w1/Income:Sales/widget/contra")]
 
 
 def test_explain_credit_entries_read_as_debit_and_credit():
@@ -427,15 +430,17 @@ def test_explain_credit_entries_read_as_debit_and_credit():
 
 
 def test_explain_a_credited_line_names_its_credit(ledger):
-    # il_w1 defers 600.00 but recognises only 540.00: the other 60.00 left with the credit cn_w1, whose
-    # entry is listed with the line's own, so that what comes off deferred revenue adds up to the deferral
+    # il_w1 defers 600.00 but recognises only 550.00: the other 50.00 left with the credit cn_w1 (its 10.00
+    # share of what was recognised went to contra revenue), whose entries are listed with the line's own,
+    # so that what comes off deferred revenue adds up to the deferral
     (row,) = explain_json(ledger, "il_w1")
     entries = row["entries"]
     recognised = sum(Decimal(entry["amount"]) for entry in entries if entry["kind"] == "recognition")
-    assert recognised == Decimal("540.00")
-    [credit] = [entry for entry in entries if entry["key"].startswith("cn_w1/")]
+    assert recognised == Decimal("550.00")
+    credit, contra = [entry for entry in entries if entry["key"].startswith("cn_w1/")]
     assert (credit["date"], credit["kind"], credit["debit"], credit["credit"], credit["amount"]) == (
-        "2022-04-15", "reclass", "Liabilities:DeferredRevenue", "Income:Sales", "60.00")
+        "2022-04-15", "reclass", "Liabilities:DeferredRevenue", "Income:Sales", "50.00")
+    assert (contra["debit"], contra["credit"], contra["amount"]) == ("Income:Refunds", "Income:Sales", "10.00")
     [deferral] = [entry for entry in entries if entry["kind"] == "deferral"]
     assert Decimal(deferral["amount"]) == recognised + Decimal(credit["amount"]) == Decimal("600.00")
     assert row["credited_by"] == [{"line": "cn_w1/Income:Sales/widget", "date": "2022-04-15", "amount": "-60.00",

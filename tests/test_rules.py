@@ -66,10 +66,11 @@ def test_credits_example_6_4_and_a_partial_credit() -> None:
     got = monthly_table(LEDGERS / "credits.beancount")
     # full refund of 120.00 after two months: 100.00 reverses deferred revenue, 20.00 to Income:Refunds
     assert got["2022-02", "Income:Refunds"] == Decimal("20.00")
-    # the partial credit: 300.00 off the remaining 900.00; Apr-Dec shrink from 100.00 to 66.67 / 66.66
-    expected_sales = {"2022-01": "-110.00", "2022-02": "-110.00", "2022-03": "-100.00", "2022-04": "-66.67",
-                      "2022-05": "-66.66", "2022-06": "-66.67", "2022-07": "-66.67", "2022-08": "-66.66",
-                      "2022-09": "-66.67", "2022-10": "-66.67", "2022-11": "-66.66", "2022-12": "-66.67"}
+    # the partial credit of 300.00 (25%) on 2022-04-15, with 300.00 recognised and 900.00 deferred: 75.00 to
+    # Income:Refunds, 225.00 off deferred revenue; Apr-Dec shrink from 100.00 to 75.00
+    assert got["2022-04", "Income:Refunds"] == Decimal("75.00")
+    expected_sales = {"2022-01": "-110.00", "2022-02": "-110.00", "2022-03": "-100.00",
+                      **{f"2022-{month:02d}": "-75.00" for month in range(4, 13)}}
     assert {month: str(amount) for (month, account), amount in got.items() if account == SALES} == expected_sales
     entries, errors, _ = loader.load_file(str(LEDGERS / "credits.beancount"))
     assert errors == []
@@ -77,15 +78,15 @@ def test_credits_example_6_4_and_a_partial_credit() -> None:
     for entry in entries:
         if isinstance(entry, Transaction) and entry.meta.get("revrec-kind") == "recognition":
             by_line[entry.meta["line"]] = by_line.get(entry.meta["line"], Decimal(0)) + entry.postings[0].units.number
-    assert by_line == {"il_cr1": Decimal("20.00"), "il_cr2": Decimal("900.00")}
+    assert by_line == {"il_cr1": Decimal("20.00"), "il_cr2": Decimal("975.00")}
     balances: dict[str, Decimal] = {}
     for entry in entries:
         if isinstance(entry, Transaction):
             for posting in entry.postings:
                 balances[posting.account] = balances.get(posting.account, Decimal(0)) + posting.units.number
     assert balances[DEFERRED] == 0
-    assert balances["Income:Refunds"] == Decimal("20.00")
-    assert balances[SALES] == Decimal("-920.00")  # 20.00 + 900.00 recognised, nothing more
+    assert balances["Income:Refunds"] == Decimal("95.00")
+    assert balances[SALES] == Decimal("-995.00")  # 20.00 + 975.00 recognised; less 95.00 refunds: 900.00 kept
 
 
 HEAD = """

@@ -359,38 +359,42 @@ def test_bad_credit_message_says_what_to_write(tmp_path, text_, amount, currency
 
 
 def test_two_credits_exceeding_the_line_second_is_the_error(tmp_path):
-    first = credit("2022-03-01", "80.00", "il_1")
-    second = credit("2022-04-01", "50.00", "il_1", invoice="cn_2")
+    first = credit("2022-03-01", "60.00", "il_1")
+    second = credit("2022-04-01", "70.00", "il_1", invoice="cn_2")
     text = HEADER + CREDITED + GOOD + first + second
     loaded = load_text(tmp_path, text)
-    assert_located_error(loaded, lineno(text, "Income:Sales                50.00 USD"),
-                         'credit-for "il_1"', "50.00 USD", "larger than", "40.00 USD")
-    assert_credit_booked_as_is(loaded, "cn_2", "50.00")
-    # the first credit applies: 80.00 of the 100.00 still deferred on 2022-03-01 comes off
-    # deferred revenue, and the ten remaining months shrink from 10.00 to 2.00
-    (reversal,) = [entry for entry in generated(loaded.entries) if entry.meta.get("invoice") == "cn_1"]
-    assert reversal.date == date(2022, 3, 1)
+    assert_located_error(loaded, lineno(text, "Income:Sales                70.00 USD"),
+                         'credit-for "il_1"', "70.00 USD", "larger than", "60.00 USD")
+    assert_credit_booked_as_is(loaded, "cn_2", "70.00")
+    # the first credit applies: on 2022-03-01 the line has 20.00 recognised and 100.00 deferred; the credit is
+    # half the line, so 50.00 comes off deferred revenue, 10.00 goes to refunds, and the ten remaining months
+    # shrink from 10.00 to 5.00
+    reversal, contra = [entry for entry in generated(loaded.entries) if entry.meta.get("invoice") == "cn_1"]
+    assert reversal.date == contra.date == date(2022, 3, 1)
     assert reversal.meta["revrec-key"] == "cn_1/Income:Sales/deferred"
     assert {posting.account: posting.units.number for posting in reversal.postings} == {
-        "Income:Sales": D("-80.00"), "Liabilities:DeferredRevenue": D("80.00")}
+        "Income:Sales": D("-50.00"), "Liabilities:DeferredRevenue": D("50.00")}
+    assert {posting.account: posting.units.number for posting in contra.postings} == {
+        "Income:Sales": D("-10.00"), "Income:Refunds": D("10.00")}
     assert moves(loaded.entries, "in_1", "recognition") == FULL_SCHEDULE[:2] + [
-        (day, D("2.00")) for day in MONTH_ENDS[2:]]
+        (day, D("5.00")) for day in MONTH_ENDS[2:]]
     assert_good_invoice_still_works(loaded.entries)
 
 
 def test_two_credits_up_to_the_line_are_fine(tmp_path):
-    # control: 80.00 + 40.00 credits exactly the 120.00 line
-    text = HEADER + CREDITED + GOOD + credit("2022-03-01", "80.00", "il_1") + credit(
-        "2022-04-01", "40.00", "il_1", invoice="cn_2")
+    # control: 60.00 + 60.00 credits exactly the 120.00 line
+    text = HEADER + CREDITED + GOOD + credit("2022-03-01", "60.00", "il_1") + credit(
+        "2022-04-01", "60.00", "il_1", invoice="cn_2")
     loaded = load_text(tmp_path, text)
     assert loaded.errors == []
-    # on 2022-04-01 the line has 20.00 recognised by March, 2.00 in March: 22.00 recognised,
-    # 18.00 still deferred; the 40.00 credit takes the 18.00 off deferred and 22.00 to refunds
+    # on 2022-04-01 the line stands at 60.00: 10.00 + 10.00 + 5.00 recognised by March, less the 10.00 of the
+    # first credit (15.00), and 45.00 still deferred; the second credit takes all of it: 45.00 off deferred
+    # revenue and 15.00 to refunds
     (second,) = [entry for entry in generated(loaded.entries) if entry.meta.get("invoice") == "cn_2"
                  and entry.meta["revrec-key"] == "cn_2/Income:Sales/deferred"]
     assert {posting.account: posting.units.number for posting in second.postings} == {
-        "Income:Sales": D("-18.00"), "Liabilities:DeferredRevenue": D("18.00")}
+        "Income:Sales": D("-45.00"), "Liabilities:DeferredRevenue": D("45.00")}
     (contra,) = [entry for entry in generated(loaded.entries) if entry.meta["revrec-key"] == "cn_2/Income:Sales/contra"]
     assert {posting.account: posting.units.number for posting in contra.postings} == {
-        "Income:Sales": D("-22.00"), "Income:Refunds": D("22.00")}
-    assert moves(loaded.entries, "in_1", "recognition") == [*FULL_SCHEDULE[:2], (MONTH_ENDS[2], D("2.00"))]
+        "Income:Sales": D("-15.00"), "Income:Refunds": D("15.00")}
+    assert moves(loaded.entries, "in_1", "recognition") == [*FULL_SCHEDULE[:2], (MONTH_ENDS[2], D("5.00"))]
