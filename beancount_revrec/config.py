@@ -23,6 +23,9 @@ class Config(NamedTuple):
     credit_note: str | None = None
     dispute: str | None = None
     write_off: str | None = None
+    void: str | None = None
+    other_loss: str = "Expenses:OtherLoss"  # what a dispute takes beyond what is left of its line
+    recoverables: str = "Income:Recoverables"  # what a written-off invoice receives beyond its contra revenue
     credit_split: CreditSplit = "proportional"
     precision: dict[str, int] = {}  # noqa: RUF012 - never mutated
 
@@ -40,7 +43,8 @@ class Config(NamedTuple):
 
 CreditSplit = Literal["proportional", "deferred-first"]
 ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "tax", "fee",
-                "passthrough", "exclude", "contra", "credit-note", "dispute", "write-off")
+                "passthrough", "exclude", "contra", "credit-note", "dispute", "write-off", "void",
+                "other-loss", "recoverables")
 CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit)}
 """The keys whose value is one of a few words."""
 KEYS = ("revenue", *ACCOUNT_KEYS, *CHOICES, "precision")

@@ -11,53 +11,205 @@ first and only the excess goes to contra.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import Literal, get_args
 
-from beancount_revrec.config import CreditSplit
+from beancount_revrec.config import Config, CreditSplit
+from beancount_revrec.directives import StatusChange
 from beancount_revrec.errors import Problem, RevrecError, guarded
 from beancount_revrec.records import Treated
-from beancount_revrec.schedule import ZERO, Schedule, allocate
-from beancount_revrec.sources import Line
+from beancount_revrec.schedule import ZERO, Schedule, allocate, split_shares
+from beancount_revrec.sources import Line, Receipt, references
 from beancount_revrec.treatment import Treatment
 
 CREDIT_RULE = "credit"
-CreditKind = Literal["refund", "credit-note", "dispute", "write-off"]
+CreditKind = Literal["refund", "credit-note", "dispute", "write-off", "void"]
 KINDS: tuple[CreditKind, ...] = get_args(CreditKind)
 CONTRA: dict[CreditKind, str] = {"refund": "contra", "credit-note": "credit-note", "dispute": "dispute",
-                                 "write-off": "write-off"}
+                                 "write-off": "write-off", "void": "void"}
 """The reclass category (and config key) of each kind's contra account: a refund's is ``contra``."""
+OTHER_LOSS, RECOVERABLES = "other-loss", "recoverables"
+Places = Callable[[str], int]
 
 
 def apply_credits(
-    treated: list[Treated], credit_lines: list[Line], places: Callable[[str], int], split: CreditSplit,
+    treated: list[Treated], credit_lines: list[Line], changes: Sequence[StatusChange],
+    receipts: dict[str, list[Receipt]], places: Places, config: Config,
 ) -> tuple[list[Treated], list[RevrecError]]:
-    """Shrink credited lines' schedules and treat the credit lines themselves, in date order."""
-    by_id: dict[str, int] = {}
-    for index, item in enumerate(treated):
-        if item.line.line_id is not None:
-            by_id.setdefault(item.line.line_id, index)
-    result = list(treated)
-    reclassed = {index: dict(item.reclasses) for index, item in enumerate(treated) if item.reclasses}
-    errors: list[RevrecError] = []
-    for credit in sorted(credit_lines, key=lambda line: line.date):
-        index = by_id.get(str(credit.credit_for), -1)
-        try:
-            _check(credit, None if index < 0 else result[index])
-        except Problem as problem:
-            errors.append(RevrecError(credit.meta, f'credit-for "{credit.credit_for}": {problem}', credit.entry))
-            continue
-        done = guarded(credit.meta, credit.entry, f'credit-for "{credit.credit_for}"', "the credit stays as booked",
-                       partial(_credit, result[index], reclassed.get(index, {}), credit, places(credit.currency),
-                               split))
-        if isinstance(done, RevrecError):
-            errors.append(done)
+    """Apply credits, voids and write-offs to the lines they concern, in date order.
+
+    Each credit line and each invoice's void or write-off becomes a treated line of its own (rule ``credit``)
+    and shrinks the schedule of the line it credits. ``receipts`` are the invoices' payments by reference
+    (``sources.receipts``): what an invoice receives after it was written off is a recovery.
+    """
+    book = _Book(treated, places, config)
+    todo: list[tuple[object, int, Line | StatusChange]] = [(line.date, 0, line) for line in credit_lines]
+    todo += [(change.date, 1, change) for change in changes]
+    for _, _, event in sorted(todo, key=lambda item: (item[0], item[1])):
+        if isinstance(event, Line):
+            book.credit(event)
         else:
-            result[index], own = done
-            result.append(own)
-    return result, errors
+            book.change(event, receipts)
+    return book.result, book.errors
+
+
+class _Book:
+    """The lines as credits, voids and write-offs leave them, and the treated credits themselves."""
+
+    def __init__(self, treated: list[Treated], places: Places, config: Config) -> None:
+        self.result = list(treated)
+        self.places, self.config = places, config
+        self.by_id: dict[str, int] = {}
+        self.by_invoice: dict[str, list[int]] = {}
+        for index, item in enumerate(treated):
+            if item.line.line_id is not None:
+                self.by_id.setdefault(item.line.line_id, index)
+            if item.line.invoice is not None and item.line.source == "invoice":
+                self.by_invoice.setdefault(item.line.invoice, []).append(index)
+        self.reclassed = {index: dict(item.reclasses) for index, item in enumerate(treated) if item.reclasses}
+        self.status: dict[str, StatusChange] = {}
+        self.written_off: dict[int, tuple[Decimal, Decimal]] = {}  # line -> (still open to recover, contra)
+        self.errors: list[RevrecError] = []
+
+    def credit(self, credit: Line) -> None:
+        """Apply a user's credit line to the line its ``credit-for:`` names."""
+        index = self.by_id.get(str(credit.credit_for), -1)
+        what = f'credit-for "{credit.credit_for}"'
+        try:
+            _check(credit, None if index < 0 else self.result[index])
+        except Problem as problem:
+            self.errors.append(RevrecError(credit.meta, f"{what}: {problem}", credit.entry))
+            return
+        self._apply(index, credit, what, "the credit stays as booked")
+
+    def _apply(self, index: int, credit: Line, what: str, outcome: str) -> Treated | None:
+        """Credit line ``index`` with ``credit``; the credit's own treatment, or None (an error) if it fails."""
+        done = guarded(credit.meta, credit.entry, what, outcome,
+                       partial(_credit, self.result[index], self.reclassed.setdefault(index, {}), credit,
+                               self.places(credit.currency), self.config.credit_split))
+        if isinstance(done, RevrecError):
+            self.errors.append(done)
+            return None
+        self.result[index], own = done
+        self.result.append(own)
+        return own
+
+    def change(self, change: StatusChange, receipts: dict[str, list[Receipt]]) -> None:
+        """Void an invoice, or write it off, on the change's date; then its later receipts, if written off."""
+        directive = f'revrec-{change.status} "{change.invoice}"'
+        indices = self.by_invoice.get(change.invoice, [])
+        earlier = self.status.get(change.invoice)
+        refs = {ref for index in indices[:1] for ref in _references_of(self.result[index].line)}
+        got = sorted((receipt for ref in refs for receipt in receipts.get(ref, ())), key=lambda receipt: receipt.date)
+        try:
+            _check_change(change, indices, earlier, got)
+        except Problem as problem:
+            self.errors.append(RevrecError(change.meta, f"{directive}: {problem}"))
+            return
+        self.status[change.invoice] = change
+        for index in indices:
+            if earlier is not None:  # a void after a write-off: what the write-off holds moves to voids
+                self._move_write_off(index, change)
+            else:
+                self._close_line(index, change, directive)
+        if change.status == "uncollectible":
+            for receipt in got:
+                self._recover(indices, receipt)
+
+    def _close_line(self, index: int, change: StatusChange, directive: str) -> None:
+        """Credit what is left of line ``index`` against the receivable: all of it leaves the books."""
+        line = self.result[index].line
+        left = line.amount - self.result[index].credited
+        if not left:
+            return
+        kind: CreditKind = "void" if change.status == "void" else "write-off"
+        credit = _synthetic(line, change, f"{line.key}/{change.status}", self.config.receivable, -left, kind,
+                            f"Invoice {change.invoice} {'voided' if kind == 'void' else 'written off'}")
+        own = self._apply(index, credit, directive, "the line stays as booked")
+        if own is not None and kind == "write-off":
+            self.written_off[index] = (left, -dict(own.reclasses).get("write-off", ZERO))
+
+    def _move_write_off(self, index: int, change: StatusChange) -> None:
+        """Move what line ``index``'s write-off still holds in contra revenue to the void's."""
+        held = self.written_off.pop(index, (ZERO, ZERO))[1]
+        if held:
+            line = self.result[index].line
+            account = self.config.reclass_account("write-off")
+            self.result.append(_own(_synthetic(line, change, f"{line.key}/void", account, ZERO, "void",
+                                               f"Invoice {change.invoice} voided"), (("void", -held),)))
+
+    def _recover(self, indices: list[int], receipt: Receipt) -> None:
+        """Book a receipt for a written-off invoice: the write-off's contra revenue back first, the rest a gain."""
+        open_lines = [index for index in indices if self.written_off.get(index, (ZERO, ZERO))[0]]
+        total = sum((self.written_off[index][0] for index in open_lines), ZERO)
+        currency = self.result[indices[0]].line.currency
+        if receipt.currency != currency or receipt.amount > total:
+            self.errors.append(RevrecError(receipt.entry.meta, (
+                f"a payment of {receipt.amount} {receipt.currency} for an invoice written off, of which "
+                f"{total} {currency} is open: book at most {total} {currency} to its receivable, and the rest "
+                "elsewhere"), receipt.entry))
+            return
+        weights = [self.written_off[index][0] for index in open_lines]
+        parts = split_shares(receipt.amount, [weight * 100 / total for weight in weights], self.places(currency))
+        for index, part in zip(open_lines, parts, strict=True):
+            left, contra = self.written_off[index]
+            back = min(part, contra)
+            self.written_off[index] = (left - part, contra - back)
+            line = self.result[index].line
+            key = f"{line.key}/recovery/{receipt.date}"
+            credit = _synthetic(line, None, key, self.config.receivable, ZERO, "write-off",
+                                f"Payment of written-off invoice {line.invoice}")._replace(
+                                    meta=receipt.entry.meta, date=receipt.date, entry=receipt.entry)
+            self.result.append(_own(credit, tuple((part_, value) for part_, value in (
+                ("write-off", back), (RECOVERABLES, part - back)) if value)))
+
+
+def _references_of(line: Line) -> list[str]:
+    return references(line.entry) if line.entry is not None else []
+
+
+def _synthetic(
+    line: Line, change: StatusChange | None, key: str, account: str, amount: Decimal, kind: CreditKind, title: str,
+) -> Line:
+    """A credit the plugin makes for ``line`` (a void, a write-off, a recovery), booked against ``account``."""
+    meta = line.meta if change is None else change.meta
+    return line._replace(key=key, meta=meta, date=line.date if change is None else change.date, account=account,
+                         amount=amount, narration=f"{title}: {line.narration}", credit_for=line.line_id or line.key,
+                         credit_kind=kind, override=None, service=None)
+
+
+def _own(credit: Line, reclasses: tuple[tuple[str, Decimal], ...]) -> Treated:
+    """The treatment of a credit: what it moves, each on its date."""
+    return Treated(credit, CREDIT_RULE, Treatment(f'credit-for "{credit.credit_for}"', ()), ZERO, reclasses, [])
+
+
+def _check_change(
+    change: StatusChange, indices: list[int], earlier: StatusChange | None, receipts: list[Receipt],
+) -> None:
+    """Check that an invoice can be voided or written off.
+
+    Raises:
+        Problem: it cannot.
+    """
+    if not indices:
+        raise Problem("no invoice line has this invoice: id: write the invoice: of an invoice with revenue lines")
+    if earlier is not None and (earlier.status == "void" or change.status == "uncollectible"):
+        raise Problem(f"the invoice was already {_done(earlier)} on {earlier.date}: remove this directive")
+    paid = [receipt for receipt in receipts if receipt.date <= change.date]
+    if paid and earlier is None:
+        raise Problem(f"the invoice received {paid[0].amount} {paid[0].currency} on {paid[0].date}: Stripe voids "
+                      "or writes off only open invoices; credit what is still open instead (a posting with "
+                      'credit-for: and credit-kind: "write-off" or "void")')
+    later = [receipt for receipt in receipts if receipt.date > change.date]
+    if later and change.status == "void":
+        raise Problem(f"the invoice receives {later[0].amount} {later[0].currency} on {later[0].date}, after "
+                      "this void: a void invoice is not paid; remove the payment or the void")
+
+
+def _done(change: StatusChange) -> str:
+    return "voided" if change.status == "void" else "marked uncollectible"
 
 
 def _check(credit: Line, target: Treated | None) -> None:
@@ -81,7 +233,7 @@ def _check(credit: Line, target: Treated | None) -> None:
     if credit.date < line.date:
         raise Problem(f"the credit ({credit.date}) is dated before the line it credits ({line.date}): "
                       f"date it on or after {line.date}")
-    if -credit.amount > line.amount - target.credited:
+    if -credit.amount > line.amount - target.credited and credit.credit_kind != "dispute":
         left = line.amount - target.credited
         raise Problem(f"credit of {-credit.amount} {credit.currency} is larger than the {left} {line.currency} "
                       f"left to credit on its line: credit at most {left} {line.currency}")
@@ -94,28 +246,27 @@ def _credit(
 
     ``reclassed`` holds what the line's reclasses (tax, fee...) still hold after earlier credits; it is updated.
     """
-    amount = -credit.amount
+    standing = target.line.amount - target.credited
+    amount = min(-credit.amount, standing)  # a dispute can take more: the excess is a loss (Stripe's OtherLoss)
     past = [(day, piece) for day, piece in target.schedule if day <= credit.date]
     future = [(day, piece) for day, piece in target.schedule if day > credit.date]
     still_deferred = target.deferred - target.reversed - sum((piece for _, piece in past), ZERO)
     if split == "deferred-first":
         shares = {"deferred": min(amount, still_deferred)}
     else:
-        shares = _in_proportion({"deferred": still_deferred, **reclassed}, amount,
-                                target.line.amount - target.credited, places)
+        shares = _in_proportion({"deferred": still_deferred, **reclassed}, amount, standing, places)
     for part, share in shares.items():
         if part in reclassed:
             reclassed[part] -= share
     taken = shares["deferred"]
     contra = CONTRA[credit.credit_kind or "refund"]  # type: ignore[index]  # _check read the kind
     shares[contra] = amount - sum(shares.values(), ZERO)
+    shares[OTHER_LOSS] = -credit.amount - amount
     scheduled = sum((piece for _, piece in future), ZERO)
     shrunk = _rescale(future, max(scheduled - taken, ZERO), places)
     updated = target._replace(schedule=past + shrunk, credited=target.credited + amount,
                               reversed=target.reversed + taken)
-    reclasses = tuple((part, -value) for part, value in shares.items() if value)
-    own = Treated(credit, CREDIT_RULE, Treatment(f'credit-for "{credit.credit_for}"', ()), ZERO, reclasses, [])
-    return updated, own
+    return updated, _own(credit, tuple((part, -value) for part, value in shares.items() if value))
 
 
 def _in_proportion(parts: dict[str, Decimal], amount: Decimal, standing: Decimal, places: int) -> dict[str, Decimal]:

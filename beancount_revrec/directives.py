@@ -10,7 +10,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from beancount.core.amount import Amount
 from beancount.core.data import Custom
@@ -110,3 +110,31 @@ def _fulfilled(value: object) -> ByAmount | ByUnits | ByPercent:
     if not quantity > 0:
         raise Problem(f"revrec-fulfill needs a positive amount, got {value}")
     return by
+
+
+VOID, UNCOLLECTIBLE = "revrec-void", "revrec-uncollectible"
+Status = Literal["void", "uncollectible"]
+
+
+class StatusChange(NamedTuple):
+    """An invoice voided, or marked uncollectible, on ``date``."""
+
+    meta: dict[str, Any]
+    date: datetime.date
+    invoice: str
+    status: Status
+
+
+def read_status_changes(entries: Iterable[Any]) -> tuple[list[StatusChange], list[RevrecError]]:
+    """Every ``revrec-void`` and ``revrec-uncollectible`` directive, in ledger order."""
+    changes, errors = [], []
+    for entry in entries:
+        if isinstance(entry, Custom) and entry.type in (VOID, UNCOLLECTIBLE):
+            values = values_of(entry)
+            if len(values) == 1 and isinstance(values[0], str) and values[0].strip():
+                changes.append(StatusChange(entry.meta, entry.date, values[0],
+                                            "void" if entry.type == VOID else "uncollectible"))
+            else:
+                errors.append(RevrecError(entry.meta, f'{entry.type} needs the invoice id: write custom '
+                                          f'"{entry.type}" "in_1" (the invoice: of the invoice)', entry))
+    return changes, errors

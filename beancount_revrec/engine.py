@@ -20,12 +20,12 @@ from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present, schedulable
 from beancount_revrec.credits import apply_credits
-from beancount_revrec.directives import ByAmount, ByPercent, ByUnits, Event, read_events
+from beancount_revrec.directives import ByAmount, ByPercent, ByUnits, Event, read_events, read_status_changes
 from beancount_revrec.errors import Problem, RevrecError, failure
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
-from beancount_revrec.sources import Line, read_lines
+from beancount_revrec.sources import Line, read_lines, receipts, references
 from beancount_revrec.treatment import (
     Amortize,
     Anchor,
@@ -81,14 +81,27 @@ def treat(
     items = [item for item in treated if item.line.source == "contract"]
     kept = {item.line.key for item in items}  # an item that could not be treated is left out, with its error
     directives = directives._replace(items=[item for item in directives.items if item.ident in kept])
-    sales, credit_errors = apply_credits([item for item in treated if item.line.source != "contract"],
-                                         [line for line in lines if line.credit_for and not line.contract], places,
-                                         config.credit_split)
+    sales = [item for item in treated if item.line.source != "contract"]
+    sales, credit_errors = _credits(entries, customs, lines, sales, places, config)
     directives, recorded, style_errors = billing_styles(directives, [line for line in lines if line.contract])
     directives, calendar_errors = schedulable(directives, places)
     movements = present(directives, items, recorded, config, places)
     return Analysis(lines, rules, sales + items, errors + credit_errors + style_errors + calendar_errors, directives,
                     movements)
+
+
+def _credits(
+    entries: Sequence[Any], customs: list[Custom], lines: list[Line], sales: list[Treated], places: Places,
+    config: Config,
+) -> tuple[list[Treated], list[RevrecError]]:
+    """Sales lines with their credits, voids and write-offs applied, and those as treated lines of their own."""
+    changes, errors = read_status_changes(customs)
+    refs = {ref for item in sales for ref in (references(item.line.entry) if item.line.entry is not None else ())
+            if item.line.invoice in {change.invoice for change in changes}} if changes else set()
+    found = receipts(entries, config, refs) if refs else {}
+    credited, credit_errors = apply_credits(sales, [line for line in lines if line.credit_for and not line.contract],
+                                            changes, found, places, config)
+    return credited, errors + credit_errors
 
 
 class Choices(NamedTuple):

@@ -36,7 +36,8 @@ _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "pass
                    "exclude": "Exclude", "deferred": "Credit against deferred revenue",
                    "contra": "Refund of recognised revenue",
                    "credit-note": "Credit note on recognised revenue", "dispute": "Dispute of recognised revenue",
-                   "write-off": "Write-off of recognised revenue"}
+                   "write-off": "Write-off of recognised revenue", "void": "Void of recognised revenue",
+                   "other-loss": "Loss beyond the line", "recoverables": "Recovered"}
 _LINK_SAFE = re.compile(r"[A-Za-z0-9\-_/]+")
 _ESCAPED = re.compile(r"[^A-Za-z0-9\-_/]")
 _new = tuple.__new__

@@ -8,7 +8,10 @@ slash, and the part::
 
     in_31/Income:Sales/deferral              a line's deferral
     in_31/Income:Sales/tax                   a reclass (tax, fee, passthrough, exclude)
-    cn_1/Income:Sales/contra                 a credit: deferred, contra (a refund), credit-note, dispute, write-off
+    cn_1/Income:Sales/contra                 a credit: deferred, contra (a refund), credit-note, dispute, write-off,
+                                             void, other-loss, recoverables
+    in_1/Income:Sales/void/void              an invoice's void (or uncollectible) of a line, as a credit
+    in_1/Income:Sales/recovery/2022-04-01/recoverables   a payment of a written-off invoice
     in_31/Income:Sales/recognition/2022-01-31
     ct_1/platform/billing                    a recorded billing line of a contract
     ct_1/billing/USD/2022-01-01              a contract's billing schedule, per currency and date
@@ -36,7 +39,8 @@ SOURCE_FIELDS = ("customer", "product", "invoice", "line", "contract")
 """The source's attributes a generated transaction repeats, for Fava's filters and bean-query."""
 
 Kind = Literal["deferral", "reclass", "recognition", "billing", "correction"]
-RECLASSES = ("tax", "fee", "passthrough", "exclude", "deferred", "contra", "credit-note", "dispute", "write-off")
+RECLASSES = ("tax", "fee", "passthrough", "exclude", "deferred", "contra", "credit-note", "dispute", "write-off",
+             "void", "other-loss", "recoverables")
 
 _KINDS: dict[str, Kind] = {"deferral": "deferral", "recognition": "recognition", "billing": "billing"}
 _PART = re.compile(r"/(deferral|recognition/[\d-]+|billing(?:/[A-Z][A-Z0-9'._-]*/[\d-]+)?|" + "|".join(RECLASSES) + r")"

@@ -113,7 +113,7 @@ def _payment_dates(
     payments: dict[str, list[datetime.date]] = {}  # in date order: the sources are
     invoices: list[tuple[int, datetime.date, list[str]]] = []
     for index, (entry, postings) in enumerate(sources):
-        refs = _references(entry)
+        refs = references(entry)
         if postings:
             if refs:
                 invoices.append((index, entry.date, refs))
@@ -130,7 +130,35 @@ def _payment_dates(
     return paid
 
 
-def _references(entry: Transaction) -> list[str]:
+class Receipt(NamedTuple):
+    """Money received for an invoice: a transaction without revenue lines that credits the receivable."""
+
+    date: datetime.date
+    amount: Decimal  # what it credits to the receivable
+    currency: str
+    entry: Transaction
+
+
+def receipts(entries: Iterable[Any], config: Config, refs: set[str]) -> dict[str, list[Receipt]]:
+    """The receipts of each of ``refs`` (``^LINK`` or ``invoice:ID``, as ``references`` gives them), in date order."""
+    is_revenue = Membership(config.revenue)
+    found: dict[str, list[Receipt]] = {}
+    for entry in entries:
+        if not isinstance(entry, Transaction) or KIND in entry.meta:
+            continue
+        if any(is_revenue[p.account] for p in entry.postings):
+            continue
+        mine = refs.intersection(references(entry))
+        credited = [p.units for p in entry.postings if p.account == config.receivable and p.units is not None
+                    and p.units.number is not None and p.units.number < 0]
+        for ref in mine:
+            found.setdefault(ref, []).extend(Receipt(entry.date, -units.number, units.currency, entry)
+                                             for units in credited if units.number is not None)
+    return found
+
+
+def references(entry: Transaction) -> list[str]:
+    """What ties a transaction to an invoice: its links (``^LINK``) and its ``invoice:`` id (``invoice:ID``)."""
     refs = [f"^{link}" for link in entry.links or ()]
     invoice = entry.meta.get("invoice")
     if invoice is not None:
