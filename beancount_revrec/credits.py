@@ -159,7 +159,7 @@ class _Book:
             self.written_off[index] = (left - part, contra - back)
             line = self.result[index].line
             key = f"{line.key}/recovery/{receipt.date}"
-            credit = _synthetic(line, None, key, self.config.receivable, ZERO, "write-off",
+            credit = _synthetic(line, None, key, self.config.receivable, part, "write-off",
                                 f"Payment of written-off invoice {line.invoice}")._replace(
                                     meta=receipt.entry.meta, date=receipt.date, entry=receipt.entry)
             self.result.append(_own(credit, tuple((part_, value) for part_, value in (

@@ -15,6 +15,7 @@ from beancount.core.data import Transaction
 
 from beancount_revrec.contract_directives import Billing
 from beancount_revrec.contracts import CONTRACT_RULE
+from beancount_revrec.credits import CREDIT_RULE
 from beancount_revrec.engine import OVERRIDE_RULE
 from beancount_revrec.meta import KEY, KIND, corrected_key, source_of
 from beancount_revrec.records import Treated
@@ -42,10 +43,13 @@ def explain(books: Books, ident: str) -> list[Explained]:
     sources.update((_key_of(movement.source), movement.source) for movement in analysis.movements)
     found = [source for key, source in sources.items()
              if ident == key or (isinstance(source, Line) and ident in (source.line_id, source.invoice))]
+    treated = {item.line.key: item for item in analysis.treated}
     if not found:
         key = source_of(ident)
+        made = treated.get(key)  # a void's, a write-off's or a recovery's: explained with the line it credits
+        if key not in sources and made is not None and made.rule == CREDIT_RULE:
+            key = next((line.key for line in analysis.lines if made.line.credit_for in (line.key, line.line_id)), key)
         found = [sources[key]] if key in sources else []
-    treated = {item.line.key: item for item in analysis.treated}
     return [_explain_billing(source, books) if isinstance(source, Billing)
             else _explain_line(source, treated.get(source.key), books) for source in found]
 
@@ -65,6 +69,10 @@ def _explain_line(line: Line, item: Treated | None, books: Books) -> Explained:
     """A line, contract item or recorded contract billing; a credited line's entries include its credits'."""
     crediting = [other for other in books.analysis.lines
                  if line.line_id is not None and other.credit_for == line.line_id]
+    made = {credit.key for credit in crediting}
+    crediting += [item.line for item in books.analysis.treated  # voids, write-offs and recoveries
+                  if item.line.key != line.key and item.line.credit_for in (line.line_id, line.key)
+                  and item.line.key not in made and item.rule == CREDIT_RULE]
     kind = _kind_of(line)
     contract = kind != "line"
     return Explained(
