@@ -412,6 +412,11 @@ BAD_CONFIGS = [
                  id="precision-bool"),
     pytest.param("{'precision': {'USD': -1}}", ('"precision" must map currencies to decimal places',),
                  id="precision-negative"),
+    pytest.param("{'credit-split': 'deferred first'}",
+                 ('config key "credit-split" must be one of', "'proportional', 'deferred-first'",
+                  "got 'deferred first'"), id="credit-split-unknown"),
+    pytest.param("{'dispute': 'Disputes'}", ('config key "dispute" must be an account name', "'Disputes'"),
+                 id="dispute-account-not-an-account"),
 ]
 
 

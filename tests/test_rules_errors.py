@@ -290,15 +290,17 @@ MONTH_ENDS = [date(2022, month + 1, 1) - datetime.timedelta(days=1) for month in
 FULL_SCHEDULE = [(day, D("10.00")) for day in MONTH_ENDS]
 
 
-def credit(day: str, amount: str, target: str, invoice: str = "cn_1", currency: str = "USD") -> str:
+def credit(day: str, amount: str, target: str, invoice: str = "cn_1", currency: str = "USD",
+           kind: str | None = None) -> str:
     """A credit note booking ``amount`` to Income:Sales (positive: a debit to revenue) with ``credit-for``."""
     receivable = f"{-D(amount):.2f}"
+    kind_line = "" if kind is None else f'\n    credit-kind: "{kind}"'
     return f"""
 {day} * "Acme" "Credit note {invoice}"
   invoice: "{invoice}"
   Assets:AccountsReceivable   {receivable} {currency}
   Income:Sales                {amount} {currency}
-    credit-for: "{target}"
+    credit-for: "{target}"{kind_line}
 """
 
 
@@ -336,6 +338,12 @@ BAD_CREDITS = [
     pytest.param(credit("2021-12-01", "30.00", "il_1"), "30.00", "USD",
                  ('credit-for "il_1"', "(2021-12-01) is dated before the line it credits (2022-01-01)"),
                  "date it on or after 2022-01-01", id="dated-before-its-line"),
+    pytest.param(credit("2022-03-01", "30.00", "il_1", kind="chargeback"), "30.00", "USD",
+                 ('credit-for "il_1"', 'unknown credit-kind "chargeback"'),
+                 "use one of refund, credit-note, dispute, write-off, void", id="unknown-kind"),
+    pytest.param(credit("2022-03-01", "150.00", "il_1", kind="write-off"), "150.00", "USD",
+                 ('credit-for "il_1"', "150.00 USD is larger than the 120.00 USD left"), "credit at most 120.00 USD",
+                 id="write-off-larger-than-what-is-open"),
 ]
 
 
@@ -398,3 +406,49 @@ def test_two_credits_up_to_the_line_are_fine(tmp_path):
     assert {posting.account: posting.units.number for posting in contra.postings} == {
         "Income:Sales": D("-15.00"), "Income:Refunds": D("15.00")}
     assert moves(loaded.entries, "in_1", "recognition") == [*FULL_SCHEDULE[:2], (MONTH_ENDS[2], D("5.00"))]
+
+
+# --- revrec-void and revrec-uncollectible -----------------------------------------------------------
+
+PAYMENT = """
+2022-03-10 * "Acme" "Payment of in_1"
+  invoice: "in_1"
+  Assets:Bank                  120.00 USD
+  Assets:AccountsReceivable   -120.00 USD
+"""
+FIRST_VOID = {"il_1/void/deferred": D("100.00"), "il_1/void/void": D("20.00")}
+"""The first void of in_1 on 2022-03-01: 20.00 recognised by then to voids (here Income:Refunds), 100.00 off
+deferred revenue."""
+BAD_CHANGES = [
+    pytest.param('2022-03-01 custom "revrec-void" "in_nope"\n', '"revrec-void" "in_nope"',
+                 ("no invoice line has this invoice: id",), "write the invoice: of an invoice with revenue lines", {},
+                 id="unknown-invoice"),
+    pytest.param('2022-03-01 custom "revrec-void"\n', 'custom "revrec-void"', ("needs the invoice id",),
+                 'write custom "revrec-void" "in_1"', {}, id="no-invoice-id"),
+    pytest.param('2022-03-01 custom "revrec-void" "in_1"\n2022-04-01 custom "revrec-void" "in_1"\n',
+                 '2022-04-01 custom "revrec-void"', ("already voided on 2022-03-01",), "remove this directive",
+                 FIRST_VOID, id="second-void"),
+    pytest.param('2022-03-01 custom "revrec-void" "in_1"\n2022-04-01 custom "revrec-uncollectible" "in_1"\n',
+                 '2022-04-01 custom "revrec-uncollectible"', ("already voided on 2022-03-01",),
+                 "remove this directive", FIRST_VOID, id="uncollectible-after-void"),
+    pytest.param(PAYMENT + '2022-04-01 custom "revrec-uncollectible" "in_1"\n', 'custom "revrec-uncollectible"',
+                 ("received 120.00 USD on 2022-03-10",), 'credit-kind: "write-off"', {},
+                 id="uncollectible-after-payment"),
+    pytest.param('2022-03-01 custom "revrec-void" "in_1"\n' + PAYMENT, 'custom "revrec-void"',
+                 ("receives 120.00 USD on 2022-03-10, after this void",), "remove the payment or the void", {},
+                 id="payment-after-void"),
+]
+
+
+@pytest.mark.parametrize(("text_", "at", "words", "advice", "voided"), BAD_CHANGES)
+def test_bad_void_or_write_off_is_reported_at_its_directive(tmp_path, text_, at, words, advice, voided):
+    """The error is at the directive and says what to write; the first void (if any) and the rest still book."""
+    text = HEADER + CREDITED + GOOD + text_
+    loaded = load_text(tmp_path, text)
+    error = assert_located_error(loaded, lineno(text, at), *words)
+    assert_says_what_to_write(error.message, advice)
+    assert_good_invoice_still_works(loaded.entries)
+    assert {entry.meta["revrec-key"]: entry.postings[0].units.number for entry in generated(loaded.entries)
+            if "/void/" in entry.meta["revrec-key"]} == voided
+    if not voided:
+        assert_credited_line_untouched(loaded.entries)
