@@ -157,7 +157,11 @@ class _Book:
             left, contra = self.written_off[index]
             back = min(part, contra)
             self.written_off[index] = (left - part, contra - back)
-            line = self.result[index].line
+            item = self.result[index]  # the line stands again at what was paid, its gain held in recoverables
+            self.result[index] = item._replace(credited=item.credited - part)
+            held = self.reclassed.setdefault(index, {})
+            held[RECOVERABLES] = held.get(RECOVERABLES, ZERO) + part - back
+            line = item.line
             key = f"{line.key}/recovery/{receipt.date}"
             credit = _synthetic(line, None, key, self.config.receivable, part, "write-off",
                                 f"Payment of written-off invoice {line.invoice}")._replace(
@@ -251,8 +255,9 @@ def _credit(
     past = [(day, piece) for day, piece in target.schedule if day <= credit.date]
     future = [(day, piece) for day, piece in target.schedule if day > credit.date]
     still_deferred = target.deferred - target.reversed - sum((piece for _, piece in past), ZERO)
-    if split == "deferred-first":
+    if split == "deferred-first" or not amount:  # deferred first, then what a payment of a write-off recovered
         shares = {"deferred": min(amount, still_deferred)}
+        shares[RECOVERABLES] = min(amount - shares["deferred"], reclassed.get(RECOVERABLES, ZERO))
     else:
         shares = _in_proportion({"deferred": still_deferred, **reclassed}, amount, standing, places)
     for part, share in shares.items():

@@ -237,19 +237,34 @@ def _treat_line(
     amounts = split_shares(line.amount, [part.share for part in treatment.parts], places)
     deferred = ZERO
     reclasses: dict[str, Decimal] = {}
+    dates: dict[str, datetime.date] = {}
     schedules: list[Schedule] = []
     refused: list[tuple[Event, str]] = []
     for part, amount in zip(treatment.parts, amounts, strict=True):
         match part.action:
             case Immediate():
                 pass
-            case Reclass(kind=category):
+            case Reclass(kind=category, day=day):
                 reclasses[category] = reclasses.get(category, ZERO) + amount
+                if day is not None:
+                    dates[category] = _on_or_after(line, day)
             case action:
                 deferred += amount
                 schedules.append(_part_schedule(line, action, amount, events, places, refused))
     schedule = _combined(schedules, line.date)
-    return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule), refused
+    return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule,
+                   reclass_dates=tuple(dates.items())), refused
+
+
+def _on_or_after(line: Line, day: datetime.date) -> datetime.date:
+    """``day``, checked to be no earlier than ``line``'s date.
+
+    Raises:
+        Problem: it is earlier.
+    """
+    if day < line.date:
+        raise Problem(f"exclude on {day} is before the line's date {line.date}: exclude it on or after {line.date}")
+    return day
 
 
 def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:

@@ -95,9 +95,10 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     if item.deferred:
         yield entry("deferral", deferral_key(source), line.date, f"Defer: {title}", line.account, config.deferred,
                     item.deferred)
+    dates = dict(item.reclass_dates)
     for category, amount in item.reclasses:
         if amount:
-            yield entry("reclass", reclass_key(source, category), line.date,
+            yield entry("reclass", reclass_key(source, category), dates.get(category, line.date),
                         f"{_RECLASS_TITLES.get(category, category)}: {title}", line.account,
                         config.reclass_account(category), amount)
     # The many recognitions are made inline (a call each shows in the benchmark). Equal amounts (often one

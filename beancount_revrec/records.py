@@ -28,6 +28,7 @@ class Treated(NamedTuple):
     schedule: Schedule
     credited: Decimal = ZERO  # credit lines applied to this line (section 6.4)
     reversed: Decimal = ZERO  # the part of those credits taken off deferred revenue
+    reclass_dates: tuple[tuple[str, datetime.date], ...] = ()  # reclasses booked later than the line's date
 
 
 class Movement(NamedTuple):

@@ -7,7 +7,7 @@ A treatment says how an amount is recognised::
     ACTION    := immediate | ratable [METHOD] | amortize DURATION [from ANCHOR] [METHOD]
                | defer DURATION [from ANCHOR] | on DATE
                | fulfillment [DURATION] [from ANCHOR]
-               | tax | fee | passthrough | exclude
+               | tax | fee | passthrough | exclude [on DATE]
 
 Each action is a record type of its own (``Immediate``, ``Reclass``, ``Ratable``,
 ``On``, ``Amortize``, ``Defer``, ``Fulfillment``; ``Action`` is their union), so
@@ -69,9 +69,10 @@ class Immediate:
 
 @dataclass(frozen=True, slots=True)
 class Reclass:
-    """Moved out of revenue on the line's date, to the account of its ``kind`` (tax, fee...)."""
+    """Moved out of revenue on the line's date, or on ``day`` (``exclude on DATE``), to its ``kind``'s account."""
 
     kind: ReclassKind
+    day: datetime.date | None = None  # only an exclusion: until then the line is revenue, as Stripe books it
     defers: ClassVar[bool] = False
     anchor: ClassVar[Anchor] = "invoice"
 
@@ -217,6 +218,10 @@ def _parse_immediate(rest: list[str]) -> Immediate:
 
 
 def _parse_reclass(kind: ReclassKind, rest: list[str]) -> Reclass:
+    if kind == "exclude" and rest and rest[0] == "on":  # "exclude on 2022-02-05": excluded on that date
+        day = _parse_date(rest[1] if len(rest) > 1 else "", '"exclude on" needs a date like 2022-02-05')
+        _expect_end(kind, rest[2:])
+        return Reclass(kind, day)
     _expect_end(kind, rest)
     return Reclass(kind)
 
