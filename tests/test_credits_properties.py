@@ -73,7 +73,7 @@ def cases(draw: st.DrawFn) -> Case:
     start = START + datetime.timedelta(days=draw(st.integers(0, 60)))
     end = start + datetime.timedelta(days=draw(st.integers(1, 400)))
     treatment = draw(st.sampled_from(["ratable", "ratable monthly", "70% ratable + 30% immediate"]))
-    credits, left, day = [], amount, start
+    made, left, day = [], amount, start
     for _ in range(draw(st.integers(0, 3))):
         day += datetime.timedelta(days=draw(st.integers(0, 120)))
         kind = draw(st.sampled_from(sorted(CONTRA)))
@@ -81,7 +81,7 @@ def cases(draw: st.DrawFn) -> Case:
         if most <= 0:
             break
         credit = Decimal(draw(st.integers(1, int(most / unit(currency))))) * unit(currency)
-        credits.append(Credit(day, credit, kind))
+        made.append(Credit(day, credit, kind))
         left = max(left - credit, Decimal(0))
     close = None
     if left > 0 and draw(st.booleans()):
@@ -91,16 +91,17 @@ def cases(draw: st.DrawFn) -> Case:
         paid = Decimal(draw(st.integers(1, int(left / unit(currency))))) * unit(currency)
         payments.append((close[1] + datetime.timedelta(days=draw(st.integers(1, 60))), paid))
     split = draw(st.sampled_from(["proportional", "deferred-first"]))
-    return Case(currency, amount, start, end, treatment, credits, close, payments, split)
+    return Case(currency, amount, start, end, treatment, made, close, payments, split)
 
 
 def render(case: Case) -> str:
     config = {"credit-split": case.split, "precision": PLACES, "credit-note": CONTRA["credit-note"],
               "dispute": CONTRA["dispute"], "write-off": CONTRA["write-off"], "void": CONTRA["void"]}
-    text = [f'plugin "beancount_revrec" "{config!r}"', *(f"2020-01-01 open {account}" for account in (AR, CASH, SALES)),
-            f'{case.start} * "Acme" "Plan"\n  invoice: "in_1"\n  {AR}  {case.amount} {case.currency}\n'
+    line = (f'{case.start} * "Acme" "Plan"\n  invoice: "in_1"\n  {AR}  {case.amount} {case.currency}\n'
             f'  {SALES}  {-case.amount} {case.currency}\n    line: "il_1"\n    service-start: {case.start}\n'
-            f'    service-end: {case.end}\n    revrec: "{case.treatment}"']
+            f'    service-end: {case.end}\n    revrec: "{case.treatment}"')
+    text = [f'plugin "beancount_revrec" "{config!r}"', *(f"2020-01-01 open {account}" for account in (AR, CASH, SALES)),
+            line]
     for number, credit in enumerate(case.credits):
         text.append(f'{credit.day} * "Acme" "Credit {number}"\n  invoice: "cn_{number}"\n'
                     f'  {AR}  {-credit.amount} {case.currency}\n  {SALES}  {credit.amount} {case.currency}\n'
@@ -175,7 +176,8 @@ def test_credits_voids_write_offs_and_recoveries_are_exact(case: Case) -> None:
         assert moves[SALES] == -credit.amount
         on_line = min(credit.amount, standing)
         off_deferred, contra = moves[DEFERRED], moves[CONTRA[credit.kind]]
-        assert off_deferred >= 0 and contra >= 0
+        assert off_deferred >= 0
+        assert contra >= 0
         assert moves[OTHER_LOSS] == credit.amount - on_line
         assert off_deferred + contra == on_line
         still_deferred = deferred_before(made, credit.day, number)
