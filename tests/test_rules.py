@@ -188,3 +188,17 @@ def test_tag_price_and_line_match() -> None:
     invoice = INVOICE.format(date="2022-03-01").replace('"Widget"', '"Widget" #test') + (
         '    price: "price_1"\n    line: "il_9"\n')
     assert winners(HEAD + rule + invoice) == {datetime.date(2022, 3, 1): ("r", "reclass")}
+
+
+def test_an_exclusion_dated_before_its_line_is_an_error_and_the_line_stays_as_booked() -> None:
+    rule = RULE.format(date="2022-01-01", name="late", treatment="exclude on 2022-02-28", extra="")
+    text = HEAD + rule + INVOICE.format(date="2022-03-01") + INVOICE.format(date="2022-02-01")
+    entries, errors, _ = loader.load_string(text)
+    (error,) = errors
+    assert error.source["lineno"] == text[:text.index("-90.00 USD")].count("\n") + 1
+    assert error.message == ('treatment "exclude on 2022-02-28": exclude on 2022-02-28 is before the line\'s date '
+                             "2022-03-01: exclude it on or after 2022-03-01")
+    # the February line is excluded on 2022-02-28, the March one stays as booked (recognised on its date)
+    made = [(entry.date, entry.meta["revrec-key"]) for entry in entries
+            if isinstance(entry, Transaction) and "revrec" in entry.tags]
+    assert made == [(datetime.date(2022, 2, 28), "in_2022-02-01/Income:Sales/widget/exclude")]

@@ -141,6 +141,24 @@ def test_on_date():
     assert action.defers
 
 
+def test_exclude_on_a_date():
+    action = only_action("exclude on 2022-02-05")
+    assert action == Reclass("exclude", datetime.date(2022, 2, 5))
+    assert not action.defers
+    assert only_action("exclude") == Reclass("exclude")
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("exclude on", '"exclude on" needs a date like 2022-02-05, got ""'),
+    ("exclude on Feb-5", '"exclude on" needs a date like 2022-02-05, got "Feb-5"'),
+    ("exclude on 2022-02-05 monthly", '"monthly" is out of place after "exclude"'),
+    ("tax on 2022-02-05", 'unexpected "on 2022-02-05" after "tax"'),
+])
+def test_exclude_on_needs_one_date_and_only_exclusions_take_one(text, message):
+    with pytest.raises(Problem, match=message.replace("(", r"\(")):
+        parse_treatment(text)
+
+
 def test_on_leap_day():
     assert only_action("on 2024-02-29") == On(datetime.date(2024, 2, 29))
 
