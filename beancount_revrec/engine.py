@@ -27,6 +27,7 @@ from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
 from beancount_revrec.treatment import (
+    Action,
     Amortize,
     Anchor,
     Anchored,
@@ -45,6 +46,7 @@ DEFAULT_RULE = "default"
 OVERRIDE_RULE = "override"
 RATABLE = parse_treatment("ratable")
 IMMEDIATE = parse_treatment("immediate")
+AT_ONCE = Immediate()
 
 
 Places = Callable[[str], int]
@@ -226,7 +228,7 @@ def _treat_line(
     schedules: list[Schedule] = []
     refused: list[tuple[Event, str]] = []
     for part, amount in zip(treatment.parts, amounts, strict=True):
-        match part.action:
+        match _action_for(line, rule, treatment, part.action):
             case Immediate():
                 pass
             case Reclass(kind=category):
@@ -236,6 +238,19 @@ def _treat_line(
                 schedules.append(_part_schedule(line, action, amount, events, places, refused))
     schedule = _combined(schedules, line.date)
     return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule), refused
+
+
+def _action_for(line: Line, rule: str, treatment: Treatment, action: Action) -> Action:
+    """The action one part of ``line``'s treatment takes: without a service period, ``ratable`` is ``immediate``.
+
+    Stripe recognises a line without a period when its invoice finalizes, so a rule's ratable
+    share (``90% ratable + 10% passthrough`` on a one-off line) is recognised on the line's date,
+    and so is the ratable part of a mixed ``revrec:``. A line's own ``revrec: "ratable"`` alone
+    stays ratable: asked for on that very line, it needs the period, and ``_part_schedule`` says so.
+    """
+    if isinstance(action, Ratable) and line.service is None and (rule != OVERRIDE_RULE or len(treatment.parts) > 1):
+        return AT_ONCE
+    return action
 
 
 def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:
@@ -262,7 +277,8 @@ def _part_schedule(
     match action:
         case Ratable(method=method):
             if line.service is None:
-                raise Problem("ratable needs a service period: add service-start: and service-end: to the line")
+                raise Problem("ratable needs a service period: add service-start: and service-end: to the line, "
+                              'or write revrec: "immediate" to recognise it on its date')
             return spread(amount, *line.service, method, places)
         case On(day=day):
             return [(day, amount)]

@@ -277,7 +277,7 @@ def test_the_page_and_the_cli_are_this_trees() -> None:
 def test_every_ledger_is_compared_but_the_closed_books_files_it_includes() -> None:
     assert {"example-8.1.closed.beancount"} == INCLUDED
     assert all(name.endswith(".closed.beancount") for name in INCLUDED)
-    assert len(NAMES) == 21
+    assert len(NAMES) == 22
     assert "demo.beancount" in NAMES
 
 
