@@ -28,7 +28,8 @@ CONTRACT_RULE = "contract"
 
 def item_line(item: Item, customer: str | None) -> Line:
     """A contract item as a line the engine can treat (its key and line id are ``CONTRACT/ITEM``; no transaction)."""
-    return Line(key=item.ident, entry=None, payee=customer, narration=f"Contract {item.contract}, item {item.item}",
+    title = f"Contract {item.contract}, item {item.item}"
+    return Line(key=item.ident, entry=None, payee=customer, narration=title, description=title,
                 meta=item.meta, date=item.date, account=item.account,
                 amount=item.amount, currency=item.currency, line_id=item.ident, invoice=None, customer=customer,
                 product=None, price=item.price, service=item.service, quantity=item.quantity,

@@ -27,6 +27,7 @@ from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
 from beancount_revrec.sources import Line, read_lines, receipts, references
 from beancount_revrec.treatment import (
+    Action,
     Amortize,
     Anchor,
     Anchored,
@@ -45,6 +46,7 @@ DEFAULT_RULE = "default"
 OVERRIDE_RULE = "override"
 RATABLE = parse_treatment("ratable")
 IMMEDIATE = parse_treatment("immediate")
+AT_ONCE = Immediate()
 
 
 Places = Callable[[str], int]
@@ -241,7 +243,7 @@ def _treat_line(
     schedules: list[Schedule] = []
     refused: list[tuple[Event, str]] = []
     for part, amount in zip(treatment.parts, amounts, strict=True):
-        match part.action:
+        match _action_for(line, rule, treatment, part.action):
             case Immediate():
                 pass
             case Reclass(kind=category, day=day):
@@ -265,6 +267,19 @@ def _on_or_after(line: Line, day: datetime.date) -> datetime.date:
     if day < line.date:
         raise Problem(f"exclude on {day} is before the line's date {line.date}: exclude it on or after {line.date}")
     return day
+
+
+def _action_for(line: Line, rule: str, treatment: Treatment, action: Action) -> Action:
+    """The action one part of ``line``'s treatment takes: without a service period, ``ratable`` is ``immediate``.
+
+    Stripe recognises a line without a period when its invoice finalizes, so a rule's ratable
+    share (``90% ratable + 10% passthrough`` on a one-off line) is recognised on the line's date,
+    and so is the ratable part of a mixed ``revrec:``. A line's own ``revrec: "ratable"`` alone
+    stays ratable: asked for on that very line, it needs the period, and ``_part_schedule`` says so.
+    """
+    if isinstance(action, Ratable) and line.service is None and (rule != OVERRIDE_RULE or len(treatment.parts) > 1):
+        return AT_ONCE
+    return action
 
 
 def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:
@@ -291,7 +306,8 @@ def _part_schedule(
     match action:
         case Ratable(method=method):
             if line.service is None:
-                raise Problem("ratable needs a service period: add service-start: and service-end: to the line")
+                raise Problem("ratable needs a service period: add service-start: and service-end: to the line, "
+                              'or write revrec: "immediate" to recognise it on its date')
             return spread(amount, *line.service, method, places)
         case On(day=day):
             return [(day, amount)]

@@ -7,10 +7,13 @@ first in the ledger (files in include order, then line number) wins.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, NamedTuple, TypeAlias
 
 from beancount.core import account as account_lib
+from beancount.core.amount import Amount
 from beancount.core.data import Custom
 
 from beancount_revrec.directives import values_of
@@ -19,9 +22,118 @@ from beancount_revrec.sources import Line, is_under
 from beancount_revrec.treatment import Treatment, read_treatment
 
 RULE = "revrec-rule"
-MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag")
+MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag", "description",
+              "min-amount", "max-amount")
 OTHER_KEYS = ("treatment", "effective-until", "filename", "lineno")
 SOURCES = ("invoice", "payment")
+
+
+# One record type per kind of condition, each with its own test (``matches``) and, for a line it
+# does not match, why not (``problem``): code dispatches on the type, never on the key's name.
+
+
+@dataclass(frozen=True, slots=True)
+class Equals:
+    """A line attribute equal to ``wanted``: ``key`` is product, price, customer, invoice, line or source."""
+
+    key: str
+    wanted: str
+
+    def matches(self, line: Line) -> bool:
+        """Whether the line's attribute is ``wanted``."""
+        return _attribute(line, self.key) == self.wanted
+
+    def problem(self, line: Line) -> str:
+        """Why the line does not match."""
+        return f'{self.key} is {_show(_attribute(line, self.key))}, not "{self.wanted}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Tagged:
+    """The line's transaction carries ``tag`` (without its ``#``)."""
+
+    tag: str
+
+    def matches(self, line: Line) -> bool:
+        """Whether the line's transaction has the tag."""
+        return line.entry is not None and self.tag in (line.entry.tags or ())
+
+    def problem(self, line: Line) -> str:  # noqa: ARG002 - the same signature as every condition's
+        """Why the line does not match."""
+        return f'the transaction has no tag "#{self.tag}"'
+
+
+@dataclass(frozen=True, slots=True)
+class Under:
+    """The line's account is ``account`` or one of its descendants."""
+
+    account: str
+
+    def matches(self, line: Line) -> bool:
+        """Whether the line's account is the account or under it."""
+        return is_under(line.account, (self.account,))
+
+    def problem(self, line: Line) -> str:
+        """Why the line does not match."""
+        return f"account {line.account} is not {self.account} or under it"
+
+
+@dataclass(frozen=True, slots=True)
+class Contains:
+    """The line's description contains ``text``, ignoring case (Stripe: "Line item description contains")."""
+
+    text: str
+
+    def matches(self, line: Line) -> bool:
+        """Whether the line's description contains the text."""
+        return self.text.casefold() in line.description.casefold()
+
+    def problem(self, line: Line) -> str:
+        """Why the line does not match."""
+        return f'description "{line.description}" does not contain "{self.text}"'
+
+
+@dataclass(frozen=True, slots=True)
+class AmountRange:
+    """The line's amount without its sign lies from ``low`` to ``high``, both inclusive, in ``currency``.
+
+    Either bound may be missing (None), not both.
+    """
+
+    currency: str
+    low: Decimal | None
+    high: Decimal | None
+
+    def matches(self, line: Line) -> bool:
+        """Whether the line is in the currency and its amount in the range."""
+        size = abs(line.amount)
+        return (line.currency == self.currency and (self.low is None or size >= self.low)
+                and (self.high is None or size <= self.high))
+
+    def problem(self, line: Line) -> str:
+        """Why the line does not match."""
+        shown = f"amount {abs(line.amount)} {line.currency}"
+        if line.currency != self.currency:
+            bound, number = ("min-amount", self.low) if self.low is not None else ("max-amount", self.high)
+            return f"{shown} is not in {self.currency} ({bound} {number} {self.currency})"
+        if self.low is not None and abs(line.amount) < self.low:
+            return f"{shown} is below min-amount {self.low} {self.currency}"
+        return f"{shown} is above max-amount {self.high} {self.currency}"
+
+
+class Bound(NamedTuple):
+    """A bound of an amount range: a number, not negative, in a currency."""
+
+    number: Decimal
+    currency: str
+
+    def __str__(self) -> str:
+        """As Beancount writes an amount: ``10.00 USD``."""
+        return f"{self.number} {self.currency}"
+
+
+Condition: TypeAlias = Equals | Tagged | Under | Contains | AmountRange
+"""What a rule's match key asks of a line."""
 
 
 class Rule(NamedTuple):
@@ -31,7 +143,7 @@ class Rule(NamedTuple):
     meta: dict[str, Any]
     start: datetime.date
     until: datetime.date | None  # exclusive
-    match: tuple[tuple[str, str], ...]
+    match: tuple[Condition, ...]  # all must match
     treatment: Treatment
 
 
@@ -78,9 +190,7 @@ def _read_rule(entry: Custom) -> Rule:
     if unknown:
         raise Problem(f'unknown key "{unknown[0]}": match on {", ".join(MATCH_KEYS)}; '
                       "set treatment and effective-until")
-    match = tuple((key, str(meta[key]).lstrip("#") if key == "tag" else str(meta[key]))
-                  for key in MATCH_KEYS if key in meta)
-    _check_match(match)
+    match = _conditions(meta)
     _check_until(entry.date, meta.get("effective-until"))
     if "treatment" not in meta:
         raise Problem('needs a treatment: write e.g. treatment: "ratable"')
@@ -88,14 +198,93 @@ def _read_rule(entry: Custom) -> Rule:
     return Rule(values[0], meta, entry.date, meta.get("effective-until"), match, treatment)
 
 
-def _check_match(match: tuple[tuple[str, str], ...]) -> None:
-    if not match:
+def _conditions(meta: dict[str, Any]) -> tuple[Condition, ...]:
+    """The conditions of a rule's match keys, in the order of ``MATCH_KEYS`` (the amount range last).
+
+    Raises:
+        Problem: there is none, or a key's value is no condition.
+    """
+    if not any(key in meta for key in MATCH_KEYS):
         raise Problem(f"needs at least one match key ({', '.join(MATCH_KEYS)})")
-    for key, value in match:
-        if key == "source" and value not in SOURCES:
-            raise Problem(f'source: must be "invoice" or "payment", got "{value}"')
-        if key == "account" and not (account_lib.is_valid(value) or account_lib.is_valid(value + ":X")):
-            raise Problem(f'account: must be an account name like Income:Sales, got "{value}"')
+    conditions = [_condition(key, meta[key]) for key in MATCH_KEYS[:-2] if key in meta]
+    if "min-amount" in meta or "max-amount" in meta:
+        conditions.append(_amount_range(meta))
+    return tuple(conditions)
+
+
+def _condition(key: str, value: object) -> Condition:
+    """The condition of one match key but the amount range's.
+
+    Raises:
+        Problem: the value is no condition for that key.
+    """
+    reader = _READERS.get(key)
+    return Equals(key, str(value)) if reader is None else reader(value)
+
+
+def _source(value: object) -> Equals:
+    if value not in SOURCES:
+        raise Problem(f'source: must be "invoice" or "payment", got "{value}"')
+    return Equals("source", str(value))
+
+
+def _account(value: object) -> Under:
+    name = str(value)
+    if not (account_lib.is_valid(name) or account_lib.is_valid(name + ":X")):
+        raise Problem(f'account: must be an account name like Income:Sales, got "{name}"')
+    return Under(name)
+
+
+def _description(value: object) -> Contains:
+    if not isinstance(value, str):
+        raise Problem(f'description: must be text in quotes, e.g. description: "AvaTax", got {value!r}')
+    if not value.strip():
+        raise Problem(f'description: "{value}" is in every description: write the text to look for, '
+                      'e.g. description: "AvaTax"')
+    return Contains(value)
+
+
+_READERS: dict[str, Callable[[object], Condition]] = {
+    "source": _source, "account": _account, "description": _description,
+    "tag": lambda value: Tagged(str(value).lstrip("#")),
+}
+"""The match keys whose value is checked or read otherwise than as the text it must equal."""
+
+
+def _amount_range(meta: dict[str, Any]) -> AmountRange:
+    """The range of ``min-amount:`` and ``max-amount:``, at least one of which ``meta`` has.
+
+    Raises:
+        Problem: a bound is no amount or is negative, the two are in different currencies, or min > max.
+    """
+    least = _bound("min-amount", meta["min-amount"]) if "min-amount" in meta else None
+    most = _bound("max-amount", meta["max-amount"]) if "max-amount" in meta else None
+    if least is not None and most is not None:
+        if least.currency != most.currency:
+            raise Problem(f"min-amount is in {least.currency} but max-amount in {most.currency}: a line has one "
+                          f"currency; write both in the same one, e.g. max-amount: {most.number} {least.currency}")
+        if least.number > most.number:
+            raise Problem(f"min-amount {least} is above max-amount {most}: the rule could never match; "
+                          f"swap them: min-amount: {most} and max-amount: {least}")
+    (currency,) = {bound.currency for bound in (least, most) if bound is not None}
+    return AmountRange(currency, None if least is None else least.number, None if most is None else most.number)
+
+
+def _bound(key: str, value: object) -> Bound:
+    """A bound of the amount range.
+
+    Raises:
+        Problem: it is no amount, or negative.
+    """
+    if not (isinstance(value, Amount) and isinstance(value.number, Decimal) and isinstance(value.currency, str)):
+        raise Problem(f"{key}: must be an amount like 10.00 USD (a number and a currency, without quotes), "
+                      f"got {value!r}")
+    if value.number < 0:
+        size = Bound(-value.number, value.currency)
+        raise Problem(f"{key}: {value.number} {value.currency} is negative: a line's amount is compared without "
+                      f"its sign (a credit of {value.number} {value.currency} counts as {size}); "
+                      f"write {key}: {size}")
+    return Bound(value.number, value.currency)
 
 
 def _check_until(start: datetime.date, until: object) -> None:
@@ -114,33 +303,18 @@ def mismatch(rule: Rule, line: Line) -> str | None:
         return f"line dated {line.date}, before the rule's effective date {rule.start}"
     if rule.until is not None and line.date >= rule.until:
         return f"line dated {line.date}, on or after effective-until {rule.until}"
-    for key, wanted in rule.match:
-        if not _key_matches(line, key, wanted):
-            return _key_problem(line, key, wanted)
-    return None
+    return next((condition.problem(line) for condition in rule.match if not condition.matches(line)), None)
 
 
 def applies(rule: Rule, line: Line) -> bool:
     """Whether ``rule`` applies to ``line``: ``mismatch`` without its reasons, for speed."""
     return (rule.start <= line.date and (rule.until is None or line.date < rule.until)
-            and all(_key_matches(line, key, wanted) for key, wanted in rule.match))
+            and all(condition.matches(line) for condition in rule.match))
 
 
-def _key_matches(line: Line, key: str, wanted: str) -> bool:
-    if key == "tag":
-        return line.entry is not None and wanted in (line.entry.tags or ())
-    if key == "account":
-        return is_under(line.account, (wanted,))
-    return (line.line_id if key == "line" else getattr(line, key)) == wanted
-
-
-def _key_problem(line: Line, key: str, wanted: str) -> str:
-    if key == "tag":
-        return f'the transaction has no tag "#{wanted}"'
-    if key == "account":
-        return f"account {line.account} is not {wanted} or under it"
-    actual = line.line_id if key == "line" else getattr(line, key)
-    return f'{key} is {_show(actual)}, not "{wanted}"'
+def _attribute(line: Line, key: str) -> object:
+    """The line's value of an ``Equals`` key: its ``line:`` id for ``line``, else the attribute of that name."""
+    return line.line_id if key == "line" else getattr(line, key)
 
 
 def _show(value: object) -> str:

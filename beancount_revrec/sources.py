@@ -28,13 +28,16 @@ class Line(NamedTuple):
     ``amount`` is revenue-positive: the negation of the posting's number, so an
     ordinary income credit is positive and a debit (a credit note) negative. A
     contract item is treated as a line too (``contracts.item_line``): it has no
-    transaction, its payee is the contract's customer.
+    transaction, its payee is the contract's customer. ``description`` is what a
+    rule's ``description:`` searches: the posting's ``description:`` metadata, else
+    the transaction's narration.
     """
 
     key: str
     entry: Transaction | None  # the line's transaction; None for a contract item
     payee: str | None
     narration: str
+    description: str
     meta: dict[str, Any]
     date: datetime.date
     account: str
@@ -188,7 +191,8 @@ def _read_line(
     line_id, invoice, product = _text(own, "line"), _text(shared, "invoice"), _text(own, "product")
     return Line(
         key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, payee=entry.payee,
-        narration=entry.narration or "", meta=posting.meta or shared,
+        narration=entry.narration or "", description=_text(own, "description") or entry.narration or "",
+        meta=posting.meta or shared,
         date=entry.date, account=posting.account,
         amount=-units.number, currency=units.currency,
         line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),

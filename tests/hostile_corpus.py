@@ -420,6 +420,14 @@ def rules(gen: Gen) -> None:
         "treatment-html": ('product: "prod_h"', 'treatment: "<script>alert(1)</script>"'),
         "treatment-zero-duration": ('product: "prod_h"', 'treatment: "amortize 0 months"'),
         "revrec-kind-key": ('product: "prod_h"', 'treatment: "immediate"', 'revrec-kind: "deferral"'),
+        "description-number": ("description: 12", 'treatment: "immediate"'),
+        "description-blank": ('description: "   "', 'treatment: "immediate"'),
+        "min-amount-string": ('min-amount: "10.00 USD"', 'treatment: "immediate"'),
+        "max-amount-no-currency": ("max-amount: 120", 'treatment: "immediate"'),
+        "max-amount-date": ("max-amount: 2022-01-01", 'treatment: "immediate"'),
+        "min-amount-negative": ("min-amount: -10.00 USD", 'treatment: "immediate"'),
+        "min-above-max": ("min-amount: 120.00 USD", "max-amount: 10.00 USD", 'treatment: "immediate"'),
+        "amount-two-currencies": ("min-amount: 10.00 USD", "max-amount: 120.00 EUR", 'treatment: "immediate"'),
     }
     for label, meta in bad.items():
         gen.simple("rule", label, rule(f"r-{label}", *meta, mark="⟦BAD⟧"), target)
@@ -456,6 +464,14 @@ def rules(gen: Gen) -> None:
                                                    'treatment: "50% tax + 50% defer 10 days"'),
                invoice("2022-04-01", None, gen.amount(), account="Income:Services", debit="Assets:Bank",
                        pmark="⟦GEN⟧"))
+    gen.simple("rule", "ok-description-and-amount",
+               rule("avatax", 'description: "AVATAX"', "min-amount: 0 USD", 'treatment: "tax"'),
+               invoice("2022-04-01", "in_rd", "10.00", post=('description: "Sales Tax calculated by AvaTax"',),
+                       pmark="⟦GEN⟧"))
+    gen.simple("rule", "ok-ratable-share-without-service-period",
+               rule("passthrough", 'source: "invoice"', "max-amount: 1000000.00 USD",
+                    'treatment: "90% ratable + 10% passthrough"'),
+               invoice("2022-04-01", "in_rp", "100.00", pmark="⟦GEN⟧"))
     gen.simple("rule", "ok-price-and-line", rule("by-line", 'line: "il_rl"', 'price: "price 1"',
                                                  'treatment: "amortize 2 months monthly"'),
                invoice("2022-04-01", "in_rl", gen.amount(), line="il_rl", post=('price: "price 1"',), pmark="⟦GEN⟧"))

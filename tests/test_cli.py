@@ -40,6 +40,7 @@ AMORTIZE = LEDGERS / "rules-amortize.beancount"
 EXCLUDE = LEDGERS / "rules-exclude.beancount"
 EVERY = LEDGERS / "every-treatment.beancount"
 CREDITS = LEDGERS / "credits.beancount"
+DESCRIPTION_AMOUNT = LEDGERS / "rules-description-amount.beancount"
 
 # Five rules in priority order:
 # - old-promo: expired (effective-until 2022-02-01, before every line and the ledger's end)
@@ -574,6 +575,65 @@ def test_extending_the_expired_rule_makes_it_win(tmp_path):
     assert (row["rule"], row["treatment"]) == ("old-promo", "immediate")
     assert [(entry["key"], entry["debit"], entry["credit"], entry["amount"]) for entry in row["entries"]] == [
         ("cn_w1/Income:Sales/widget/contra", "Income:Refunds", "Income:Sales", "60.00")]
+
+
+# --- description and amount range: their verdicts -------------------------------------------------
+
+
+def test_explain_description_and_amount_verdicts():
+    # il_da3: 600.00 USD, "Implementation for Globex", no service period
+    (row,) = explain_json(DESCRIPTION_AMOUNT, "il_da3")
+    assert [(rule["rule"], rule["verdict"]) for rule in row["rules"]] == [
+        ("avatax", 'no: description "Implementation for Globex" does not contain "AvaTax"'),
+        ("large-implementations", "no: amount 600.00 USD is below min-amount 1000.00 USD"),
+        ("card-surcharge", "no: amount 600.00 USD is above max-amount 2.50 USD"),
+        ("invoice-lines", "matches: applied (the first matching rule)"),
+    ]
+    # 90% ratable without a service period is recognised at once: only the 10% passthrough is generated
+    assert (row["rule"], row["treatment"]) == ("invoice-lines", "90% ratable + 10% passthrough")
+    assert [(entry["date"], entry["kind"], entry["debit"], entry["credit"], entry["amount"])
+            for entry in row["entries"]] == [
+        ("2022-04-20", "reclass", "Income:Sales", "Liabilities:PassthroughFees", "60.00")]
+
+
+def test_explain_description_from_the_postings_metadata():
+    # il_da2's description: metadata, not its transaction's narration "Implementation for Acme", is searched
+    out = ok("explain", DESCRIPTION_AMOUNT, "il_da2")
+    rules, entries = tables(out)
+    assert rules[1:3] == [["avatax", "matches: applied (the first matching rule)"],
+                          ["large-implementations",
+                           'no: description "Sales Tax calculated by AvaTax" does not contain "implementation"']]
+    assert entries == entry_rows(("2022-04-05", "reclass", "Income:Sales / Liabilities:TaxLiability", "10.00 USD"))
+    assert too_wide(out) == []
+
+
+def test_explain_amount_in_another_currency(tmp_path):
+    path = tmp_path / "euro.beancount"
+    path.write_text(DESCRIPTION_AMOUNT.read_text(encoding="utf-8") + """
+2022-04-26 * "Initech" "Card surcharge"
+  Assets:Bank                   2.50 EUR
+  Income:Sales                 -2.50 EUR
+    line: "il_eur"
+""", encoding="utf-8")
+    (row,) = explain_json(path, "il_eur")
+    assert [rule["verdict"] for rule in row["rules"]] == [
+        'no: description "Card surcharge" does not contain "AvaTax"',
+        'no: description "Card surcharge" does not contain "implementation"',
+        "no: amount 2.50 EUR is not in USD (min-amount 2.50 USD)",
+        'no: source is "payment", not "invoice"',
+    ]
+    assert (row["rule"], row["entries"]) == ("default", [])
+
+
+def test_rules_of_the_description_and_amount_ledger():
+    rows = json.loads(ok("rules", DESCRIPTION_AMOUNT, "--format", "json"))
+    assert [(row["rule"], row["treatment"], row["matched"], row["won"], row["lost"], row["lost_to"], row["status"])
+            for row in rows] == [
+        ("avatax", "tax", 1, 1, 0, [], "active"),
+        ("large-implementations", "amortize 4 months monthly", 1, 1, 0, [], "active"),
+        ("card-surcharge", "fee", 1, 1, 0, [], "active"),
+        ("invoice-lines", "90% ratable + 10% passthrough", 3, 1, 2, ["avatax", "large-implementations"], "active"),
+    ]
 
 
 # --- widths --------------------------------------------------------------------------------------

@@ -239,14 +239,33 @@ def test_service_date_not_a_date(tmp_path, meta, words):
     assert_booked_as_is(loaded.entries)
 
 
-@pytest.mark.parametrize("treatment", ["ratable", "ratable monthly", "80% ratable + 20% immediate"])
+@pytest.mark.parametrize("treatment", ["ratable", "ratable monthly", "100% ratable"])
 def test_ratable_without_service_period(tmp_path, treatment):
+    # the line's own revrec: asks for ratable alone: without a service period that is an error
     text = HEADER + GOOD + bad_invoice(f'revrec: "{treatment}"')
     loaded = load_text(tmp_path, text)
     assert_located_error(loaded, lineno(text, BAD_POSTING), f'treatment "{treatment}"',
-                         "ratable needs a service period", "service-start:", "service-end:")
+                         "ratable needs a service period", "service-start:", "service-end:",
+                         'or write revrec: "immediate"')
     assert_good_invoice_still_works(loaded.entries)
     assert_booked_as_is(loaded.entries)
+
+
+@pytest.mark.parametrize(("treatment", "taxed"), [("80% ratable + 20% immediate", None),
+                                                  ("90% ratable monthly + 10% tax", "4.00")])
+def test_ratable_share_without_service_period_is_recognised_at_once(tmp_path, treatment, taxed):
+    # a ratable share of a mixed treatment is recognised on the line's date, as Stripe recognises a
+    # line without a period when its invoice finalizes: nothing deferred, the other parts as written
+    text = HEADER + GOOD + bad_invoice(f'revrec: "{treatment}"')
+    loaded = load_text(tmp_path, text)
+    assert loaded.errors == []
+    assert_good_invoice_still_works(loaded.entries)
+    made = generated(loaded.entries, "in_bad")
+    assert [entry.meta["revrec-kind"] for entry in made] == ([] if taxed is None else ["reclass"])
+    for entry in made:
+        assert entry.date == date(2022, 3, 1)
+        assert {posting.account: posting.units.number for posting in entry.postings} == {
+            "Income:Sales": D(taxed), "Liabilities:TaxLiability": -D(taxed)}  # 10% of 40.00 out of revenue
 
 
 @pytest.mark.parametrize(

@@ -320,8 +320,13 @@ def source_of(key: str) -> str:
     return SUFFIX.sub("", key)
 
 
-def immediate_part(amount: Decimal, text: str, places: int) -> Decimal:
-    """The part of ``amount`` a treatment recognises immediately (README: each share rounded, the last the rest)."""
+def immediate_part(amount: Decimal, text: str, places: int, *, at_once: bool = False) -> Decimal:
+    """The part of ``amount`` a treatment recognises immediately (README: each share rounded, the last the rest).
+
+    ``at_once``: the line has no service period and its treatment comes from a rule or has several parts,
+    so its ratable parts are recognised on its date too (README, Rules).
+    """
+    now = ("immediate", "ratable") if at_once else ("immediate",)
     parts = []
     for chunk in text.split("+"):
         tokens = chunk.split()
@@ -330,7 +335,7 @@ def immediate_part(amount: Decimal, text: str, places: int) -> Decimal:
             share, tokens = Decimal(tokens[0][:-1]), tokens[1:]
         parts.append((share, tokens[0] if tokens else ""))
     if len(parts) == 1:
-        return amount if parts[0][1] == "immediate" else Decimal(0)
+        return amount if parts[0][1] in now else Decimal(0)
     quantum = Decimal(1).scaleb(-places)
     with localcontext() as context:
         context.prec = 200
@@ -342,7 +347,7 @@ def immediate_part(amount: Decimal, text: str, places: int) -> Decimal:
             pieces.append(piece)
             total += piece
         pieces.append(amount - total)
-        return dsum(piece for piece, (_, action) in zip(pieces, parts, strict=True) if action == "immediate")
+        return dsum(piece for piece, (_, action) in zip(pieces, parts, strict=True) if action in now)
 
 
 class Sources:
@@ -498,7 +503,9 @@ def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  
             problems.append(f"line {name}: rule {rule!r} has no treatment text")
             continue
         moved = total((e for e in group if suffix(counted_key(e)).split("/")[0] in MOVES), account)
-        expected = dsum([amount, -immediate_part(amount, treatment, places_of(r, conf, currency))])
+        periodless = not any("service-start" in meta for meta in (posting.meta or {}, entry.meta))
+        at_once = periodless and (str(rule) != "override" or "+" in treatment)
+        expected = dsum([amount, -immediate_part(amount, treatment, places_of(r, conf, currency), at_once=at_once)])
         if moved != expected:
             problems.append(f"line {name} of {amount} {currency} ({treatment!r}): {moved} deferred or reclassified, "
                             f"expected {expected}")

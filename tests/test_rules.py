@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from beancount import loader
@@ -46,6 +47,16 @@ RULE_EXAMPLES = {
                 "2022-05": "-100.00", "2022-06": "-100.00", "2022-07": "-100.00"},
         DEFERRED: {"2022-01": "-700.00", "2022-02": "100.00", "2022-03": "100.00", "2022-04": "200.00",
                    "2022-05": "100.00", "2022-06": "100.00", "2022-07": "100.00"},
+    },
+    "rules-description-amount": {
+        # il_da1 1200.00 "large-implementations": Apr-Jul, 300.00 a month; il_da2 10.00 "avatax": tax;
+        # il_da3 600.00 (below min-amount) "invoice-lines", no service period: 540.00 at once, 60.00 passed
+        # through; il_da4, a cash sale of exactly 2.50 USD, "card-surcharge": a fee
+        AR: {"2022-04": "1810.00"}, BANK: {"2022-04": "2.50"},
+        SALES: {"2022-04": "-840.00", "2022-05": "-300.00", "2022-06": "-300.00", "2022-07": "-300.00"},
+        DEFERRED: {"2022-04": "-900.00", "2022-05": "300.00", "2022-06": "300.00", "2022-07": "300.00"},
+        "Liabilities:TaxLiability": {"2022-04": "-10.00"}, "Liabilities:PassthroughFees": {"2022-04": "-60.00"},
+        "Income:Fees": {"2022-04": "-2.50"},
     },
     "rules-cash-basis": {
         # May and June invoices wait for their payments; July's is accrued (immediate) again
@@ -202,3 +213,125 @@ def test_an_exclusion_dated_before_its_line_is_an_error_and_the_line_stays_as_bo
     made = [(entry.date, entry.meta["revrec-key"]) for entry in entries
             if isinstance(entry, Transaction) and "revrec" in entry.tags]
     assert made == [(datetime.date(2022, 2, 28), "in_2022-02-01/Income:Sales/widget/exclude")]
+
+
+# --- description and amount range ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("match", "hits"), [
+    ('description: "widget"', True),  # the narration "Widget", ignoring case
+    ('description: "IDG"', True),
+    ('description: "Gadget"', False),
+    ("min-amount: 90.00 USD", True),  # both bounds inclusive
+    ("max-amount: 90.00 USD", True),
+    ("min-amount: 90.00 USD\n  max-amount: 90.00 USD", True),  # Stripe: "Amount is equal to 90.00 USD"
+    ("min-amount: 10 USD\n  max-amount: 120 USD", True),
+    ("min-amount: 90.01 USD", False),
+    ("max-amount: 89.99 USD", False),
+    ("min-amount: 10.00 EUR", False),  # a line in another currency never matches
+    ('description: "widget"\n  max-amount: 50.00 USD', False),  # every key must match
+])
+def test_description_and_amount_match_keys(match: str, hits: bool) -> None:  # noqa: FBT001
+    rule = f'2022-01-01 custom "revrec-rule" "r"\n  {match}\n  treatment: "tax"\n'
+    got = winners(HEAD + rule + INVOICE.format(date="2022-03-01"))
+    assert got == ({datetime.date(2022, 3, 1): ("r", "reclass")} if hits else {})
+
+
+def test_a_postings_description_beats_the_narration() -> None:
+    rules = (RULE.format(date="2022-01-01", name="by-narration", treatment="fee", extra="").replace(
+        '  product: "widget"\n', '  description: "Widget"\n')
+        + RULE.format(date="2022-01-01", name="by-description", treatment="tax", extra="").replace(
+        '  product: "widget"\n', '  description: "AvaTax"\n'))
+    invoice = INVOICE.format(date="2022-03-01") + '    description: "Sales Tax calculated by AvaTax"\n'
+    assert winners(HEAD + rules + invoice) == {datetime.date(2022, 3, 1): ("by-description", "reclass")}
+
+
+@pytest.mark.parametrize(("first", "second"), [("by-amount", "by-description"), ("by-description", "by-amount")])
+def test_first_written_of_description_and_amount_rules_wins(first: str, second: str) -> None:
+    keys = {"by-amount": "  min-amount: 50.00 USD\n", "by-description": '  description: "widget"\n'}
+    rules = "".join(f'\n2022-01-01 custom "revrec-rule" "{name}"\n{keys[name]}  treatment: "{treatment}"\n'
+                    for name, treatment in ((first, "tax"), (second, "fee")))
+    assert winners(HEAD + rules + INVOICE.format(date="2022-03-01")) == {
+        datetime.date(2022, 3, 1): (first, "reclass")}
+
+
+def test_amount_range_compares_a_credit_without_its_sign(tmp_path: Path) -> None:
+    # a negative proration (a debit to revenue) of 5.00 USD is 5.00 USD for the range; treated
+    # "tax" with the opposite sign: 5.00 back from the tax liability
+    rule = '2022-01-01 custom "revrec-rule" "small"\n  max-amount: 10.00 USD\n  treatment: "tax"\n'
+    proration = """
+2022-03-01 * "Acme" "Proration"
+  invoice: "in_p"
+  Assets:AccountsReceivable   -5.00 USD
+  Income:Sales                 5.00 USD
+"""
+    assert month_balances(tmp_path, HEAD + rule + proration) == table({
+        AR: {"2022-03": "-5.00"}, "Liabilities:TaxLiability": {"2022-03": "5.00"}})
+
+
+# --- Stripe's rules examples (docs.stripe.com/revenue-recognition/rules/examples) ------------------
+
+MONTHLY = ('2022-01-01 query "monthly" "SELECT year, month, account, currency, sum(number) AS amount '
+           'GROUP BY year, month, account, currency ORDER BY year, month, account, currency"\n')
+
+
+def month_balances(tmp_path: Path, text: str) -> dict[tuple[str, str], Decimal]:
+    """The ledger's monthly table through the real bean-query, after checking it loads without errors."""
+    path = tmp_path / "ledger.beancount"
+    path.write_text(text + MONTHLY, encoding="utf-8")
+    _, errors, _ = loader.load_file(str(path))
+    assert errors == []
+    return monthly_table(path)
+
+
+def generated_kinds(tmp_path: Path) -> list[str]:
+    entries, _, _ = loader.load_file(str(tmp_path / "ledger.beancount"))
+    return [entry.meta["revrec-kind"] for entry in entries
+            if isinstance(entry, Transaction) and "revrec" in entry.tags]
+
+
+# The "Passthrough fees" table: Apply to "Invoices > All line items", treatments 90% recognised
+# ratably and 10% passthrough fee; a 100 USD line without a service period, finalized in April, shows
+# April: AccountsReceivable 100, Revenue 90, PassthroughFees 10. The 90% is recognised at once, as
+# Stripe recognises a line without a period at finalization.
+STRIPE_PASSTHROUGH = HEAD + """
+2022-01-01 custom "revrec-rule" "passthrough-fees"
+  source: "invoice"
+  treatment: "90% ratable + 10% passthrough"
+
+2022-04-12 * "Acme" "Consulting, fees included"
+  invoice: "in_pf"
+  Assets:AccountsReceivable   100.00 USD
+  Income:Sales               -100.00 USD
+"""
+
+
+def test_stripe_passthrough_fees_example(tmp_path: Path) -> None:
+    assert month_balances(tmp_path, STRIPE_PASSTHROUGH) == table({
+        AR: {"2022-04": "100.00"}, SALES: {"2022-04": "-90.00"}, "Liabilities:PassthroughFees": {"2022-04": "-10.00"}})
+    assert generated_kinds(tmp_path) == ["reclass"]  # nothing deferred, not even for a day
+
+
+# The "Tax treatment" table: Apply to "Invoices > Line item description contains all of the
+# following: AvaTax", treatment Tax (100%); a 10 USD line "Sales Tax calculated by AvaTax" finalized in
+# April shows April: AccountsReceivable 10, TaxLiability 10 (and no revenue).
+STRIPE_TAX = HEAD + """
+2022-01-01 custom "revrec-rule" "avatax"
+  description: "AvaTax"
+  treatment: "tax"
+
+2022-04-12 * "Acme" "{narration}"
+  invoice: "in_tx"
+  Assets:AccountsReceivable    10.00 USD
+  Income:Sales                -10.00 USD
+{meta}"""
+
+
+@pytest.mark.parametrize(("narration", "meta"), [
+    ("Sales Tax calculated by AvaTax", ""),  # the transaction's narration
+    ("Invoice 1042", '    description: "Sales Tax calculated by AvaTax"\n'),  # the line's own description
+])
+def test_stripe_tax_treatment_example(tmp_path: Path, narration: str, meta: str) -> None:
+    assert month_balances(tmp_path, STRIPE_TAX.format(narration=narration, meta=meta)) == table({
+        AR: {"2022-04": "10.00"}, "Liabilities:TaxLiability": {"2022-04": "-10.00"}})
+    assert generated_kinds(tmp_path) == ["reclass"]

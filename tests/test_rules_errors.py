@@ -134,21 +134,27 @@ def rule(head: str, *meta: str) -> str:
     return head + "\n" + "".join(f"  {item}\n" for item in meta)
 
 
+KEYS = "product, price, customer, invoice, line, account, source, tag, description, min-amount, max-amount"
+
+
+def bad_rule(*meta: str) -> str:
+    """A rule that, were it accepted, would win prod_x (the line LINE_X, 60.00 USD) and reclassify it as tax."""
+    return rule('2022-01-01 custom "revrec-rule" "bad"', 'product: "prod_x"', *meta, 'treatment: "tax"')
+
+
 # Each case: the bad rule, what the message must say is wrong, and what it must tell the user to
 # write instead (SPEC 1.3), as exact fragments of the message.
 BAD_RULES = [
     pytest.param(rule('2022-01-01 custom "revrec-rule" "bad"', 'product: "prod_x"', 'recognise: "daily"',
                       'treatment: "tax"'),
                  ('unknown key "recognise"',),
-                 "match on product, price, customer, invoice, line, account, source, tag; set treatment and "
-                 "effective-until", id="unknown-key"),
+                 f"match on {KEYS}; set treatment and effective-until", id="unknown-key"),
     pytest.param(rule('2022-01-01 custom "revrec-rule" "bad"', 'prodcut: "prod_x"', 'treatment: "tax"'),
                  ('unknown key "prodcut"',),
-                 "match on product, price, customer, invoice, line, account, source, tag; set treatment and "
-                 "effective-until", id="misspelt-match-key"),
+                 f"match on {KEYS}; set treatment and effective-until", id="misspelt-match-key"),
     pytest.param(rule('2022-01-01 custom "revrec-rule" "bad"', 'treatment: "tax"'),
                  ("needs at least one match key",),
-                 "match key (product, price, customer, invoice, line, account, source, tag)", id="no-match-key"),
+                 f"match key ({KEYS})", id="no-match-key"),
     pytest.param(rule('2022-01-01 custom "revrec-rule" "bad"', 'product: "prod_x"'),
                  ("needs a treatment",), 'write e.g. treatment: "ratable"', id="no-treatment"),
     pytest.param(rule('2022-01-01 custom "revrec-rule" "bad"', 'product: "prod_x"', 'treatment: ""'),
@@ -197,6 +203,37 @@ BAD_RULES = [
     pytest.param(rule('2022-01-01 custom "revrec-rule" 42', 'product: "prod_x"', 'treatment: "tax"'),
                  ("needs exactly one name",), 'write custom "revrec-rule" "NAME" with its keys below',
                  id="name-not-text"),
+    # description: text in quotes, not empty: an empty text is in every description
+    pytest.param(bad_rule("description: 12"),
+                 ("description: must be text in quotes", "got Decimal('12')"), 'e.g. description: "AvaTax"',
+                 id="description-not-text"),
+    pytest.param(bad_rule('description: ""'),
+                 ('description: "" is in every description',), 'write the text to look for, e.g. description: "AvaTax"',
+                 id="description-empty"),
+    pytest.param(bad_rule('description: "   "'),
+                 ('description: "   " is in every description',),
+                 'write the text to look for, e.g. description: "AvaTax"', id="description-blank"),
+    # min-amount / max-amount: Beancount amounts, not negative, one currency, min <= max
+    pytest.param(bad_rule('min-amount: "10.00 USD"'),
+                 ("min-amount: must be an amount", "got '10.00 USD'"),
+                 "like 10.00 USD (a number and a currency, without quotes)", id="min-amount-quoted"),
+    pytest.param(bad_rule("max-amount: 120"),
+                 ("max-amount: must be an amount", "got Decimal('120')"),
+                 "like 10.00 USD (a number and a currency, without quotes)", id="max-amount-without-currency"),
+    pytest.param(bad_rule("min-amount: 2022-01-01"),
+                 ("min-amount: must be an amount",), "like 10.00 USD (a number and a currency, without quotes)",
+                 id="min-amount-a-date"),
+    pytest.param(bad_rule("min-amount: -10.00 USD"),
+                 ("min-amount: -10.00 USD is negative", "compared without its sign"), "write min-amount: 10.00 USD",
+                 id="min-amount-negative"),
+    pytest.param(bad_rule("min-amount: 1.00 USD", "max-amount: -120.00 USD"),
+                 ("max-amount: -120.00 USD is negative",), "write max-amount: 120.00 USD", id="max-amount-negative"),
+    pytest.param(bad_rule("min-amount: 120.00 USD", "max-amount: 10.00 USD"),
+                 ("min-amount 120.00 USD is above max-amount 10.00 USD", "the rule could never match"),
+                 "swap them: min-amount: 10.00 USD and max-amount: 120.00 USD", id="min-above-max"),
+    pytest.param(bad_rule("min-amount: 10.00 USD", "max-amount: 120.00 EUR"),
+                 ("min-amount is in USD but max-amount in EUR",),
+                 "write both in the same one, e.g. max-amount: 120.00 USD", id="min-and-max-in-two-currencies"),
 ]
 
 

@@ -5,8 +5,10 @@ prices, customers, line ids, accounts, tags, service periods and ``revrec:``
 overrides) get a random list of ``custom "revrec-rule"`` directives: dated
 randomly, some with ``effective-until``, matching on every key of SPEC section 6
 (``account`` also on parents such as ``Income``, and on ``Income:Sale``, a prefix
-that is not a parent) and treating with every action of SPEC section 5, alone or
-mixed. The rule directives sit between the transactions at random places, so
+that is not a parent; ``description`` on a line's ``description:`` or its
+transaction's narration, in any case; ``min-amount``/``max-amount`` on the line's
+amount without its sign, in USD or EUR) and treating with every action of SPEC
+section 5, alone or mixed. The rule directives sit between the transactions at random places, so
 their dates do not follow the order they are written in.
 
 An independent oracle, written from SPEC sections 4 to 6, picks each line's
@@ -16,8 +18,9 @@ else the default rules) and the amounts of its treatment. For each ledger:
 
 1. each line gets exactly one rule: every generated entry of the line carries the
    winner's name in ``revrec-rule``; lines treated ``immediate`` generate nothing;
-   a treatment needing a service period the line lacks is one error at the line,
-   which stays as booked; the engine's analysis and ``rule_usage`` agree;
+   a line's own ``revrec:`` of ratable alone, or a part ``from service-start``,
+   without a service period is one error at the line, which stays as booked; a
+   rule's or a mixed treatment's ratable part without one is recognised at once; the engine's analysis and ``rule_usage`` agree;
 2. totals are exact: the deferral equals what the treatment defers, reclasses
    match the shares, recognitions add up to the deferral (unless a part waits for
    an unpaid invoice's payment), every generated transaction balances, and the
@@ -59,7 +62,10 @@ PRODUCTS = ("prod_a", "prod_b", "prod_c")
 PRICES = ("price_1", "price_2")
 PAYEES = ("Acme", "Globex")
 CUSTOMERS = ("cus_1", "Globex")
-MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag")
+MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag", "description", "amount")
+# A line's description: metadata (or none: its transaction's narration "Sale N"), and texts rules look for.
+DESCRIPTIONS = ("Sales Tax calculated by AvaTax", "Monthly plan", "Setup fee")
+SEARCHED = ("AvaTax", "avatax", "PLAN", "sale", "Fee", "tax", "nothing like it")
 METHODS = ("daily", "monthly", "monthly-prorated")
 WAITS = ("amortize", "defer", "fulfillment")  # actions that can run "from payment"
 ONE_DAY = datetime.timedelta(days=1)
@@ -82,6 +88,7 @@ class Line:
     line_id: str | None
     service: tuple[datetime.date, datetime.date] | None
     override: list[Part] | None
+    description: str | None = None  # the posting's description: metadata
 
 
 @dataclass
@@ -109,7 +116,7 @@ class Rule:
     name: str
     day: datetime.date
     until: datetime.date | None
-    match: dict[str, str]
+    match: dict[str, Any]  # "amount": (min or None, max or None, currency); every other key: its text
     parts: list[Part]
     bare_account: bool = False  # write account: unquoted
 
@@ -128,20 +135,29 @@ def matches(rule: Rule, source: Source, line: Line) -> bool:
     """SPEC 6: inside the effective period, and every match key matches."""
     if source.day < rule.day or (rule.until is not None and source.day >= rule.until):
         return False
+    return all(key_matches(key, wanted, source, line) for key, wanted in rule.match.items())
+
+
+def key_matches(key: str, wanted: Any, source: Source, line: Line) -> bool:
+    """One match key of SPEC 6 (and the README's description and amount range)."""
+    if key == "account":
+        return line.account == wanted or line.account.startswith(wanted + ":")
+    if key == "tag":
+        return source.test and wanted.lstrip("#") == "test"
+    if key == "description":
+        return wanted.lower() in (line.description or f"Sale {source.index}").lower()
+    if key == "amount":
+        return in_range(line.amount, *wanted)
     actual: dict[str, Any] = {
         "product": line.product, "price": line.price, "customer": source.who, "invoice": source.invoice_id,
         "line": line.line_id, "source": "invoice" if source.invoice else "payment",
     }
-    for key, wanted in rule.match.items():
-        if key == "account":
-            if not (line.account == wanted or line.account.startswith(wanted + ":")):
-                return False
-        elif key == "tag":
-            if not (source.test and wanted.lstrip("#") == "test"):
-                return False
-        elif actual[key] != wanted:
-            return False
-    return True
+    return actual[key] == wanted
+
+
+def in_range(amount: Decimal, low: Decimal | None, high: Decimal | None, currency: str) -> bool:
+    """Every line is in USD: its amount without its sign from ``low`` to ``high``, both inclusive."""
+    return currency == "USD" and (low is None or abs(amount) >= low) and (high is None or abs(amount) <= high)
 
 
 def winner(source: Source, line: Line, rules: list[Rule]) -> tuple[str, list[Part]]:
@@ -170,12 +186,13 @@ class Outcome:
 
 def outcome(source: Source, line: Line, rules: list[Rule]) -> Outcome:
     rule, parts = winner(source, line, rules)
-    if line.service is None and any(part.needs_service for part in parts):
+    if line.service is None and (any(part.anchor == "service-start" for part in parts)
+                                 or (rule == "override" and [part.kind for part in parts] == ["ratable"])):
         return Outcome(rule, error=True, immediate=line.amount)  # stays as booked
     result = Outcome(rule)
     shares = [Decimal(100) if part.share is None else part.share for part in parts]
     for part, amount in zip(parts, split_by_shares(shares, line.amount, 2), strict=True):
-        if part.kind == "immediate":
+        if part.kind == "immediate" or (part.kind == "ratable" and line.service is None):  # at once, as Stripe
             result.immediate += amount
         elif part.kind in RECLASS_ACCOUNTS:
             result.reclasses[part.kind] += amount
@@ -211,7 +228,12 @@ def money(value: Decimal) -> str:
 def render_rule(text: Text, rule: Rule) -> None:
     text.add("", f'{rule.day} custom "revrec-rule" "{rule.name}"')
     for key, value in rule.match.items():
-        text.add(f"  {key}: {value}" if key == "account" and rule.bare_account else f'  {key}: "{value}"')
+        if key == "amount":
+            low, high, currency = value
+            text.add(*(f"  {bound}: {number} {currency}" for bound, number in (("min-amount", low),
+                                                                              ("max-amount", high)) if number is not None))
+        else:
+            text.add(f"  {key}: {value}" if key == "account" and rule.bare_account else f'  {key}: "{value}"')
     text.add(f'  treatment: "{treatment_text(rule.parts)}"')
     if rule.until is not None:
         text.add(f"  effective-until: {rule.until}")
@@ -228,18 +250,24 @@ def render_source(text: Text, source: Source, where: dict[int, tuple[Source, Lin
     text.add(f"  {AR if source.invoice else BANK}  {money(total)}")
     for line in source.lines:
         where[text.add(f"  {line.account}  {money(-line.amount)}")] = (source, line)
-        for key in ("product", "price"):
-            if getattr(line, key) is not None:
-                text.add(f'    {key}: "{getattr(line, key)}"')
-        if line.line_id is not None:
-            text.add(f'    line: "{line.line_id}"')
-        if line.service is not None:
-            text.add(f"    service-start: {line.service[0]}", f"    service-end: {line.service[1]}")
-        if line.override is not None:
-            text.add(f'    revrec: "{treatment_text(line.override)}"')
+        render_line_meta(text, line)
     if source.payment is not None:
         text.add("", f'{source.payment} * "{source.payee}" "Payment {source.index}"',
                  f'  invoice: "{source.invoice_id}"', f"  {BANK}  1.00 USD", f"  {AR}  -1.00 USD")
+
+
+def render_line_meta(text: Text, line: Line) -> None:
+    for key in ("product", "price"):
+        if getattr(line, key) is not None:
+            text.add(f'    {key}: "{getattr(line, key)}"')
+    if line.line_id is not None:
+        text.add(f'    line: "{line.line_id}"')
+    if line.service is not None:
+        text.add(f"    service-start: {line.service[0]}", f"    service-end: {line.service[1]}")
+    if line.override is not None:
+        text.add(f'    revrec: "{treatment_text(line.override)}"')
+    if line.description is not None:
+        text.add(f'    description: "{line.description}"')
 
 
 def render(ledger: Ledger) -> tuple[str, dict[int, tuple[Source, Line]]]:
@@ -335,14 +363,17 @@ def sources(draw: st.DrawFn) -> list[Source]:
                 line_id=None if draw(st.integers(0, 3)) == 0 else f"il_{counter}",
                 service=draw(st.one_of(st.none(), service_periods(day), service_periods(day))),
                 override=draw(treatments()) if draw(st.integers(0, 7)) == 0 else None,
+                description=draw(st.one_of(st.none(), st.sampled_from(DESCRIPTIONS))),
             ))
         result.append(source)
     return result
 
 
-def attributes(source: Source, line: Line) -> dict[str, list[str]]:
+def attributes(source: Source, line: Line) -> dict[str, list[Any]]:
     """Match values aimed at ``line``: its own attributes, its account's parents and a near miss."""
-    values: dict[str, list[str]] = {
+    size = abs(line.amount)
+    cent = Decimal("0.01")
+    values: dict[str, list[Any]] = {
         "product": [line.product] if line.product else [],
         "price": [line.price] if line.price else [],
         "customer": [source.who],
@@ -352,6 +383,12 @@ def attributes(source: Source, line: Line) -> dict[str, list[str]]:
         "account": [line.account.rsplit(":", 1)[0], line.account, "Income", line.account[:-1]],
         "source": ["invoice" if source.invoice else "payment"],
         "tag": ["test", "#test"] if source.test else [],
+        # a word of its description in another case, and the whole of it
+        "description": [word.swapcase() for word in (line.description or f"Sale {source.index}").split()]
+        + [line.description or f"Sale {source.index}"],
+        # ranges just around its amount: equal to it, from it, up to it, and a cent off either side
+        "amount": [(size, size, "USD"), (size, None, "USD"), (None, size, "USD"), (size + cent, None, "USD"),
+                   (None, max(size - cent, Decimal(0)), "USD"), (size, size, "EUR")],
     }
     return values
 
@@ -370,6 +407,9 @@ def rule_lists(draw: st.DrawFn, drawn: list[Source]) -> list[Rule]:
         "account": [*ACCOUNTS, "Income", "Income:Sales", "Income:Sale"],
         "source": ["invoice", "payment"],
         "tag": ["test", "#test"],
+        "description": list(SEARCHED),
+        "amount": [(Decimal(0), None, "USD"), (None, Decimal("100.00"), "USD"), (Decimal("50.00"), Decimal("5000.00"),
+                                                                                 "USD"), (Decimal(1), None, "EUR")],
     }
     rules = []
     for number in range(draw(st.integers(0, 6))):
