@@ -11,6 +11,7 @@ first and only the excess goes to contra.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
@@ -45,9 +46,9 @@ def apply_credits(
     (``sources.receipts``): what an invoice receives after it was written off is a recovery.
     """
     book = _Book(treated, places, config)
-    todo: list[tuple[object, int, Line | StatusChange]] = [(line.date, 0, line) for line in credit_lines]
-    todo += [(change.date, 1, change) for change in changes]
-    for _, _, event in sorted(todo, key=lambda item: (item[0], item[1])):
+    todo: list[tuple[datetime.date, int, Line | StatusChange]] = [(line.date, 0, line) for line in credit_lines]
+    todo += [(change.date, 1, change) for change in changes]  # on a day: the credits first, then the changes
+    for _, _, event in sorted(todo, key=lambda item: item[:2]):
         if isinstance(event, Line):
             book.credit(event)
         else:
