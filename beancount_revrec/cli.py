@@ -230,7 +230,7 @@ def _waterfall_table(rows: list[WaterfallRow]) -> str:
 @as_of_option
 @format_option
 def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.datetime | None, fmt: str) -> None:
-    """Deferred revenue and contract asset per month: opening, deferred, billed, recognised, corrections, closing.
+    """Deferred revenue, contract asset and unbilled revenue per month: opening, movements by kind, closing.
 
     Balances carry Beancount's signs, as Fava's balance sheet shows them (deferred revenue, a liability, is
     negative). The last month is the as-of date's, up to that date.
@@ -238,7 +238,7 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
     books = load(ledger).books
     day = as_of_date(books, as_of)
     first = start.date() if start else books.first_transaction or day
-    rows = rollforward(books.entries, [books.config.deferred, books.config.contract_asset], first, period_end(day))
+    rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
     columns = ["account", "currency", "month", *ROLL_COLUMNS]
     click.echo(render(rows, columns if fmt != "table" else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
 

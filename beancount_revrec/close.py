@@ -211,7 +211,7 @@ def _cause(
     if source not in new_sources:
         return f"{what} {source} removed or no longer generates entries in the closed period"
     if source not in old_sources:
-        return f"{what} {source} added in the closed period"
+        return f"{what} {source} added since the close, with entries in the closed period"
     if new and old and new[0].meta.get(RULE) != old[0].meta.get(RULE):
         return f"rule changed: {old[0].meta.get(RULE)} -> {new[0].meta.get(RULE)}"
     return f"{what} {source}: {_entry_change(sample, new, old)}"

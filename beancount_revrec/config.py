@@ -15,6 +15,8 @@ class Config(NamedTuple):
     deferred: str = "Liabilities:DeferredRevenue"
     contract_asset: str = "Assets:ContractAssets"
     receivable: str = "Assets:AccountsReceivable"
+    unbilled: str = "Assets:UnbilledReceivables"  # revenue recognised before its invoice, with catch-up off
+    catch_up: CatchUp = "on"  # "off": service before the invoice is recognised in its own months
     tax: str = "Liabilities:TaxLiability"
     fee: str = "Income:Fees"
     passthrough: str = "Liabilities:PassthroughFees"
@@ -42,10 +44,11 @@ class Config(NamedTuple):
 
 
 CreditSplit = Literal["proportional", "deferred-first"]
-ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "tax", "fee",
+CatchUp = Literal["on", "off"]
+ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "unbilled", "tax", "fee",
                 "passthrough", "exclude", "contra", "credit-note", "dispute", "write-off", "void",
                 "other-loss", "recoverables")
-CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit)}
+CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit), "catch-up": get_args(CatchUp)}
 """The keys whose value is one of a few words."""
 KEYS = ("revenue", *ACCOUNT_KEYS, *CHOICES, "precision")
 

@@ -79,7 +79,8 @@ def treat(
     chosen = _choose_all(lines, rules, errors, rejected)
     chosen += [(item_line(item, directives.contracts[item.contract].customer), CONTRACT_RULE, item.treatment)
                for item in directives.items]
-    treated = _treat_all(chosen, _events_by_line(chosen, events, rejected, errors), places, errors)
+    treated = _treat_all(chosen, _events_by_line(chosen, events, rejected, errors), places, errors,
+                         catch_up=config.catch_up == "on")
     items = [item for item in treated if item.line.source == "contract"]
     kept = {item.line.key for item in items}  # an item that could not be treated is left out, with its error
     directives = directives._replace(items=[item for item in directives.items if item.ident in kept])
@@ -147,14 +148,19 @@ def _choose_all(
 
 def _treat_all(
     chosen: list[tuple[Line, str, Treatment]], by_line: dict[str, list[Event]], places: Places,
-    errors: list[RevrecError],
+    errors: list[RevrecError], *, catch_up: bool,
 ) -> list[Treated]:
-    """Each chosen line treated; a line that cannot be stays as booked, with an error, and so do its events."""
+    """Each chosen line treated; a line that cannot be stays as booked, with an error, and so do its events.
+
+    With ``catch_up`` (and always for a contract item), what a line's schedule dates before the line is
+    recognised on the line's date; without it, on its own date (``entries`` books it against unbilled revenue).
+    """
     treated = []
     for line, rule, treatment in chosen:
         events = by_line.get(line.key, [])
         try:  # inline, not guarded(): it runs for every line
-            item, refused = _treat_line(line, rule, treatment, events, places(line.currency))
+            item, refused = _treat_line(line, rule, treatment, events, places(line.currency),
+                                        catch_up=catch_up or line.source == "contract")
         except Problem as problem:
             error = RevrecError(line.meta, f'treatment "{treatment.text}": {problem}', line.entry)
         except Exception as exc:  # noqa: BLE001 - one line's failure must not stop the plugin
@@ -229,9 +235,12 @@ def _events_by_line(
 
 
 def _treat_line(
-    line: Line, rule: str, treatment: Treatment, events: list[Event], places: int,
+    line: Line, rule: str, treatment: Treatment, events: list[Event], places: int, *, catch_up: bool,
 ) -> tuple[Treated, list[tuple[Event, str]]]:
     """The line treated, and the events refused with why.
+
+    With ``catch_up``, events dated before the line are refused and what the schedule dates before
+    the line is recognised on the line's date.
 
     Raises:
         Problem: a part of the treatment cannot be recognised for this line.
@@ -241,7 +250,7 @@ def _treat_line(
     reclasses: dict[str, Decimal] = {}
     dates: dict[str, datetime.date] = {}
     schedules: list[Schedule] = []
-    refused: list[tuple[Event, str]] = []
+    events, refused = _not_before(line, events) if catch_up and events else (events, [])
     for part, amount in zip(treatment.parts, amounts, strict=True):
         match _action_for(line, rule, treatment, part.action):
             case Immediate():
@@ -253,7 +262,7 @@ def _treat_line(
             case action:
                 deferred += amount
                 schedules.append(_part_schedule(line, action, amount, events, places, refused))
-    schedule = _combined(schedules, line.date)
+    schedule = _combined(schedules, line.date if catch_up else datetime.date.min)
     return Treated(line, rule, treatment, deferred, tuple(reclasses.items()), schedule,
                    reclass_dates=tuple(dates.items())), refused
 
@@ -280,6 +289,15 @@ def _action_for(line: Line, rule: str, treatment: Treatment, action: Action) -> 
     if isinstance(action, Ratable) and line.service is None and (rule != OVERRIDE_RULE or len(treatment.parts) > 1):
         return AT_ONCE
     return action
+
+
+def _not_before(line: Line, events: list[Event]) -> tuple[list[Event], list[tuple[Event, str]]]:
+    """The events dated on or after ``line``, and those before it refused: catch-up recognises nothing earlier."""
+    refused = [(event, (f"revrec-fulfill on {event.date} is before its line's date {line.date}: date it on or "
+                        f"after {line.date}, or recognise usage before its invoice with the plugin option "
+                        "{'catch-up': 'off'}"))
+               for event in sorted(events, key=lambda event: event.date) if event.date < line.date]
+    return [event for event in events if event.date >= line.date], refused
 
 
 def _combined(schedules: list[Schedule], first: datetime.date) -> Schedule:
@@ -399,8 +417,6 @@ def _event_part(line: Line, event: Event, total: Fraction) -> Fraction:
     Raises:
         Problem: the event cannot fulfil this line.
     """
-    if event.date < line.date:
-        raise Problem(f"revrec-fulfill on {event.date} is before its line's date {line.date}")
     match event.by:
         case ByAmount(number=number, currency=currency):
             if currency != line.currency:

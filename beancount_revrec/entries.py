@@ -27,6 +27,7 @@ from beancount_revrec.meta import (
     recognition_key,
 )
 from beancount_revrec.records import Movement, Treated
+from beancount_revrec.schedule import ZERO
 from beancount_revrec.sources import Line
 
 TAGS = frozenset({"revrec"})
@@ -37,7 +38,8 @@ _RECLASS_TITLES = {"tax": "Reclassify as tax", "fee": "Reclassify as fee", "pass
                    "contra": "Refund of recognised revenue",
                    "credit-note": "Credit note on recognised revenue", "dispute": "Dispute of recognised revenue",
                    "write-off": "Write-off of recognised revenue", "void": "Void of recognised revenue",
-                   "other-loss": "Loss beyond the line", "recoverables": "Recovered"}
+                   "other-loss": "Loss beyond the line", "recoverables": "Recovered",
+                   "unbilled": "Bill unbilled revenue"}
 _LINK_SAFE = re.compile(r"[A-Za-z0-9\-_/]+")
 _ESCAPED = re.compile(r"[^A-Za-z0-9\-_/]")
 _new = tuple.__new__
@@ -92,24 +94,27 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
                     _new(Posting, (credit, _new(Amount, (-amount, currency)), None, None, None, location))]
         return _new(Transaction, (meta, day, "*", payee, narration, TAGS, links, postings))
 
-    if item.deferred:
+    unbilled = recognised_before(item)
+    if item.deferred - unbilled:
         yield entry("deferral", deferral_key(source), line.date, f"Defer: {title}", line.account, config.deferred,
-                    item.deferred)
+                    item.deferred - unbilled)
     dates = dict(item.reclass_dates)
-    for category, amount in item.reclasses:
+    for category, amount in (*item.reclasses, ("unbilled", unbilled)):
         if amount:
             yield entry("reclass", reclass_key(source, category), dates.get(category, line.date),
                         f"{_RECLASS_TITLES.get(category, category)}: {title}", line.account,
                         config.reclass_account(category), amount)
     # The many recognitions are made inline (a call each shows in the benchmark). Equal amounts (often one
     # Decimal: schedule.allocate) share their Amounts, which are immutable; postings and dicts are each entry's own.
-    recognise, deferred, account = f"Recognise: {title}", config.deferred, line.account
+    # Before the line's date (catch-up off), the revenue is unbilled, not deferred.
+    recognise, deferred, account, first = f"Recognise: {title}", config.deferred, line.account, line.date
     amounts: dict[int, tuple[Amount, Amount]] = {}
     for day, amount in item.schedule:
         pair = amounts.get(id(amount))
         if pair is None:
             pair = amounts[id(amount)] = (_new(Amount, (abs(amount), currency)), _new(Amount, (-abs(amount), currency)))
-        debit, credit = (deferred, account) if amount >= 0 else (account, deferred)
+        held = deferred if day >= first else config.unbilled
+        debit, credit = (held, account) if amount >= 0 else (account, held)
         location = {"filename": filename, "lineno": lineno}
         meta = base.copy()
         meta[KIND] = "recognition"
@@ -117,6 +122,19 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [
             _new(Posting, (debit, pair[0], None, None, None, location)),
             _new(Posting, (credit, pair[1], None, None, None, location))]))
+
+
+def recognised_before(item: Treated) -> Decimal:
+    """What a line's schedule recognises before the line's date: unbilled revenue until then.
+
+    Only with catch-up off (``{'catch-up': 'off'}``) does a schedule keep pieces dated before its line
+    (billing in arrears, usage reported before the invoice); on the line's date that part is billed: a
+    reclass from ``unbilled``, while the deferral takes the rest.
+    """
+    schedule, first = item.schedule, item.line.date
+    if not schedule or schedule[0][0] >= first:
+        return ZERO
+    return sum((amount for day, amount in schedule if day < first), ZERO)
 
 
 def link_of(ident: str) -> str:

@@ -8,6 +8,7 @@ slash, and the part::
 
     in_31/Income:Sales/deferral              a line's deferral
     in_31/Income:Sales/tax                   a reclass (tax, fee, passthrough, exclude)
+    in_31/Income:Sales/unbilled              the reclass billing what was recognised before the line (catch-up off)
     cn_1/Income:Sales/contra                 a credit: deferred, contra (a refund), credit-note, dispute, write-off,
                                              void, other-loss, recoverables
     in_1/Income:Sales/void/void              an invoice's void (or uncollectible) of a line, as a credit
@@ -40,7 +41,7 @@ SOURCE_FIELDS = ("customer", "product", "invoice", "line", "contract")
 
 Kind = Literal["deferral", "reclass", "recognition", "billing", "correction"]
 RECLASSES = ("tax", "fee", "passthrough", "exclude", "deferred", "contra", "credit-note", "dispute", "write-off",
-             "void", "other-loss", "recoverables")
+             "void", "other-loss", "recoverables", "unbilled")
 
 _KINDS: dict[str, Kind] = {"deferral": "deferral", "recognition": "recognition", "billing": "billing"}
 _PART = re.compile(r"/(deferral|recognition/[\d-]+|billing(?:/[A-Z][A-Z0-9'._-]*/[\d-]+)?|" + "|".join(RECLASSES) + r")"

@@ -17,7 +17,9 @@ class Treated(NamedTuple):
 
     Amounts are revenue-positive. ``deferred`` goes to deferred revenue on the
     line's date, ``reclasses`` leave the revenue account on the line's date, and
-    ``schedule`` brings deferred revenue back to revenue.
+    ``schedule`` brings deferred revenue back to revenue. With catch-up off, the
+    schedule may date pieces before the line: they are unbilled revenue until the
+    line's date, which bills them out of ``deferred`` (``entries.recognised_before``).
     """
 
     line: Line

@@ -1129,10 +1129,59 @@ def syntax(gen: Gen) -> None:
                loose=True)
 
 
+CATCH_UP_OFF = "plugin \"beancount_revrec\" \"{'catch-up': 'off'}\""
+
+
+def catch_up_cases(gen: Gen) -> None:
+    """``{'catch-up': 'off'}``: service and usage before the invoice, recognised in their own months (unbilled)."""
+    head = header(plugin=CATCH_UP_OFF)
+    gen.simple("catch-up", "ok-arrears-line", invoice("2022-04-01", "in_ar", "92.00", service=("2022-01-15", "2022-07-15"),
+                                                      pmark="⟦GEN⟧"), head=head)
+    gen.simple("catch-up", "ok-all-service-before-invoice",
+               invoice("2022-05-01", "in_all", "61.00", service=("2022-03-01", "2022-05-01"), pmark="⟦GEN⟧"), head=head)
+    gen.simple("catch-up", "ok-negative-proration",
+               invoice("2022-05-01", "in_pr", "-30.00", service=("2022-04-21", "2022-05-01"), pmark="⟦GEN⟧"),
+               invoice("2022-05-01", "in_up", "40.00", service=("2022-04-21", "2022-05-01"), pmark="⟦GEN⟧"), head=head)
+    gen.simple("catch-up", "ok-usage-before-invoice",
+               invoice("2022-05-01", "in_use", "100.00", line="il_use", revrec='"fulfillment"', post=("quantity: 100",),
+                       pmark="⟦GEN⟧"),
+               custom("2022-03-02", "revrec-fulfill", '"il_use" 20'), custom("2022-04-28", "revrec-fulfill", '"il_use" 25'),
+               custom("2022-06-01", "revrec-fulfill", '"il_use" 15'), head=head)
+    gen.simple("catch-up", "ok-on-a-past-date-and-mixed",
+               invoice("2022-03-01", "in_mx", "300.00", service=("2022-01-01", "2022-07-01"), pmark="⟦GEN⟧",
+                       revrec='"50% ratable + 20% on 2022-02-14 + 10% tax + 20% immediate"'), head=head)
+    gen.simple("catch-up", "ok-jpy-from-service-start",
+               invoice("2022-06-01", "in_jy", "100000", "JPY", service=("2022-02-10", "2022-08-10"),
+                       revrec='"amortize 7 months from service-start monthly-prorated"', pmark="⟦GEN⟧"), head=head)
+    gen.simple("catch-up", "ok-renamed-unbilled",
+               invoice("2022-04-01", "in_rn", "92.00", service=("2022-01-15", "2022-07-15"), pmark="⟦GEN⟧"),
+               head=header(plugin="plugin \"beancount_revrec\" \"{'catch-up': 'off', 'unbilled': "
+                                  "'Assets:Receivables:Unbilled'}\""))
+    gen.simple("catch-up", "ok-explicit-on", invoice("2022-04-01", "in_on", "92.00", service=("2022-01-15", "2022-07-15"),
+                                                     pmark="⟦GEN⟧"),
+               head=header(plugin="plugin \"beancount_revrec\" \"{'catch-up': 'on'}\""))
+    gen.simple("catch-up", "event-before-line-with-catch-up",
+               invoice("2022-05-01", "in_ev", "100.00", line="il_ev", revrec='"fulfillment"', pmark="⟦GEN⟧"),
+               custom("2022-04-02", "revrec-fulfill", '"il_ev" 20.00 USD', mark="⟦BAD⟧"))
+    bad = {"bad-value": "{'catch-up': 'no'}", "bad-bool": "{'catch-up': False}", "bad-capitalised": "{'catch-up': 'Off'}",
+           "bad-unbilled-account": "{'catch-up': 'off', 'unbilled': 'Unbilled'}"}
+    for label, config in bad.items():
+        gen.add("catch-up", label, header(plugin=f'plugin "beancount_revrec" {q(config)}⟦BAD⟧') + "\n"
+                + invoice("2022-04-01", "in_bad", "92.00", service=("2022-01-15", "2022-07-15")))
+    # invoiced after the close for service in the closed months: corrections on the first open day, no error
+    base = head + "\n" + invoice("2022-01-01", "in_base", "120.00", service=("2022-01-01", "2022-07-01"))
+    gen.add("catch-up", "ok-arrears-invoice-after-close", base, steps=(("close", "--through", "2022-06-30"),),
+            edit=lambda files: append(files, invoice("2022-07-05", "in_late", "92.00",
+                                                     service=("2022-05-15", "2022-08-15"))), corrections=True)
+    gen.add("catch-up", "ok-close-through-unbilled-months",
+            base + "\n" + invoice("2022-08-01", "in_aug", "92.00", service=("2022-05-01", "2022-08-01")),
+            steps=(("close", "--through", "2022-06-30"),), corrections=False)
+
+
 def corpus(seed: int = SEED) -> list[Case]:
     """Every hostile case, the same for the same seed."""
     gen = Gen(seed)
     for build in (treatments, services, rules, fulfillment, credit_cases, contracts, closes, edits, names, bytes_cases,
-                  currencies, payments, configs, accounts, amounts, syntax):
+                  currencies, payments, configs, accounts, amounts, syntax, catch_up_cases):
         build(gen)
     return gen.cases

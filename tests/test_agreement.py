@@ -278,7 +278,8 @@ def test_every_ledger_is_compared_but_the_closed_books_files_it_includes() -> No
     assert {"example-8.1.closed.beancount"} == INCLUDED
     assert all(name.endswith(".closed.beancount") for name in INCLUDED)
     assert len(NAMES) == len(LEDGER_FILES) - 1 >= 24  # every ledger of ledgers/ but the closed-books file
-    assert {"demo.beancount", "credit-kinds.beancount", "voids-and-write-offs.beancount"} <= set(NAMES)
+    assert {"demo.beancount", "credit-kinds.beancount", "voids-and-write-offs.beancount",
+            "catch-up-off.beancount"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)

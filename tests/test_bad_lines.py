@@ -90,10 +90,10 @@ def test_an_internal_failure_names_the_line_and_keeps_the_traceback(tmp_path: Pa
     # and every other line generates
     real = engine._treat_line  # noqa: SLF001 - the engine's one treatment step, made to fail
 
-    def failing(line, *args):
+    def failing(line, *args, **options):
         if line.line_id == "il_bad":
             raise ZeroDivisionError("boom")
-        return real(line, *args)
+        return real(line, *args, **options)
 
     monkeypatch.setattr(engine, "_treat_line", failing)
     text = HEADER + GOOD + invoice("2022-03-01", "service-start: 2022-03-01", "service-end: 2022-04-01")

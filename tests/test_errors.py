@@ -436,6 +436,12 @@ BAD_CONFIGS = [
                   "got 'deferred first'"), id="credit-split-unknown"),
     pytest.param("{'dispute': 'Disputes'}", ('config key "dispute" must be an account name', "'Disputes'"),
                  id="dispute-account-not-an-account"),
+    pytest.param("{'catch-up': 'no'}", ('config key "catch-up" must be one of \'on\', \'off\', got \'no\'',),
+                 id="catch-up-unknown"),
+    pytest.param("{'catch-up': False}", ('config key "catch-up" must be one of \'on\', \'off\', got False',),
+                 id="catch-up-bool"),
+    pytest.param("{'unbilled': 'Unbilled'}", ('config key "unbilled" must be an account name', "'Unbilled'"),
+                 id="unbilled-account"),
 ]
 
 

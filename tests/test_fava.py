@@ -206,7 +206,7 @@ def test_a_time_filter_without_data(contracts: tuple[Fava, Path]) -> None:
     html = fava.page("?time=2030")
     assert 'id="revrec-as-of">2030-12-31<' in html
     assert "No revenue from 2030-01-01 to 2030-12-31" in html
-    assert "No deferred revenue or contract asset from 2030-01-01" in html
+    assert "No deferred revenue, contract asset or unbilled revenue from 2030-01-01" in html
 
 
 def test_a_ledger_with_plugin_errors_lists_them_and_shows_the_rest(tmp_path: Path) -> None:

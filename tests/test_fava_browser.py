@@ -225,7 +225,7 @@ BARS = f"{CHART_SVG} g.stacks rect"  # Fava's stacked bar chart: one rect per mo
 def test_page_loads_without_errors(tab: Tab, fava: Fava) -> None:
     page = open_revenue(tab, fava)
     expect(page.get_by_role("heading", name="Contract metrics")).to_be_visible()
-    for heading in ("Revenue waterfall", "Deferred revenue and contract asset roll-forward", "Corrections", "Rules"):
+    for heading in ("Revenue waterfall", "Deferred revenue, contract asset and unbilled revenue roll-forward", "Corrections", "Rules"):
         expect(page.get_by_role("heading", name=heading)).to_be_visible()
     expect(page.locator(".revrec-problem")).to_have_count(0)
     # Fava's own frame is there: the page is inside the layout, its sidebar entry is the current one

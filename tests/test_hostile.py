@@ -61,10 +61,11 @@ KIND, KEY, CORRECTS = "revrec-kind", "revrec-key", "revrec-corrects"
 FORMATS = ("table", "csv", "json")
 LINK = re.compile(r"[A-Za-z0-9\-_/.]+")
 SUFFIX = re.compile(r"/(deferral|recognition/\d{4}-\d\d-\d\d|billing/[^/]+/\d{4}-\d\d-\d\d|billing|"
-                    r"tax|fee|passthrough|exclude|deferred|contra)$")
-MOVES = ("deferral", "tax", "fee", "passthrough", "exclude")  # what leaves the line's account on its date
+                    r"tax|fee|passthrough|exclude|deferred|contra|unbilled)$")
+MOVES = ("deferral", "tax", "fee", "passthrough", "exclude", "unbilled")  # what leaves the line's account on its date
 DEFAULTS = {"deferred": "Liabilities:DeferredRevenue", "contract-asset": "Assets:ContractAssets",
-            "receivable": "Assets:AccountsReceivable", "tax": "Liabilities:TaxLiability", "fee": "Income:Fees",
+            "receivable": "Assets:AccountsReceivable", "unbilled": "Assets:UnbilledReceivables",
+            "tax": "Liabilities:TaxLiability", "fee": "Income:Fees",
             "passthrough": "Liabilities:PassthroughFees", "exclude": "Equity:RevRec:Exclusions",
             "contra": "Income:Refunds"}
 SUBPROCESS = ("treatment-defer-9000-years", "nonutf8-narration-latin1", "nonutf8-in-included-file",
@@ -233,14 +234,15 @@ def settings(options: dict[str, Any]) -> dict[str, Any] | None:
             raw = ast.literal_eval(config) if config and config.strip() else {}
         except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
             return None
-        if not isinstance(raw, dict) or set(raw) - {*DEFAULTS, "revenue", "precision"}:
+        if not isinstance(raw, dict) or set(raw) - {*DEFAULTS, "revenue", "precision", "catch-up"}:
             return None
-        merged = {**DEFAULTS, "revenue": [roots[3]], "precision": {}, **raw}
+        merged = {**DEFAULTS, "revenue": [roots[3]], "precision": {}, "catch-up": "on", **raw}
         revenue = [merged["revenue"]] if isinstance(merged["revenue"], str) else merged["revenue"]
         accounts = [*revenue, *(raw[key] for key in DEFAULTS if key in raw)]
         if (not isinstance(revenue, list | tuple) or not revenue
                 or not all(isinstance(acc, str) and (account_lib.is_valid(acc) or acc in roots)
                            and acc.split(":")[0] in roots for acc in accounts)
+                or merged["catch-up"] not in ("on", "off")
                 or not isinstance(merged["precision"], dict)
                 or not all(isinstance(places, int) and not isinstance(places, bool) and 0 <= places <= 12
                            for places in merged["precision"].values())):
@@ -490,13 +492,18 @@ def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  
             continue
         entry, posting = found
         amount, account, currency = -posting.units.number, posting.account, posting.units.currency
+        unbilled = conf["unbilled"] if conf["catch-up"] == "off" else None
         stray = sorted({f"{p.account} {p.units.currency}" for e in group for p in e.postings
-                        if p.account not in {account, deferred, *reclass} or p.units.currency != currency})
+                        if p.account not in {account, deferred, unbilled, *reclass} or p.units.currency != currency})
         if stray:
             problems.append(f"line {name} ({account} {currency}): postings to {stray}")
-        early = sorted({str(e.date) for e in group if e.date < entry.date})
+        early = sorted({str(e.date) for e in group if e.date < entry.date and (unbilled is None or any(
+            p.account == deferred for p in e.postings))})
         if early:
-            problems.append(f"line {name} of {entry.date}: entries dated before it on {early}")
+            problems.append(f"line {name} of {entry.date}: entries dated before it on {early}"
+                            f"{'' if unbilled is None else ' that move deferred revenue'}")
+        if unbilled is not None and total(group, unbilled) != 0:
+            problems.append(f"line {name}: unbilled revenue ends at {total(group, unbilled)}, not 0")
         treatment = {"default": "ratable", "override": (posting.meta or {}).get("revrec")}.get(
             str(rule), sources.rules.get(str(rule)))
         if not isinstance(treatment, str):
@@ -524,7 +531,9 @@ def test_conservation_per_source(case, ready):
     - A line (posting of ``a`` revenue-positive on account R): the deferral and
       reclasses take exactly the non-immediate part of ``a`` out of R (the
       immediate part per the treatment's shares, rounded as the README says),
-      nothing is dated before the line, postings touch only R, DEF and the
+      nothing is dated before the line (with ``catch-up: off``, only recognitions
+      against unbilled revenue, ``UNB``, whose postings per line sum to 0: the
+      line's date bills them), postings touch only R, DEF, UNB and the
       reclass accounts, in the line's currency; and the line's DEF postings plus
       the DEF postings of the credits naming it sum to exactly 0 (everything
       deferred is recognised or credited), unless the line waits for a payment

@@ -15,6 +15,7 @@ NEXT = datetime.date(2022, 7, 1)
 @pytest.mark.parametrize(("key", "source", "part", "kind"), [
     (meta.deferral_key("in_1/Income:Sales"), "in_1/Income:Sales", "deferral", "deferral"),
     (meta.reclass_key("in_1/Income:Sales", "tax"), "in_1/Income:Sales", "tax", "reclass"),
+    (meta.reclass_key("in_1/Income:Sales", "unbilled"), "in_1/Income:Sales", "unbilled", "reclass"),
     (meta.recognition_key("in_1/Income:Sales", DAY), "in_1/Income:Sales", "recognition/2022-01-31", "recognition"),
     (meta.billing_key("in_2/Income:Services"), "in_2/Income:Services", "billing", "billing"),
     (meta.scheduled_billing_key("ct_1", "USD", DAY), "ct_1", "billing/USD/2022-01-31", "billing"),

@@ -11,6 +11,10 @@ oracle written from SPEC sections 1, 4, 5 and 6.1:
    to the deferral; over the whole ledger (the user's entries included), revenue,
    deferred revenue and every reclass account hold exactly what the oracle says, so
    the deferred account ends at zero when nothing waits for a payment;
+   with ``{'catch-up': 'off'}`` (the ledger-level plugin option) what a schedule dates
+   before its line is recognised on its own date against unbilled revenue, which the
+   line bills on its date (so unbilled revenue ends at zero, line by line), and
+   fulfillment events dated before their line are valid;
 3. recognised-to-date is monotone and never exceeds the line's amount;
 4. generated amounts keep the currency's decimal places.
 
@@ -39,10 +43,12 @@ from beancount_revrec import schedule
 PLACES = {"JPY": 0, "USD": 2, "BHD": 3, "XXX": 1}
 CURRENCIES = sorted(PLACES)
 HEADER = f'plugin "beancount_revrec" "{{\'precision\': {PLACES!r}}}"\n'
+HEADER_OFF = f'plugin "beancount_revrec" "{{\'precision\': {PLACES!r}, \'catch-up\': \'off\'}}"\n'
 AR = "Assets:AccountsReceivable"
 BANK = "Assets:Bank"
 SALES = "Income:Sales"
 DEFERRED = "Liabilities:DeferredRevenue"
+UNBILLED = "Assets:UnbilledReceivables"
 RECLASS_ACCOUNTS = {
     "tax": "Liabilities:TaxLiability",
     "fee": "Income:Fees",
@@ -212,15 +218,18 @@ def event_value(event: Event, total: Fraction) -> Fraction:
     return total * Fraction(event.value) / QUANTITY
 
 
-def fulfil_steps(source: Source, line: Line, amount: Decimal, fallback: datetime.date | None,
-                 ) -> tuple[list[tuple[datetime.date, Decimal]], int]:
-    """Cumulative recognition of a fulfillment part (SPEC 6.1) and how many events are errors."""
+def fulfil_steps(source: Source, line: Line, amount: Decimal, fallback: datetime.date | None, *,
+                 catch_up: bool = True) -> tuple[list[tuple[datetime.date, Decimal]], int]:
+    """Cumulative recognition of a fulfillment part (SPEC 6.1) and how many events are errors.
+
+    With catch-up, an event before the line is an error; without, it is recognised on its date.
+    """
     total = Fraction(amount)
     done = Fraction(0)
     steps: list[tuple[datetime.date, Decimal]] = []
     rejected = 0
     for event in sorted(line.events, key=lambda event: event.day):
-        if event.day < source.day or (fallback is not None and event.day > fallback):
+        if (catch_up and event.day < source.day) or (fallback is not None and event.day > fallback):
             rejected += 1
             continue
         value = event_value(event, total)
@@ -242,6 +251,7 @@ class Expected:
     steps: list[list[tuple[datetime.date, Decimal]]]  # one cumulative step function per deferred part
     rejected: int
     waiting: bool  # some part waits for a payment that never came
+    unbilled: Decimal = Decimal(0)  # catch-up off: recognised before the line, billed on the line's date
 
     def recognised(self, day: datetime.date) -> Decimal:
         total = Decimal(0)
@@ -255,7 +265,7 @@ class Expected:
         return self.recognised(datetime.date.max)
 
 
-def expect(source: Source, line: Line) -> Expected:
+def expect(source: Source, line: Line, *, catch_up: bool = True) -> Expected:
     parts = line.effective_parts()
     amounts = split(line.amount, parts, line.places)
     result = Expected(Decimal(0), defaultdict(Decimal), Decimal(0), [], 0, waiting=False)
@@ -274,7 +284,7 @@ def expect(source: Source, line: Line) -> Expected:
             steps = [(part.on, amount)]
         elif part.kind == "fulfillment":
             fallback = fallback_day(source, line, part)
-            steps, rejected = fulfil_steps(source, line, amount, fallback)
+            steps, rejected = fulfil_steps(source, line, amount, fallback, catch_up=catch_up)
             result.rejected += rejected
             result.waiting |= fallback is None
         else:
@@ -288,6 +298,8 @@ def expect(source: Source, line: Line) -> Expected:
                 end = add_duration(start, part.count, part.unit)
                 steps = spread_steps(amount, start, end, part.method or "daily", line.places)
         result.steps.append(steps)
+    if not catch_up:  # what falls before the line stays in its own months, unbilled until the line
+        result.unbilled = result.recognised(source.day - ONE_DAY)
     return result
 
 
@@ -298,8 +310,8 @@ def number(value: Decimal) -> str:
     return format(value, "f") if value else format(abs(value), "f")
 
 
-def render(sources: list[Source]) -> str:
-    chunks = [HEADER,
+def render(sources: list[Source], *, catch_up: bool = True) -> str:
+    chunks = [HEADER if catch_up else HEADER_OFF,
               f"1990-01-01 open {AR}\n1990-01-01 open {SALES}\n1990-01-01 open {BANK}\n"]
     for source in sources:
         chunks.append(render_source(source))
@@ -333,9 +345,9 @@ def render_source(source: Source) -> str:
     return "\n".join(text) + "\n"
 
 
-def load_all(sources: list[Source]) -> tuple[list[Any], list[Any], str]:
+def load_all(sources: list[Source], *, catch_up: bool = True) -> tuple[list[Any], list[Any], str]:
     """Every entry of the rendered ledger after the plugin ran, its errors, and its text."""
-    text = render(sources)
+    text = render(sources, catch_up=catch_up)
     entries, errors, _ = loader.load_string(text)
     return entries, errors, text
 
@@ -344,8 +356,8 @@ def revrec_transactions(entries: list[Any]) -> list[Transaction]:
     return [entry for entry in entries if isinstance(entry, Transaction) and "revrec" in entry.tags]
 
 
-def load(sources: list[Source]) -> tuple[list[Transaction], list[Any], str]:
-    entries, errors, text = load_all(sources)
+def load(sources: list[Source], *, catch_up: bool = True) -> tuple[list[Transaction], list[Any], str]:
+    entries, errors, text = load_all(sources, catch_up=catch_up)
     return revrec_transactions(entries), errors, text
 
 
@@ -423,8 +435,12 @@ def treatments(draw: st.DrawFn, has_service: bool) -> list[Part] | None:  # noqa
 
 
 @st.composite
-def fulfillment_events(draw: st.DrawFn, source: Source, line: Line, *, exceed: bool = False) -> list[Event]:
-    """Events inside [line date, fallback] that never fulfil more than remains (unless ``exceed``)."""
+def fulfillment_events(draw: st.DrawFn, source: Source, line: Line, *, exceed: bool = False,
+                       early: int = 0) -> list[Event]:
+    """Events inside [line date - ``early`` days, fallback] that never fulfil more than remains (unless ``exceed``).
+
+    Events before the line (``early``) are valid with catch-up off only.
+    """
     parts = line.effective_parts()
     found = [(part, amount) for part, amount in zip(parts, split(line.amount, parts, line.places), strict=True)
              if part.kind == "fulfillment"]
@@ -443,7 +459,7 @@ def fulfillment_events(draw: st.DrawFn, source: Source, line: Line, *, exceed: b
         if used + share > budget:
             break
         used += share
-        offset = draw(st.integers(0, (fallback - source.day).days))
+        offset = draw(st.integers(-early, (fallback - source.day).days))
         kind = draw(st.sampled_from(["amount", "units", "percent"])) if pure else "amount"
         if kind == "amount":
             value = round_floor(abs(Fraction(amount)) * share / 1000, line.places)
@@ -462,7 +478,7 @@ def round_floor(value: Fraction, places: int) -> Decimal:
 
 
 @st.composite
-def ledgers(draw: st.DrawFn, *, extra_places: int = 0, exceed: bool = False) -> list[Source]:
+def ledgers(draw: st.DrawFn, *, extra_places: int = 0, exceed: bool = False, early: int = 0) -> list[Source]:
     sources = []
     counter = 0
     for index in range(draw(st.integers(1, 4))):
@@ -478,7 +494,7 @@ def ledgers(draw: st.DrawFn, *, extra_places: int = 0, exceed: bool = False) -> 
             parts = draw(treatments(service is not None))
             line = Line(f"il_{counter}", draw(amounts(PLACES[currency], extra_places)), currency, service, parts)
             line.quantity = parts is not None and len(parts) == 1
-            line.events = draw(fulfillment_events(source, line, exceed=exceed))
+            line.events = draw(fulfillment_events(source, line, exceed=exceed, early=early))
             source.lines.append(line)
         sources.append(source)
     return sources
@@ -499,8 +515,8 @@ def posted(entry: Transaction, account: str) -> Decimal:
 
 
 def recognitions(entries: list[Transaction]) -> list[tuple[datetime.date, Decimal]]:
-    """Revenue-positive recognition amounts by date, in date order."""
-    return sorted((entry.date, posted(entry, DEFERRED))
+    """Revenue-positive recognition amounts by date, in date order (from deferred or, before the line, unbilled)."""
+    return sorted((entry.date, posted(entry, DEFERRED) + posted(entry, UNBILLED))
                   for entry in entries if entry.meta["revrec-kind"] == "recognition")
 
 
@@ -522,8 +538,8 @@ def check_balanced(generated: list[Transaction]) -> None:
         assert all(total == 0 for total in totals.values()), entry
 
 
-def check_line(source: Source, line: Line, entries: list[Transaction]) -> Expected:
-    expected = expect(source, line)
+def check_line(source: Source, line: Line, entries: list[Transaction], *, catch_up: bool = True) -> Expected:
+    expected = expect(source, line, catch_up=catch_up)
     for entry in entries:
         assert entry.meta["revrec-key"].startswith(f"{line.ident}/")
         assert all(p.units.currency == line.currency for p in entry.postings)
@@ -531,13 +547,15 @@ def check_line(source: Source, line: Line, entries: list[Transaction]) -> Expect
             assert f"in_{source.index}" in entry.links
     deferrals = [entry for entry in entries if entry.meta["revrec-kind"] == "deferral"]
     deferred = sum((posted(entry, SALES) for entry in deferrals), Decimal(0))
-    assert deferred == expected.deferred
-    assert -sum((posted(entry, DEFERRED) for entry in deferrals), Decimal(0)) == expected.deferred
+    assert deferred == expected.deferred - expected.unbilled
+    assert -sum((posted(entry, DEFERRED) for entry in deferrals), Decimal(0)) == expected.deferred - expected.unbilled
     assert all(entry.date == source.day for entry in deferrals)
     reclasses = [entry for entry in entries if entry.meta["revrec-kind"] == "reclass"]
     for kind, account in RECLASS_ACCOUNTS.items():
         assert -sum((posted(entry, account) for entry in reclasses), Decimal(0)) == expected.reclasses.get(kind, 0)
-    assert sum((posted(entry, SALES) for entry in reclasses), Decimal(0)) == sum(expected.reclasses.values())
+    assert sum((posted(entry, SALES) for entry in reclasses), Decimal(0)) == (sum(expected.reclasses.values())
+                                                                            + expected.unbilled)
+    check_unbilled(source, line, entries, expected, catch_up=catch_up)
     assert expected.deferred + sum(expected.reclasses.values()) + expected.immediate == line.amount
 
     steps = recognitions(entries)
@@ -552,7 +570,7 @@ def check_line(source: Source, line: Line, entries: list[Transaction]) -> Expect
     reached = dict(cumulative(steps))
     oracle_days = {day for part in expected.steps for day, _ in part}
     for day in sorted(oracle_days | set(dates)):
-        if day >= source.day:
+        if day >= source.day or not catch_up:
             actual = sum((amount for step_day, amount in steps if step_day <= day), Decimal(0))
             assert actual == expected.recognised(day), (day, steps, expected.steps)
     # Property 3: recognised-to-date is monotone and bounded by the line's amount.
@@ -565,6 +583,19 @@ def check_line(source: Source, line: Line, entries: list[Transaction]) -> Expect
         for posting in entry.postings:
             assert -posting.units.number.as_tuple().exponent <= line.places, posting
     return expected
+
+
+def check_unbilled(source: Source, line: Line, entries: list[Transaction], expected: Expected, *,
+                   catch_up: bool) -> None:
+    """Before its date a line only recognises, against unbilled revenue (catch-up off); its date bills that."""
+    early = [entry for entry in entries if entry.date < source.day]
+    assert not (catch_up and early), "with catch-up nothing is dated before the line"
+    assert all(entry.meta["revrec-kind"] == "recognition" and not posted(entry, DEFERRED) for entry in early)
+    billed = [entry for entry in entries if entry.meta["revrec-key"] == f"{line.ident}/unbilled"]
+    assert all(entry.date == source.day and entry.meta["revrec-kind"] == "reclass" for entry in billed)
+    assert -sum((posted(entry, UNBILLED) for entry in billed), Decimal(0)) == expected.unbilled
+    assert sum((posted(entry, UNBILLED) for entry in early), Decimal(0)) == expected.unbilled
+    assert not any(posted(entry, UNBILLED) for entry in entries if entry.date >= source.day and entry not in billed)
 
 
 def check_monotone(amount: Decimal, reached: list[Decimal]) -> None:
@@ -584,13 +615,13 @@ def ledger_balances(entries: list[Any]) -> dict[tuple[str, str], Decimal]:
     for entry in entries:
         if isinstance(entry, Transaction):
             for posting in entry.postings:
-                if posting.account in {SALES, DEFERRED, *RECLASS_ACCOUNTS.values()}:
+                if posting.account in {SALES, DEFERRED, UNBILLED, *RECLASS_ACCOUNTS.values()}:
                     balances[posting.account, posting.units.currency] += posting.units.number
     return {key: balance for key, balance in balances.items() if balance}
 
 
 def expected_balances(sources: list[Source], results: list[Expected]) -> dict[tuple[str, str], Decimal]:
-    """What the oracle leaves in those accounts: revenue recognised, deferred not yet, reclassified."""
+    """What the oracle leaves in those accounts: revenue recognised, deferred not yet, reclassified (unbilled: 0)."""
     balances: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     lines = [line for source in sources for line in source.lines]
     for line, result in zip(lines, results, strict=True):
@@ -601,14 +632,14 @@ def expected_balances(sources: list[Source], results: list[Expected]) -> dict[tu
     return {key: balance for key, balance in balances.items() if balance}
 
 
-def check_ledger(sources: list[Source]) -> tuple[list[Any], list[Expected]]:
-    entries, errors, text = load_all(sources)
+def check_ledger(sources: list[Source], *, catch_up: bool = True) -> tuple[list[Any], list[Expected]]:
+    entries, errors, text = load_all(sources, catch_up=catch_up)
     generated = revrec_transactions(entries)
     check_balanced(generated)
     grouped = by_line(generated)
     lines = {line.ident for source in sources for line in source.lines}
     assert set(grouped) <= lines
-    results = [check_line(source, line, grouped.get(line.ident, []))
+    results = [check_line(source, line, grouped.get(line.ident, []), catch_up=catch_up)
                for source in sources for line in source.lines]
     deferred_total = sum((posted(entry, DEFERRED) for entry in generated), Decimal(0))
     assert -deferred_total == sum((r.deferred - r.final() for r in results), Decimal(0)), text
@@ -637,6 +668,23 @@ def test_events_beyond_what_remains_are_errors_and_totals_stay_exact(sources: li
     assert all("revrec-fulfill" in error.message for error in errors)
 
 
+@PROPERTY
+@given(ledgers(early=90))
+def test_generated_entries_are_exact_without_catch_up(sources: list[Source]) -> None:
+    """``{'catch-up': 'off'}``: schedules and events before their line (billing in arrears, usage reported before
+    its invoice) stay in their own months, against unbilled revenue; every total is as exact."""
+    errors, _ = check_ledger(sources, catch_up=False)
+    assert errors == [], (errors, render(sources, catch_up=False))
+
+
+@PROPERTY
+@given(ledgers(exceed=True, early=90))
+def test_events_beyond_what_remains_without_catch_up(sources: list[Source]) -> None:
+    errors, results = check_ledger(sources, catch_up=False)
+    assert len(errors) == sum(result.rejected for result in results), (errors, render(sources, catch_up=False))
+    assert all("revrec-fulfill" in error.message for error in errors)
+
+
 @st.composite
 def early_and_late_events(draw: st.DrawFn) -> list[Source]:
     """One fulfillment line with events before its date and after its fallback date."""
@@ -655,12 +703,21 @@ def early_and_late_events(draw: st.DrawFn) -> list[Source]:
     return [source]
 
 
+@pytest.mark.parametrize("catch_up", [True, False], ids=["catch-up", "no-catch-up"])
 @PROPERTY
-@given(early_and_late_events())
-def test_events_outside_the_line_window_are_errors(sources: list[Source]) -> None:
-    errors, results = check_ledger(sources)
-    assert results[0].rejected >= 1
-    assert len(errors) == results[0].rejected, (errors, render(sources))
+@given(sources=early_and_late_events())
+def test_events_outside_the_line_window_are_errors(sources: list[Source], catch_up: bool) -> None:  # noqa: FBT001
+    """Events after the fallback date are errors; before the line, only with catch-up (usage billed later)."""
+    errors, results = check_ledger(sources, catch_up=catch_up)
+    [source] = sources
+    [line] = source.lines
+    fallback = fallback_day(source, line, line.effective_parts()[0])
+    assert fallback is not None
+    early = sum(event.day < source.day for event in line.events)
+    late = sum(event.day > fallback for event in line.events)
+    assert results[0].rejected >= late + (early if catch_up else 0)
+    assert early + late >= 1
+    assert len(errors) == results[0].rejected, (errors, render(sources, catch_up=catch_up))
 
 
 OVER_PRECISE_EXAMPLES = [
@@ -760,25 +817,28 @@ def keyed(generated: list[Transaction]) -> dict[str, list[tuple[Any, ...]]]:
     return {key: sorted(values) for key, values in result.items()}
 
 
+@pytest.mark.parametrize("catch_up", [True, False], ids=["catch-up", "no-catch-up"])
 @PROPERTY
-@given(ledgers(), st.data())
-def test_keys_do_not_change_when_unrelated_lines_are_added(sources: list[Source], data: st.DataObject) -> None:
+@given(sources=ledgers(), data=st.data())
+def test_keys_do_not_change_when_unrelated_lines_are_added(sources: list[Source], data: st.DataObject,
+                                                           catch_up: bool) -> None:  # noqa: FBT001
     """SPEC 1.4: inserting an unrelated source leaves every other generated entry as it was."""
-    before, _, _ = load(sources)
+    before, _, _ = load(sources, catch_up=catch_up)
     extra = Source(99, data.draw(days), invoice=True, currency="USD", lines=[
         Line("il_extra", Decimal("12.34"), "USD", data.draw(service_periods()), None)])
     position = data.draw(st.integers(0, len(sources)))
-    after, _, _ = load([*sources[:position], extra, *sources[position:]])
+    after, _, _ = load([*sources[:position], extra, *sources[position:]], catch_up=catch_up)
     new = {key: value for key, value in keyed(after).items() if not key.startswith("il_extra/")}
     assert new == keyed(before)
     assert any(key.startswith("il_extra/") for key in keyed(after))
 
 
+@pytest.mark.parametrize("catch_up", [True, False], ids=["catch-up", "no-catch-up"])
 @PROPERTY
-@given(ledgers())
-def test_every_generated_entry_has_its_own_key(sources: list[Source]) -> None:
+@given(sources=ledgers(early=90))
+def test_every_generated_entry_has_its_own_key(sources: list[Source], catch_up: bool) -> None:  # noqa: FBT001
     """SPEC 1.4 / 4: a stable key identifies one generated transaction."""
-    generated, _, text = load(sources)
+    generated, _, text = load(sources, catch_up=catch_up)
     keys = [entry.meta["revrec-key"] for entry in generated]
     assert len(set(keys)) == len(keys), text
 
@@ -795,9 +855,10 @@ ISSUE_TREATMENTS = [
 ]
 
 
+@pytest.mark.parametrize("catch_up", [True, False], ids=["catch-up", "no-catch-up"])
 @pytest.mark.parametrize("parts", ISSUE_TREATMENTS, ids=treatment_text)
 @pytest.mark.parametrize(("amount", "currency"), [("31.00", "USD"), ("-1000", "JPY"), ("12.345", "BHD")])
-def test_issue_treatments(parts: list[Part], amount: str, currency: str) -> None:
+def test_issue_treatments(parts: list[Part], amount: str, currency: str, catch_up: bool) -> None:  # noqa: FBT001
     line = Line("il_1", Decimal(amount), currency, (datetime.date(2024, 1, 31), datetime.date(2024, 3, 1)),
                 parts, quantity=len(parts) == 1)
     source = Source(0, datetime.date(2024, 1, 15), invoice=True, currency=currency, lines=[line],
@@ -805,7 +866,7 @@ def test_issue_treatments(parts: list[Part], amount: str, currency: str) -> None
     if any(part.kind == "fulfillment" for part in parts):
         line.events = [Event(datetime.date(2024, 2, 29), "amount", Decimal(1)),
                        Event(datetime.date(2024, 1, 31), "percent" if len(parts) == 1 else "amount", Decimal(2))]
-    errors, results = check_ledger([source])
+    errors, results = check_ledger([source], catch_up=catch_up)
     assert errors == []
     assert results[0].deferred + sum(results[0].reclasses.values()) + results[0].immediate == Decimal(amount)
 

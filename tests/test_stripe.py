@@ -48,10 +48,11 @@ and names the published figure where it does):
 Not expressible (no test, and why):
 
 - 2.1-2.3 (chart of accounts, journal-entry table): definitions, no worked figures.
-- 2.5 (negative line items, a downgrade's prorations), 3.2 and 7.3.1 (metered ``sum`` usage), 7.4 and 7.5
-  (upgrade / downgrade prorations), 11.2 (catch-up revenue), 13.1 and 13.2 (usage-based billing) and 14.7
-  (usage-based waterfall): revenue accrued before invoicing, through UnbilledAccountsReceivable, and catch-up:
-  covered in tests/test_catch_up.py.
+- 7.4 and 7.5 (upgrade / downgrade prorations), 11.2 (catch-up revenue, on and off) and get-started's
+  usage-based example (usage reported before its invoice): revenue accrued before invoicing, through
+  unbilled revenue, with the plugin option ``catch-up``: reproduced in tests/test_catch_up.py. 2.5 (negative
+  line items, a downgrade's prorations), 3.2 and 7.3.1 (metered ``sum`` usage), 13.1 and 13.2 (usage-based
+  billing) and 14.7 (usage-based waterfall) are the same mechanism; their tables are not reproduced.
 - 7.3.2-7.3.4 (metered ``aggregate_usage`` max, last_during_period, last_ever): the ledger has no usage
   records to aggregate; a line's amount is fixed when it is booked.
 - 3.11 (cash application: applying and unapplying a standalone payment): Stripe's per-object tables move the

@@ -66,6 +66,11 @@ class Books:
         through = self.closed_through or datetime.date.min
         return [entry for entry in self.booked if entry.date <= through]
 
+    @property
+    def rolled_forward(self) -> list[str]:
+        """The accounts the roll-forward follows: deferred revenue, the contract asset and unbilled revenue."""
+        return [self.config.deferred, self.config.contract_asset, self.config.unbilled]
+
     @cached_property
     def contracts(self) -> ContractDirectives:
         """The ledger's contracts, items and billing schedules."""

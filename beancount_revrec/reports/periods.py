@@ -17,7 +17,7 @@ from beancount.core.data import Posting, Transaction
 
 from beancount_revrec.config import Config
 from beancount_revrec.errors import OutOfRangeError
-from beancount_revrec.meta import CAUSE, CORRECTS, FROZEN, KEY, KIND, RECOMPUTED
+from beancount_revrec.meta import CAUSE, CORRECTS, FROZEN, KEY, KIND, RECOMPUTED, parse_key
 from beancount_revrec.reports.rows import ROLL_COLUMNS, CorrectionRow, PostingRow, RollRow, WaterfallRow
 from beancount_revrec.schedule import ZERO, add_months
 from beancount_revrec.sources import Membership
@@ -26,6 +26,7 @@ GROUPS = ("account", "contract", "product")
 NONE = "(none)"
 _COLUMN_OF_KIND = {"deferral": "deferred", "billing": "billed", "recognition": "recognised",
                    "correction": "corrections"}
+_BILLED_RECLASS = "unbilled"  # the reclass of a line's unbilled revenue on its date: the line bills it
 
 
 def month_start(day: datetime.date) -> datetime.date:
@@ -138,8 +139,7 @@ def rollforward(
                 if entry.date < start:
                     opening[key] += posting.units.number
                 else:
-                    column = _COLUMN_OF_KIND.get(str(entry.meta.get(KIND)), "other")
-                    moves[(*key, month_start(entry.date), column)] += posting.units.number
+                    moves[(*key, month_start(entry.date), _column(entry.meta))] += posting.units.number
     shown = {key for key, balance in opening.items() if balance} | {key[:2] for key, number in moves.items() if number}
     rows = []
     for account, currency in sorted(shown):
@@ -152,6 +152,14 @@ def rollforward(
                                 corrections, other, closing))
             balance = closing
     return rows
+
+
+def _column(meta: dict[str, Any]) -> str:
+    """The roll-forward's column of a movement: by its kind; a line billing its unbilled revenue is billed."""
+    kind = str(meta.get(KIND))
+    if kind == "reclass" and parse_key(str(meta.get(KEY))).part == _BILLED_RECLASS:
+        return "billed"
+    return _COLUMN_OF_KIND.get(kind, "other")
 
 
 def correction_rows(entries: Iterable[Any]) -> list[CorrectionRow]:

@@ -9,7 +9,7 @@ Enable it in the ledger, next to the plugin::
 The page shows, as of the end of Fava's time filter (without one: the date of
 the last entry the user wrote, ``bean-revrec``'s default too): the contract
 metrics, the revenue waterfall (recognised months in the filter, then scheduled
-ones), the deferred revenue and contract asset roll-forward, the corrections and
+ones), the roll-forward of deferred revenue, contract assets and unbilled revenue, the corrections and
 the rules with their match counts. It reads what the plugin generated in the
 loaded ledger with the same functions as ``bean-revrec`` (``beancount_revrec.reports``)
 and serves the same figures as JSON (``report_json``). A filter Fava cannot parse
@@ -176,7 +176,7 @@ class FavaRevrec(FavaExtensionBase):
         by = by if by in GROUPS else "account"
         rows = waterfall(books.entries, books.config, month_start(start),
                          months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
-        roll = rollforward(books.entries, [books.config.deferred, books.config.contract_asset], start, end)
+        roll = rollforward(books.entries, books.rolled_forward, start, end)
         metrics = contract_metrics(books, as_of)
         return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
                     _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
