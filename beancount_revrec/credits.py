@@ -15,14 +15,16 @@ import datetime
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
+
+from beancount.core.data import Custom
 
 from beancount_revrec.config import Config, CreditSplit
-from beancount_revrec.directives import StatusChange
+from beancount_revrec.directives import StatusChange, read_status_changes
 from beancount_revrec.errors import Problem, RevrecError, guarded
 from beancount_revrec.records import Treated
 from beancount_revrec.schedule import ZERO, Schedule, allocate, split_shares
-from beancount_revrec.sources import Line, Receipt, references
+from beancount_revrec.sources import Line, Receipt, receipts, references
 from beancount_revrec.treatment import Treatment
 
 CREDIT_RULE = "credit"
@@ -36,24 +38,31 @@ Places = Callable[[str], int]
 
 
 def apply_credits(
-    treated: list[Treated], credit_lines: list[Line], changes: Sequence[StatusChange],
-    receipts: dict[str, list[Receipt]], places: Places, config: Config,
+    entries: Sequence[Any], customs: list[Custom], lines: list[Line], sales: list[Treated], places: Places,
+    config: Config,
 ) -> tuple[list[Treated], list[RevrecError]]:
-    """Apply credits, voids and write-offs to the lines they concern, in date order.
+    """Apply credits, voids and write-offs to the sales lines they concern, in date order.
 
-    Each credit line and each invoice's void or write-off becomes a treated line of its own (rule ``credit``)
-    and shrinks the schedule of the line it credits. ``receipts`` are the invoices' payments by reference
-    (``sources.receipts``): what an invoice receives after it was written off is a recovery.
+    Each credit line (``lines`` with ``credit-for:``) and each invoice's void or write-off (``customs``)
+    becomes a treated line of its own (rule ``credit``) and shrinks the schedule of the line it credits. What a
+    written-off invoice receives later (a transaction of ``entries`` that credits the receivable and shares
+    the invoice's link or id) is a recovery.
     """
-    book = _Book(treated, places, config)
-    todo: list[tuple[datetime.date, int, Line | StatusChange]] = [(line.date, 0, line) for line in credit_lines]
+    changes, errors = read_status_changes(customs)
+    changed = {change.invoice for change in changes}
+    refs = {ref for item in sales if item.line.invoice in changed and item.line.entry is not None
+            for ref in references(item.line.entry)}
+    found = receipts(entries, config, refs) if refs else {}
+    book = _Book(sales, places, config)
+    todo: list[tuple[datetime.date, int, Line | StatusChange]] = [
+        (line.date, 0, line) for line in lines if line.credit_for and not line.contract]
     todo += [(change.date, 1, change) for change in changes]  # on a day: the credits first, then the changes
     for _, _, event in sorted(todo, key=lambda item: item[:2]):
         if isinstance(event, Line):
             book.credit(event)
         else:
-            book.change(event, receipts)
-    return book.result, book.errors
+            book.change(event, found)
+    return book.result, errors + book.errors
 
 
 class _Book:

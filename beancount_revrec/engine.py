@@ -11,7 +11,6 @@ import datetime
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from fractions import Fraction
 from typing import Any, NamedTuple
 
 from beancount.core.data import Custom
@@ -20,12 +19,13 @@ from beancount_revrec.config import Config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.contracts import CONTRACT_RULE, billing_styles, item_line, present, schedulable
 from beancount_revrec.credits import apply_credits
-from beancount_revrec.directives import ByAmount, ByPercent, ByUnits, Event, read_events, read_status_changes
+from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import Problem, RevrecError, failure
+from beancount_revrec.fulfillment import fulfil
 from beancount_revrec.records import Movement, Treated
 from beancount_revrec.rules import Rule, first_match, read_rules
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
-from beancount_revrec.sources import Line, read_lines, receipts, references
+from beancount_revrec.sources import Line, read_lines
 from beancount_revrec.treatment import (
     Action,
     Amortize,
@@ -85,26 +85,12 @@ def treat(
     kept = {item.line.key for item in items}  # an item that could not be treated is left out, with its error
     directives = directives._replace(items=[item for item in directives.items if item.ident in kept])
     sales = [item for item in treated if item.line.source != "contract"]
-    sales, credit_errors = _credits(entries, customs, lines, sales, places, config)
+    sales, credit_errors = apply_credits(entries, customs, lines, sales, places, config)
     directives, recorded, style_errors = billing_styles(directives, [line for line in lines if line.contract])
     directives, calendar_errors = schedulable(directives, places)
     movements = present(directives, items, recorded, config, places)
     return Analysis(lines, rules, sales + items, errors + credit_errors + style_errors + calendar_errors, directives,
                     movements)
-
-
-def _credits(
-    entries: Sequence[Any], customs: list[Custom], lines: list[Line], sales: list[Treated], places: Places,
-    config: Config,
-) -> tuple[list[Treated], list[RevrecError]]:
-    """Sales lines with their credits, voids and write-offs applied, and those as treated lines of their own."""
-    changes, errors = read_status_changes(customs)
-    refs = {ref for item in sales for ref in (references(item.line.entry) if item.line.entry is not None else ())
-            if item.line.invoice in {change.invoice for change in changes}} if changes else set()
-    found = receipts(entries, config, refs) if refs else {}
-    credited, credit_errors = apply_credits(sales, [line for line in lines if line.credit_for and not line.contract],
-                                            changes, found, places, config)
-    return credited, errors + credit_errors
 
 
 class Choices(NamedTuple):
@@ -342,7 +328,7 @@ def _anchored_schedule(
     end = None if start is None else add_duration(start, action.duration)
     match action:
         case Fulfillment():
-            return _fulfil(line, amount, events, end, places, refused)
+            return fulfil(line, amount, events, end, places, refused)
         case Amortize(method=method) if start is not None and end is not None:
             return spread(amount, start, end, method, places)
         case Defer() if end is not None:
@@ -365,72 +351,3 @@ def anchor_date(line: Line, anchor: Anchor) -> datetime.date | None:
     if line.service is None:
         raise Problem('"from service-start" needs service-start: on the line')
     return line.service[0]
-
-
-def _fulfil(
-    line: Line, amount: Decimal, events: list[Event], fallback: datetime.date | None,
-    places: int, refused: list[tuple[Event, str]],
-) -> Schedule:
-    """Recognise on events, and what remains at ``fallback``."""
-    total = Fraction(amount)
-    done = Fraction(0)
-    booked = ZERO
-    schedule: Schedule = []
-    for event in sorted(events, key=lambda event: event.date):
-        show = f"{{:.{places}f}} {line.currency}".format
-        try:
-            part = _event_part(line, event, total)
-        except Problem as problem:
-            refused.append((event, str(problem)))
-            continue
-        left = total - done
-        if fallback is not None and event.date > fallback:
-            refused.append((event, (f"revrec-fulfill after the fallback date {fallback}, when the rest "
-                                    "was recognised: nothing remains to fulfil")))
-            continue
-        if abs(part) > abs(left):
-            refused.append((event, (f"revrec-fulfill of {show(abs(_round(part, places)))} exceeds the "
-                                    f"{show(abs(_round(left, places)))} that remains; the excess is not recognised")))
-            part = left
-        done += part
-        reached = amount if done == total else _round(done, places)
-        if abs(reached) > abs(amount):  # an amount with more decimals than its currency
-            reached = amount
-        _book(schedule, event.date, reached - booked)
-        booked = reached
-    if fallback is not None and booked != amount:
-        _book(schedule, fallback, amount - booked)
-    return schedule
-
-
-def _book(schedule: Schedule, day: datetime.date, amount: Decimal) -> None:
-    """Add ``amount`` on ``day``, the schedule's last date or a later one."""
-    if schedule and schedule[-1][0] == day:
-        schedule[-1] = (day, schedule[-1][1] + amount)
-    else:
-        schedule.append((day, amount))
-
-
-def _event_part(line: Line, event: Event, total: Fraction) -> Fraction:
-    """The exact revenue an event fulfils.
-
-    Raises:
-        Problem: the event cannot fulfil this line.
-    """
-    match event.by:
-        case ByAmount(number=number, currency=currency):
-            if currency != line.currency:
-                raise Problem(f'revrec-fulfill in {currency}, but line "{event.target}" is in {line.currency}')
-            return (-1 if total < 0 else 1) * Fraction(number)
-        case ByPercent(percent=percent):
-            return total * Fraction(percent) / 100
-        case ByUnits(units=units):
-            if line.quantity is None:
-                raise Problem(f'revrec-fulfill by units needs quantity: on line "{event.target}"')
-            return total * Fraction(units) / Fraction(line.quantity)
-
-
-def _round(value: Fraction, places: int) -> Decimal:
-    scaled = abs(value) * 10**places
-    units = int(scaled + Fraction(1, 2))
-    return Decimal(-units if value < 0 else units).scaleb(-places)
