@@ -53,10 +53,12 @@ def apply_credits(
     refs = {ref for item in sales if item.line.invoice in changed and item.line.entry is not None
             for ref in references(item.line.entry)}
     found = receipts(entries, config, refs) if refs else {}
-    book = _Book(sales, places, config)
     todo: list[tuple[datetime.date, int, Line | StatusChange]] = [
         (line.date, 0, line) for line in lines if line.credit_for and not line.contract]
     todo += [(change.date, 1, change) for change in changes]  # on a day: the credits first, then the changes
+    if not todo:
+        return sales, errors
+    book = _Book(sales, changed, places, config)
     for _, _, event in sorted(todo, key=lambda item: item[:2]):
         if isinstance(event, Line):
             book.credit(event)
@@ -68,7 +70,8 @@ def apply_credits(
 class _Book:
     """The lines as credits, voids and write-offs leave them, and the treated credits themselves."""
 
-    def __init__(self, treated: list[Treated], places: Places, config: Config) -> None:
+    def __init__(self, treated: list[Treated], changed: set[str], places: Places, config: Config) -> None:
+        """The sales lines ``treated``; ``changed``: the invoices voided or written off."""
         self.result = list(treated)
         self.places, self.config = places, config
         self.by_id: dict[str, int] = {}
@@ -76,7 +79,7 @@ class _Book:
         for index, item in enumerate(treated):
             if item.line.line_id is not None:
                 self.by_id.setdefault(item.line.line_id, index)
-            if item.line.invoice is not None and item.line.source == "invoice":
+            if item.line.invoice in changed and item.line.source == "invoice":
                 self.by_invoice.setdefault(item.line.invoice, []).append(index)
         self.reclassed = {index: dict(item.reclasses) for index, item in enumerate(treated) if item.reclasses}
         self.status: dict[str, StatusChange] = {}

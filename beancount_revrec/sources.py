@@ -189,17 +189,18 @@ def _read_line(
         raise Problem(f"quantity: must be a positive number, e.g. quantity: 100, got {quantity!r}")
     customer = shared.get("customer", entry.payee)
     line_id, invoice, product = _text(own, "line"), _text(shared, "invoice"), _text(own, "product")
+    credit_for, description = _text(own, "credit-for"), own.get("description")
     return Line(
         key=keys.make(entry, posting.account, line_id, invoice, product), entry=entry, payee=entry.payee,
-        narration=entry.narration or "", description=_text(own, "description") or entry.narration or "",
+        narration=entry.narration or "", description=entry.narration or "" if description is None else str(description),
         meta=posting.meta or shared,
         date=entry.date, account=posting.account,
         amount=-units.number, currency=units.currency,
         line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),
         product=product, price=_text(own, "price"),
         service=service, quantity=quantity, override=_text(own, "revrec"),
-        source=source, payment_date=payment_date, credit_for=_text(own, "credit-for"),
-        credit_kind=_text(own, "credit-kind") or _text(shared, "credit-kind"),
+        source=source, payment_date=payment_date, credit_for=credit_for,
+        credit_kind=(_text(own, "credit-kind") or _text(shared, "credit-kind")) if credit_for else None,
         contract=_text(shared, "contract"),
     )
 
