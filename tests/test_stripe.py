@@ -48,11 +48,15 @@ and names the published figure where it does):
 Not expressible (no test, and why):
 
 - 2.1-2.3 (chart of accounts, journal-entry table): definitions, no worked figures.
-- 7.4 and 7.5 (upgrade / downgrade prorations), 11.2 (catch-up revenue, on and off) and get-started's
-  usage-based example (usage reported before its invoice): revenue accrued before invoicing, through
-  unbilled revenue, with the plugin option ``catch-up``: reproduced in tests/test_catch_up.py. 2.5 (negative
-  line items, a downgrade's prorations), 3.2 and 7.3.1 (metered ``sum`` usage), 13.1 and 13.2 (usage-based
-  billing) and 14.7 (usage-based waterfall) are the same mechanism; their tables are not reproduced.
+- 7.4 and 7.5 (upgrade / downgrade prorations), 11.2 (catch-up revenue, on and off) and 13.1 / 13.2
+  (get-started's usage-based example: usage reported before its invoice): revenue accrued before invoicing,
+  through unbilled revenue, with the plugin option ``catch-up``: reproduced in tests/test_catch_up.py (13.2's
+  table omits the invoice's receivable leg; the test books it). 3.2 and 7.3.1 (metered ``sum``) and 14.7
+  (usage-based waterfall) are here, with ``catch-up: off``.
+- 2.5 (negative line items: a downgrade's prorations, then a refund of the whole May invoice): the prorations
+  are 7.5's; the refund credits a negative line (``il_2``, -30.00), and a credit of a debit to revenue is an
+  error (``credit-for`` goes on the credit of a sale); the table also debits Revenue, not Refunds, for
+  ``il_3``'s refund, against its own rules.
 - 7.3.2-7.3.4 (metered ``aggregate_usage`` max, last_during_period, last_ever): the ledger has no usage
   records to aggregate; a line's amount is fixed when it is booked.
 - 3.11 (cash application: applying and unapplying a standalone payment): Stripe's per-object tables move the
@@ -117,6 +121,7 @@ ACCOUNTS: dict[str, tuple[str, int]] = {
     "Exclusion": ("Income:Exclusion", CREDIT_NORMAL),
     "OtherLoss": ("Expenses:OtherLoss", DEBIT_NORMAL),
     "Fees": ("Expenses:Fees", DEBIT_NORMAL),
+    "UnbilledAccountsReceivable": ("Assets:UnbilledAccountsReceivable", DEBIT_NORMAL),
 }
 """Stripe's account (as its tables name it) -> the ledger's account and its normal side."""
 
@@ -154,6 +159,12 @@ Sums = dict[tuple[str, str], Decimal]
 def ledger(*parts: str) -> str:
     """The test ledger: the plugin, its configuration and every account opened, then ``parts``."""
     return HEADER + "\n".join(parts)
+
+
+def in_arrears(*parts: str) -> str:
+    """The test ledger with catch-up off: revenue earned before its invoice is unbilled receivable."""
+    arrears = CONFIG.replace("}", ", 'catch-up': 'off', 'unbilled': 'Assets:UnbilledAccountsReceivable'}")
+    return ledger(*parts).replace(CONFIG, arrears, 1)
 
 
 def load(text: str) -> list[Any]:
@@ -305,9 +316,11 @@ def booking_dates(entries: Iterable[Any]) -> dict[str, datetime.date]:
 
 
 def booked_on(entry: Transaction, booked: Mapping[str, datetime.date]) -> datetime.date:
-    """The date the revenue a transaction moves was booked: a recognition's is its line's; others their own."""
+    """The date the revenue a transaction moves was booked: a recognition's is its line's (but revenue earned
+    before its invoice, against the unbilled receivable, is booked when earned); others their own."""
     key = entry.meta.get("revrec-key")
-    if isinstance(key, str) and "/recognition/" in key:
+    unbilled = any(posting.account == "Assets:UnbilledAccountsReceivable" for posting in entry.postings)
+    if isinstance(key, str) and "/recognition/" in key and not unbilled:  # usage is booked when it is earned
         return booked[key.partition("/recognition/")[0]]
     return entry.date
 
@@ -687,6 +700,32 @@ def test_7_2_annual_subscription() -> None:
                         {"Revenue": ("+31.00", "+28.00", "+31.00"), "DeferredRevenue": ("+334.00", "-28.00", "-31.00")})
     entries = load(ledger(invoice("2019-01-01", "365.00", "2019-01-01", "2020-01-01"), payment("2019-01-01", "365.00")))
     assert_table(entries, table)
+
+
+def metered(date: str, amount: str, start: str, end: str, *usage: tuple[str, str]) -> str:
+    """A metered line billed in arrears on ``date``, recognised on its usage events (catch-up off)."""
+    events = "".join(f'{day} custom "revrec-fulfill" "il_1" {value} USD\n' for day, value in usage)
+    return invoice(date, amount, start, end, revrec="fulfillment") + events
+
+
+def test_7_3_1_metered_sum_billed_in_arrears() -> None:
+    # Also 3.2 (methodology/subscriptions-and-invoicing, metered subscriptions, older page): the same figures.
+    table = StripeTable(SUBSCRIPTIONS, "Monthly metered subscription: sum", JAN_FEB,
+                        {"Revenue": ("+15.00", "+17.00"), "UnbilledAccountsReceivable": ("+15.00", "-15.00"),
+                         "AccountsReceivable": ("", "+32.00")})
+    usage = (("2019-01-25", "15.00"), ("2019-02-04", "17.00"))  # 15 and 17 units at 1.00 USD
+    assert_table(load(in_arrears(metered("2019-02-14", "32.00", "2019-01-15", "2019-02-15", *usage))), table)
+
+
+def test_14_7_usage_based_billing_waterfall() -> None:
+    # 3 units (30.00) used in June, 2 (20.00) in July, billed on July 15: each month's usage is booked and
+    # recognised in its month, through the unbilled receivable; the invoice adds no booked revenue.
+    table = Waterfall(WATERFALL, "Usage-based billing", ("2025-06", "2025-07"), "2025-09", (
+        WaterfallRow("2025-06", "30 USD", ("30 USD", ""), "30 USD", "0 USD"),
+        WaterfallRow("2025-07", "20 USD", ("", "20 USD"), "20 USD", "0 USD")))
+    usage = (("2025-06-20", "30.00"), ("2025-07-10", "20.00"))
+    entries = load(in_arrears(metered("2025-07-15", "50.00", "2025-06-15", "2025-07-15", *usage)))
+    assert_waterfall(entries, table)
 
 
 # --- 8. examples/tax ---------------------------------------------------------------------------------------------
