@@ -85,6 +85,7 @@ class _Book:
         self.status: dict[str, StatusChange] = {}
         self.written_off: dict[int, tuple[Decimal, Decimal]] = {}  # line -> (still open to recover, contra)
         self.errors: list[RevrecError] = []
+        self.keys: dict[str, int] = {}  # the recoveries' keys so far
 
     def credit(self, credit: Line) -> None:
         """Apply a user's credit line to the line its ``credit-for:`` names."""
@@ -176,6 +177,8 @@ class _Book:
             held[RECOVERABLES] = held.get(RECOVERABLES, ZERO) + part - back
             line = item.line
             key = f"{line.key}/recovery/{receipt.date}"
+            self.keys[key] = seen = self.keys.get(key, 0) + 1  # two payments on one day: #2
+            key += f"#{seen}" if seen > 1 else ""
             credit = _synthetic(line, None, key, self.config.receivable, part, "write-off",
                                 f"Payment of written-off invoice {line.invoice}")._replace(
                                     meta=receipt.entry.meta, date=receipt.date, entry=receipt.entry)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from beancount import loader
+from beancount.core.data import Transaction
+
 from tests.conftest import LEDGERS, monthly_table, table
 
 AR, CASH, DEFERRED = "Assets:AccountsReceivable", "Assets:Cash", "Liabilities:DeferredRevenue"
@@ -53,3 +56,19 @@ def test_deferred_first_keeps_the_method_of_earlier_versions() -> None:
     assert sales == {"2022-01": "-110.00", "2022-02": "-110.00", "2022-03": "-100.00", "2022-04": "-66.67",
                      "2022-05": "-66.66", "2022-06": "-66.67", "2022-07": "-66.67", "2022-08": "-66.66",
                      "2022-09": "-66.67", "2022-10": "-66.67", "2022-11": "-66.66", "2022-12": "-66.67"}
+
+
+def test_two_payments_of_a_written_off_invoice_on_one_day_have_their_own_keys() -> None:
+    text = (LEDGERS / "voids-and-write-offs.beancount").read_text(encoding="utf-8").replace(
+        "  Assets:Cash                 90.00 USD\n  Assets:AccountsReceivable  -90.00 USD\n",
+        "  Assets:Cash                 20.00 USD\n  Assets:AccountsReceivable  -20.00 USD\n\n"
+        '2019-04-01 * "Globex" "Payment of a written-off invoice, the rest"\n  invoice: "in_paid"\n'
+        "  Assets:Cash                 70.00 USD\n  Assets:AccountsReceivable  -70.00 USD\n")
+    entries, errors, _ = loader.load_string(text)
+    assert errors == []
+    recovered = {entry.meta["revrec-key"]: entry.postings[0].units.number for entry in entries
+                 if isinstance(entry, Transaction) and "/recovery/" in entry.meta.get("revrec-key", "")}
+    # the first 20.00 clears that much of the 31.00 bad debt; the next 70.00 the other 11.00, and 59.00 is a gain
+    assert recovered == {"il_paid/recovery/2019-04-01/write-off": Decimal("20.00"),
+                         "il_paid/recovery/2019-04-01#2/write-off": Decimal("11.00"),
+                         "il_paid/recovery/2019-04-01#2/recoverables": Decimal("59.00")}
