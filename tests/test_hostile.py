@@ -39,6 +39,7 @@ import shutil
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -73,7 +74,7 @@ KIND_KEYS = ("credit-note", "dispute", "write-off", "void")  # contra accounts o
 SUBPROCESS = ("treatment-defer-9000-years", "nonutf8-narration-latin1", "nonutf8-in-included-file",
               "unicode-ok-cjk-invoice-ids", "edit-backdate-ratable-invoice", "edit-ok-add-rule-into-closed-period",
               "config-syntax", "contract-ok-unicode-id-and-html-customer", "close-ok-cli-into-subdirectory",
-              "syntax-unterminated-string")
+              "syntax-unterminated-string", "contra-payment-after-void", "contra-ok-uncollectible-paid-in-part")
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -156,7 +157,7 @@ def test_corpus_is_large_varied_and_deterministic():
     assert len(set(IDS)) == len(IDS)
     categories = Counter(case.category for case in CASES)
     for category in ("treatment", "service", "rule", "fulfill", "credit", "contract", "close", "edit", "unicode",
-                     "nonutf8", "currency", "payment", "config", "account"):
+                     "nonutf8", "currency", "payment", "config", "account", "contra"):
         assert categories[category] >= 5, categories
     valid = [case for case in CASES if "-ok-" in case.name]
     assert len(valid) >= 0.2 * len(CASES)
@@ -446,6 +447,16 @@ class Event(NamedTuple):
     amount: Decimal = Decimal(0)  # a credit's amount
 
 
+@dataclass
+class Standing:
+    """A credited line as its events leave it."""
+
+    line: str
+    invoice: Transaction  # the line's transaction
+    left: Decimal  # what is left of the line: its amount less what credits took, plus what was recovered
+    held: Decimal = Decimal(0)  # what the line's write-off holds in the write-off's contra account
+
+
 class Credits:
     """The credits' part of the conservation law (``test_conservation_per_source``), line by line.
 
@@ -544,61 +555,69 @@ class Credits:
         if not moved:
             self.credited[line] += total(group, self.conf["deferred"])
 
-    def follow(self, line: str, events: list[Event]) -> None:  # noqa: C901 - one case per kind of event
+    def follow(self, line: str, events: list[Event]) -> None:
         """What is left of ``line`` through its events, and what each event must move."""
         found = self.sources.by_key.get(line)
         if found is None:
             self.problems.append(f"line {line}: credited, voided or written off, and not found")
             return
-        left = -found[1].units.number
-        held = Decimal(0)  # what the line's write-off holds in the write-off's contra account
-        conf, receivable = self.conf, self.conf["receivable"]
-        write_off, recoverables = kind_account(conf, "write-off"), conf["recoverables"]
+        state = Standing(line, found[0], -found[1].units.number)
         for event in events:
-            group, name = event.group, event.name
             if event.date < found[0].date:
-                self.problems.append(f"{name}: dated {event.date}, before its line of {found[0].date}")
-            if event.what == "credit":
-                taken = min(event.amount, left) if event.kind == "dispute" else event.amount
-                if taken > left:
-                    self.problems.append(f"credit {name} of {event.amount} booked where {left} is left")
-                loss = total(group, conf["other-loss"]) if event.kind == "dispute" else Decimal(0)
-                if loss != event.amount - taken:
-                    self.problems.append(f"credit {name} (dispute) of {event.amount} where {left} is left: {loss} "
-                                         f"to other-loss, expected {event.amount - taken}")
-                left -= taken
-            elif event.what == "status":
-                if total(group, receivable) != -left:
-                    self.problems.append(f"{name}: {-total(group, receivable)} out of the receivable, "
-                                         f"{left} was left of the line")
-                accounts = {conf["deferred"], kind_account(conf, event.kind), *self.parts}
-                self.parted(name, group, left, accounts, {receivable})
-                later = dsum(total([entry], conf["deferred"]) for entry in self.groups.get(line, ())
-                             if suffix(counted_key(entry)).startswith("recognition/")
-                             and suffix(counted_key(entry)).split("/")[1] > str(event.date))
-                if later:
-                    self.problems.append(f"line {line}: {later} recognised after its {event.kind} of {event.date}")
-                held = total(group, write_off) if event.kind == "write-off" else Decimal(0)
-                left = Decimal(0)
-            elif event.what == "recovery":
-                paid = total(group, receivable)
-                back = min(paid, held)
-                self.parted(name, group, paid, {write_off, recoverables}, {receivable}, sign=-1)
-                if write_off != recoverables and (-total(group, write_off), -total(group, recoverables)) != (
-                        back, paid - back):
-                    self.problems.append(f"{name}: {paid} paid, {-total(group, write_off)} out of {write_off} and "
-                                         f"{-total(group, recoverables)} out of {recoverables}; expected {back} "
-                                         f"(what the write-off holds, {held}, first) and {paid - back}")
-                self.recovered[frozenset(references(found[0])), event.date] += paid
-                held -= back
-                left += paid
-            else:  # a void after a write-off
-                void = kind_account(conf, "void")
-                self.parted(name, group, Decimal(0), set(), {write_off, void})
-                if void != write_off and (total(group, void), -total(group, write_off)) != (held, held):
-                    self.problems.append(f"{name}: moves {total(group, void)} into {void} and "
-                                         f"{-total(group, write_off)} out of {write_off}, the write-off holds {held}")
-                held = Decimal(0)
+                self.problems.append(f"{event.name}: dated {event.date}, before its line of {found[0].date}")
+            getattr(self, f"on_{event.what}")(event, state)
+
+    def on_credit(self, event: Event, state: Standing) -> None:
+        """A credit takes its amount (a dispute: at most what is left; the rest is other loss)."""
+        left, name = state.left, event.name
+        taken = min(event.amount, left) if event.kind == "dispute" else event.amount
+        if taken > left:
+            self.problems.append(f"credit {name} of {event.amount} booked where {left} is left")
+        loss = total(event.group, self.conf["other-loss"]) if event.kind == "dispute" else Decimal(0)
+        if loss != event.amount - taken:
+            self.problems.append(f"credit {name} (dispute) of {event.amount} where {left} is left: {loss} "
+                                 f"to other-loss, expected {event.amount - taken}")
+        state.left -= taken
+
+    def on_status(self, event: Event, state: Standing) -> None:
+        """A void or write-off takes what is left out of the receivable; nothing is recognised after it."""
+        conf, group, name, receivable = self.conf, event.group, event.name, self.conf["receivable"]
+        if total(group, receivable) != -state.left:
+            self.problems.append(f"{name}: {-total(group, receivable)} out of the receivable, "
+                                 f"{state.left} was left of the line")
+        accounts = {conf["deferred"], kind_account(conf, event.kind), *self.parts}
+        self.parted(name, group, state.left, accounts, {receivable})
+        later = dsum(total([entry], conf["deferred"]) for entry in self.groups.get(state.line, ())
+                     if suffix(counted_key(entry)).startswith("recognition/")
+                     and suffix(counted_key(entry)).split("/")[1] > str(event.date))
+        if later:
+            self.problems.append(f"line {state.line}: {later} recognised after its {event.kind} of {event.date}")
+        state.held = total(group, kind_account(conf, "write-off")) if event.kind == "write-off" else Decimal(0)
+        state.left = Decimal(0)
+
+    def on_recovery(self, event: Event, state: Standing) -> None:
+        """A payment's share back into the receivable: out of the write-off's contra account first."""
+        group, receivable = event.group, self.conf["receivable"]
+        write_off, recoverables = kind_account(self.conf, "write-off"), self.conf["recoverables"]
+        paid = total(group, receivable)
+        back = min(paid, state.held)
+        self.parted(event.name, group, paid, {write_off, recoverables}, {receivable}, sign=-1)
+        if write_off != recoverables and (-total(group, write_off), -total(group, recoverables)) != (back, paid - back):
+            self.problems.append(f"{event.name}: {paid} paid, {-total(group, write_off)} out of {write_off} and "
+                                 f"{-total(group, recoverables)} out of {recoverables}; expected {back} "
+                                 f"(what the write-off holds, {state.held}, first) and {paid - back}")
+        self.recovered[frozenset(references(state.invoice)), event.date] += paid
+        state.held -= back
+        state.left += paid
+
+    def on_move(self, event: Event, state: Standing) -> None:
+        """A void after a write-off moves what the write-off's contra account holds to the void's."""
+        group, write_off, void = event.group, kind_account(self.conf, "write-off"), kind_account(self.conf, "void")
+        self.parted(event.name, group, Decimal(0), set(), {write_off, void})
+        if void != write_off and (total(group, void), -total(group, write_off)) != (state.held, state.held):
+            self.problems.append(f"{event.name}: moves {total(group, void)} into {void} and "
+                                 f"{-total(group, write_off)} out of {write_off}, the write-off holds {state.held}")
+        state.held = Decimal(0)
 
     def payments(self) -> None:
         """Per invoice and date, the recoveries add up to that day's payments of the invoice."""
@@ -727,11 +746,21 @@ def test_conservation_per_source(case, ready):
       against unbilled revenue, ``UNB``, whose postings per line sum to 0: the
       line's date bills them), postings touch only R, DEF, UNB and the
       reclass accounts, in the line's currency; and the line's DEF postings plus
-      the DEF postings of the credits naming it sum to exactly 0 (everything
-      deferred is recognised or credited), unless the line waits for a payment
+      the DEF postings of the credits, voids and write-offs naming it sum to
+      exactly 0 (everything deferred is recognised or credited), unless the line waits for a payment
       that never came (then nothing of it is recognised).
-    - A credit (posting of ``c`` > 0 with ``credit-for``): exactly ``c`` leaves R,
-      split between DEF and the contra account, neither part negative.
+    - A credit (posting of ``c`` > 0 with ``credit-for``, of kind K): exactly ``c``
+      leaves R; its parts (DEF, K's contra account, the reclass accounts of the
+      line's shares, and for a dispute ``other-loss``: exactly what it takes beyond
+      what is left of its line) sum to ``c``, none negative.
+    - A void or write-off of an invoice (keys ``LINE/void``, ``LINE/uncollectible``,
+      no posting of its own): exactly what is left of each line leaves the
+      receivable, into DEF and the kind's contra account (none negative), and
+      nothing of the line is recognised after it; a void after a write-off moves
+      exactly what the write-off's contra account still holds to the void's. A
+      recovery (``LINE/recovery/DATE``, at the payment) moves the payment's share
+      into the receivable, out of the write-off's contra account first, the rest out
+      of ``recoverables``; the shares add up to the day's payments (class ``Credits``).
     - A contract item of amount ``A`` on account I: its recognitions credit I by
       exactly ``A``; a billing schedule's billings debit the receivable by exactly
       its total per contract and currency; a recorded billing moves exactly its
