@@ -1178,10 +1178,285 @@ def catch_up_cases(gen: Gen) -> None:
             steps=(("close", "--through", "2022-06-30"),), corrections=False)
 
 
+# --------------------------------------------------------------------------------------------
+# Credit kinds, voids, write-offs and recoveries (README: Credits, refunds, disputes, voids and write-offs).
+
+KINDS_CONFIG = ("{'credit-note': 'Income:CreditNotes', 'dispute': 'Income:Disputes', 'write-off': 'Expenses:BadDebt', "
+                "'void': 'Income:Voids', 'other-loss': 'Expenses:Loss:Other', 'recoverables': 'Income:Recovered'}")
+CREDIT_KINDS = ("refund", "credit-note", "dispute", "write-off", "void")
+YEAR = ("2022-01-01", "2023-01-01")
+
+
+def plugin_line(config: str) -> str:
+    return f'plugin "beancount_revrec" {q(config)}'
+
+
+def kind_credit(date: str, amount: str, kind: str | None = None, *, target: str = '"il_k"', mark: str = "⟦GEN⟧",
+                ident: str = "cn_1", currency: str = "USD", head: tuple[str, ...] = ()) -> str:
+    """A credit note of ``amount`` for ``target`` (a line id), of ``kind`` (raw metadata value) if given."""
+    post = (f"credit-for: {target}", *((f"credit-kind: {kind}",) if kind is not None else ()))
+    return invoice(date, ident, neg(amount), currency, post=post, pmark=mark, head=head, narration="Credit note")
+
+
+def two_line_invoice(date: str, ident: str, first: str, second: str, *, line: str = "il_v", mark: str = "⟦GEN⟧",
+                     tags: str = "") -> str:
+    """An invoice of two ratable lines: ``first`` with a line id, ``second`` without (keyed INVOICE/ACCOUNT)."""
+    total = Decimal(first) + Decimal(second)
+    return (f'{date} * "Acme" "Two lines"{tags}\n  invoice: {q(ident)}\n  Assets:AccountsReceivable   {total} USD\n'
+            f"  Income:Sales   -{first} USD{mark}\n    line: {q(line)}\n"
+            f"    service-start: {date}\n    service-end: 2023-01-01\n"
+            f"  Income:Services   -{second} USD{mark}\n    service-start: {date}\n    service-end: 2022-07-01\n")
+
+
+def status(date: str, kind: str, ident: str = '"in_k"', mark: str = "⟦GEN⟧") -> str:
+    """``revrec-void`` or ``revrec-uncollectible`` (``kind``) of the invoice ``ident`` (raw values)."""
+    return custom(date, f"revrec-{kind}", ident, mark=mark)
+
+
+def contra_cases(gen: Gen) -> None:  # noqa: PLR0915 - one family, case after case
+    """Credit kinds and their contra accounts, ``credit-split``, voids, write-offs, recoveries, ``exclude on``."""
+    line = invoice("2022-01-01", "in_k", "120.00", line="il_k", service=YEAR, pmark="⟦GEN⟧")
+    monthly = invoice("2022-01-01", "in_k", "100.00", line="il_k", service=("2022-01-01", "2022-11-01"),
+                      revrec='"ratable monthly"', pmark="⟦GEN⟧")
+    kinds_head = header(plugin=plugin_line(KINDS_CONFIG))
+    first_head = header(plugin=plugin_line("{'credit-split': 'deferred-first'}"))
+
+    def ok(label: str, *chunks: str, **options: object) -> None:
+        gen.simple("contra", f"ok-{label}", *chunks, **options)
+
+    # Each kind, to the contra account (none configured) and to its own account.
+    for kind in CREDIT_KINDS:
+        ok(f"kind-{kind}", line, kind_credit("2022-02-14", "45.00", q(kind)))
+        ok(f"kind-{kind}-own-account", line, kind_credit("2022-02-14", "45.00", q(kind)), head=kinds_head)
+    ok("kind-on-transaction", line, kind_credit("2022-03-10", "30.00", head=('credit-kind: "credit-note"',)),
+       head=kinds_head)
+    split = ('2022-02-01 * "Acme" "Credit note across kinds"\n  invoice: "cn_s"\n'
+             "  Assets:AccountsReceivable   -55.00 USD\n"
+             '  Income:Sales   15.00 USD⟦GEN⟧\n    credit-for: "il_k"\n    credit-kind: "refund"\n'
+             '  Income:Sales   30.00 USD⟦GEN⟧\n    credit-for: "il_k"\n    credit-kind: "credit-note"\n'
+             '  Income:Sales   10.00 USD⟦GEN⟧\n    credit-for: "il_k"\n    credit-kind: "dispute"\n')
+    ok("split-across-kinds", line, split)
+    ok("split-across-kinds-own-accounts", line, split, head=kinds_head)
+    ok("split-across-two-lines", line,
+       invoice("2022-01-05", "in_k2", "90.00", line="il_k2", service=("2022-01-05", "2022-04-05"), pmark="⟦GEN⟧"),
+       '2022-02-20 * "Acme" "One credit note, two lines"\n  invoice: "cn_2l"\n'
+       "  Assets:AccountsReceivable   -70.00 USD\n"
+       '  Income:Sales   40.00 USD⟦GEN⟧\n    credit-for: "il_k"\n    credit-kind: "credit-note"\n'
+       '  Income:Sales   30.00 USD⟦GEN⟧\n    credit-for: "il_k2"\n    credit-kind: "write-off"\n', head=kinds_head)
+    # credit-split
+    ok("deferred-first", line, kind_credit("2022-02-14", "45.00", '"credit-note"'),
+       kind_credit("2022-09-30", "50.00", ident="cn_2"), head=first_head)
+    ok("deferred-first-dispute-beyond-line", monthly, kind_credit("2022-02-01", "80.00"),
+       kind_credit("2022-03-01", "80.00", '"dispute"', ident="dp_1"), head=first_head)
+    ok("explicit-proportional", line, kind_credit("2022-02-14", "45.00", '"credit-note"'),
+       head=header(plugin=plugin_line("{'credit-split': 'proportional', 'credit-note': 'Income:CreditNotes'}")))
+    ok("deferred-first-own-accounts", line, kind_credit("2022-11-20", "119.99", '"write-off"'),
+       head=header(plugin=plugin_line(KINDS_CONFIG[:-1] + ", 'credit-split': 'deferred-first'}")))
+    # Disputes beyond their line (Stripe's example: 100.00 over ten months, 80.00 refunded, then 80.00 disputed).
+    ok("dispute-beyond-line", monthly, kind_credit("2022-02-01", "80.00"),
+       kind_credit("2022-03-01", "80.00", '"dispute"', ident="dp_1"))
+    ok("dispute-beyond-line-own-accounts", monthly, kind_credit("2022-02-01", "80.00"),
+       kind_credit("2022-03-01", "80.00", '"dispute"', ident="dp_1"), head=kinds_head)
+    ok("dispute-after-full-refund", line, kind_credit("2022-02-01", "120.00"),
+       kind_credit("2022-03-01", "50.00", '"dispute"', ident="dp_1"), head=kinds_head)
+    ok("dispute-larger-than-line", line, kind_credit("2022-06-15", "150.00", '"dispute"'))
+    # Lines with reclassified shares: the credit takes its share of them too.
+    taxed = invoice("2022-01-01", "in_k", "120.00", line="il_k", service=YEAR, revrec='"80% ratable + 20% tax"',
+                    pmark="⟦GEN⟧")
+    ok("credit-of-tax-share", taxed, kind_credit("2022-04-10", "60.00", '"credit-note"'), head=kinds_head)
+    ok("credit-of-every-reclass", invoice("2022-01-01", "in_k", "100.00", line="il_k", service=YEAR, pmark="⟦GEN⟧",
+                                          revrec='"20% ratable + 20% tax + 20% fee + 20% passthrough + 20% exclude"'),
+       kind_credit("2022-05-05", "33.33", '"dispute"'), kind_credit("2022-06-05", "66.67", '"void"', ident="cn_2"))
+    # Voids and write-offs of a whole invoice: the plugin credits what is left of each line.
+    two = two_line_invoice("2022-01-01", "in_v", "100.00", "20.00")
+    for kind in ("void", "uncollectible"):
+        ok(kind, two, status("2022-03-10", kind, '"in_v"'))
+        ok(f"{kind}-own-account", two, status("2022-03-10", kind, '"in_v"'), head=kinds_head)
+        ok(f"{kind}-on-invoice-date", line, status("2022-01-01", kind))
+        ok(f"{kind}-after-credit", two, kind_credit("2022-02-01", "30.00", '"credit-note"', target='"il_v"'),
+           status("2022-03-10", kind, '"in_v"'), head=kinds_head)
+        ok(f"{kind}-same-day-as-credit", line, kind_credit("2022-03-10", "30.00"), status("2022-03-10", kind))
+        ok(f"{kind}-of-tax-share-line", taxed, status("2022-05-31", kind), head=kinds_head)
+        ok(f"{kind}-jpy", invoice("2022-01-01", "in_k", "100000", "JPY", line="il_k", service=YEAR, pmark="⟦GEN⟧"),
+           status("2022-02-17", kind))
+    ok("void-fully-credited-line", two, kind_credit("2022-02-01", "100.00", target='"il_v"'),
+       status("2022-03-10", "void", '"in_v"'))
+    ok("void-unicode-invoice-id", invoice("2022-01-01", "発票 <b>1</b>", "120.00", service=YEAR, pmark="⟦GEN⟧"),
+       status("2022-04-01", "void", q("発票 <b>1</b>")))
+    ok("void-unpaid-from-payment-line",
+       invoice("2022-01-01", "in_k", "75.00", line="il_k", revrec='"amortize 3 months from payment"', pmark="⟦GEN⟧"),
+       status("2022-02-01", "void"), unpaid=("il_k",))
+    ok("write-off-credit-then-uncollectible", line, kind_credit("2022-02-01", "20.00", '"write-off"'),
+       status("2022-04-01", "uncollectible"), head=kinds_head)
+    # Payments of a written-off invoice: recoveries (contra revenue back first, the rest recoverables).
+    recovery = {"paid-in-part": (("2022-05-01", "50.00"),), "paid-in-full": (("2022-05-01", "120.00"),),
+                "paid-in-two-parts": (("2022-04-01", "10.00"), ("2022-06-01", "110.00")),
+                "paid-twice-the-same-day": (("2022-05-01", "10.00"), ("2022-05-01", "30.00"))}
+    for label, pays in recovery.items():
+        ok(f"uncollectible-{label}", line, status("2022-03-10", "uncollectible"),
+           *(payment(date, "in_k", amount, mark="⟦GEN⟧") for date, amount in pays),
+           head=kinds_head)
+    ok("uncollectible-paid-by-link",
+       invoice("2022-01-01", "in_k", "120.00", line="il_k", service=YEAR, pmark="⟦GEN⟧", tags=" ^deal-7"),
+       status("2022-03-10", "uncollectible"),
+       payment("2022-05-01", "pay_7", "60.00", link=" ^deal-7").replace('invoice: "pay_7"', 'note: "by link"'))
+    ok("uncollectible-two-lines-paid-in-part", two, status("2022-03-10", "uncollectible", '"in_v"'),
+       payment("2022-05-01", "in_v", "33.33"), head=kinds_head)
+    ok("uncollectible-from-payment-line-then-paid",
+       invoice("2022-01-01", "in_k", "120.00", line="il_k", revrec='"defer 0 days from payment"', pmark="⟦GEN⟧"),
+       status("2022-02-01", "uncollectible"), payment("2022-03-01", "in_k", "50.00"))
+    ok("void-after-uncollectible", two, status("2022-03-10", "uncollectible", '"in_v"'),
+       status("2022-04-10", "void", '"in_v"', mark=""))
+    ok("void-after-uncollectible-own-accounts", two, status("2022-03-10", "uncollectible", '"in_v"'),
+       status("2022-04-10", "void", '"in_v"'), head=kinds_head)
+    ok("void-after-uncollectible-paid-in-part", line, status("2022-03-10", "uncollectible"),
+       payment("2022-04-01", "in_k", "10.00"), status("2022-04-10", "void"), head=kinds_head)
+    ok("refund-after-recovery", line, status("2022-03-10", "uncollectible"), payment("2022-05-01", "in_k", "120.00"),
+       kind_credit("2022-06-01", "30.00"), head=kinds_head)
+    ok("dispute-after-recovery", line, status("2022-03-10", "uncollectible"), payment("2022-05-01", "in_k", "120.00"),
+       kind_credit("2022-06-01", "120.00", '"dispute"'))
+    ok("dispute-beyond-partial-recovery", line, status("2022-03-10", "uncollectible"),
+       payment("2022-05-01", "in_k", "50.00"), kind_credit("2022-06-01", "80.00", '"dispute"'), head=kinds_head)
+    # Exclusions on a date (a rule, a line's own treatment, a share of it), and a credit after the exclusion.
+    ok("exclude-on-date-rule", rule("exclude-test-payment", 'line: "ch_test"', 'treatment: "exclude on 2022-02-05"'),
+       invoice("2022-01-05", None, "10.00", line="ch_test", debit="Assets:Bank", pmark="⟦GEN⟧"))
+    ok("exclude-on-date-override", invoice("2022-01-05", "in_x", "10.00", line="il_x",
+                                           revrec='"exclude on 2022-02-05"', pmark="⟦GEN⟧"))
+    ok("exclude-on-line-date", invoice("2022-01-05", "in_x", "10.00", revrec='"exclude on 2022-01-05"',
+                                       pmark="⟦GEN⟧"))
+    ok("exclude-on-date-share", invoice("2022-01-05", "in_x", "90.00", line="il_x", service=YEAR, pmark="⟦GEN⟧",
+                                        revrec='"50% ratable + 50% exclude on 2022-06-30"'))
+    ok("exclude-on-date-then-refund", invoice("2022-01-05", "in_x", "10.00", line="il_x",
+                                              revrec='"exclude on 2022-02-05"', pmark="⟦GEN⟧"),
+       kind_credit("2022-03-01", "4.00", target='"il_x"'))
+
+    # Errors.
+    def bad(label: str, *chunks: str, **options: object) -> None:
+        gen.simple("contra", label, *chunks, **options)
+
+    for label, kind in {"unknown-kind": '"chargeback"', "kind-number": "12", "kind-capitalised": '"Refund"',
+                        "kind-html": '"<script>void</script>"', "kind-uncollectible": '"uncollectible"'}.items():
+        bad(label, line, kind_credit("2022-02-14", "45.00", kind, mark="⟦BAD⟧"))
+    bad("unknown-kind-on-transaction", line, kind_credit("2022-02-14", "45.00", mark="⟦BAD⟧",
+                                                         head=('credit-kind: "chargeback"',)))
+    for kind in ("void", "uncollectible"):
+        bad(f"{kind}-unknown-invoice", line, status("2022-03-10", kind, '"in_none"', mark="⟦BAD⟧"))
+        bad(f"{kind}-no-id", line, status("2022-03-10", kind, "", mark="⟦BAD⟧"))
+        bad(f"{kind}-blank-id", line, status("2022-03-10", kind, '"   "', mark="⟦BAD⟧"))
+        bad(f"{kind}-number-id", line, status("2022-03-10", kind, "12", mark="⟦BAD⟧"))
+        bad(f"{kind}-two-ids", line, status("2022-03-10", kind, '"in_k" "in_k"', mark="⟦BAD⟧"))
+        bad(f"{kind}-of-a-credit-note", line, kind_credit("2022-02-01", "20.00"),
+            status("2022-03-10", kind, '"cn_1"', mark="⟦BAD⟧"))
+        bad(f"{kind}-after-payment", line, payment("2022-02-01", "in_k", "20.00"),
+            status("2022-03-10", kind, mark="⟦BAD⟧"))
+        bad(f"{kind}-same-day-as-payment", line, payment("2022-03-10", "in_k", "20.00"),
+            status("2022-03-10", kind, mark="⟦BAD⟧"))
+    bad("second-void", line, status("2022-03-10", "void"), status("2022-04-10", "void", mark="⟦BAD⟧"))
+    bad("second-uncollectible", line, status("2022-03-10", "uncollectible"),
+        status("2022-04-10", "uncollectible", mark="⟦BAD⟧"))
+    bad("uncollectible-after-void", line, status("2022-03-10", "void"),
+        status("2022-04-10", "uncollectible", mark="⟦BAD⟧"))
+    bad("payment-after-void", line, status("2022-03-10", "void", mark="⟦BAD:paid⟧"),
+        payment("2022-04-01", "in_k", "120.00", mark="⟦BAD:paid⟧"))
+    bad("payment-after-uncollectible-and-void", line, status("2022-03-10", "uncollectible"),
+        status("2022-04-10", "void", mark="⟦BAD:paid⟧"), payment("2022-05-01", "in_k", "10.00", mark="⟦BAD:paid⟧"))
+    bad("recovery-larger-than-open", line, status("2022-03-10", "uncollectible"),
+        payment("2022-05-01", "in_k", "150.00", mark="⟦BAD⟧"))
+    bad("recovery-other-currency", line, status("2022-03-10", "uncollectible"),
+        payment("2022-05-01", "in_k", "120.00", "EUR", mark="⟦BAD⟧"))
+    bad("write-off-credit-larger-than-line", line, kind_credit("2022-03-01", "150.00", '"write-off"', mark="⟦BAD⟧"))
+    bad("write-off-credit-larger-than-left", line, kind_credit("2022-02-01", "100.00"),
+        kind_credit("2022-03-01", "30.00", '"write-off"', mark="⟦BAD⟧", ident="cn_2"))
+    bad("void-credit-after-void", line, status("2022-03-10", "void"),
+        kind_credit("2022-04-01", "10.00", '"void"', mark="⟦BAD⟧"))
+    bad("refund-after-uncollectible", line, status("2022-03-10", "uncollectible"),
+        kind_credit("2022-04-01", "10.00", mark="⟦BAD⟧"))
+    bad("exclude-on-before-line", invoice("2022-03-01", "in_x", "10.00", revrec='"exclude on 2022-02-05"',
+                                          pmark="⟦BAD⟧"))
+    bad("exclude-on-feb-30", invoice("2022-03-01", "in_x", "10.00", revrec='"exclude on 2022-02-30"', pmark="⟦BAD⟧"))
+    bad("exclude-on-no-date", invoice("2022-03-01", "in_x", "10.00", revrec='"exclude on"', pmark="⟦BAD⟧"))
+    bad("exclude-on-rule-before-line", rule("early", 'line: "il_x"', 'treatment: "exclude on 2021-06-01"',
+                                            mark="⟦BAD:x⟧"),
+        invoice("2022-03-01", "in_x", "10.00", line="il_x", pmark="⟦BAD:x⟧"))
+    configs = {"credit-split-unknown": "{'credit-split': 'fifo'}", "credit-split-bool": "{'credit-split': True}",
+               "credit-split-capitalised": "{'credit-split': 'Deferred-First'}",
+               "dispute-account-invalid": "{'dispute': 'Disputes'}", "void-account-number": "{'void': 12}",
+               "other-loss-lowercase": "{'other-loss': 'expenses:loss'}",
+               "recoverables-wrong-root": "{'recoverables': 'Recovered:Income'}"}
+    for label, config in configs.items():
+        gen.add("contra", label, header(plugin=plugin_line(config) + "⟦BAD⟧") + "\n"
+                + invoice("2022-01-01", "in_k", "120.00", line="il_k", service=YEAR)
+                + kind_credit("2022-02-14", "45.00", '"credit-note"', mark=""))
+
+
+
+def contra_closes(gen: Gen) -> None:
+    """Voids, write-offs, recoveries, disputes and exclusions inside and around a close, and edits after it."""
+    blocks = {
+        "head": header(plugin=plugin_line(KINDS_CONFIG)),
+        "in_k": invoice("2022-01-01", "in_k", "120.00", line="il_k", service=YEAR),
+        "off_k": status("2022-03-10", "uncollectible", mark=""),
+        "pay_k": payment("2022-05-01", "in_k", "50.00"),
+        "in_v": two_line_invoice("2022-01-01", "in_v", "100.00", "20.00", mark=""),
+        "void_v": status("2022-02-15", "void", '"in_v"', mark=""),
+        "in_d": invoice("2022-01-01", "in_d", "100.00", line="il_d", service=("2022-01-01", "2022-11-01"),
+                        revrec='"ratable monthly"'),
+        "re_d": kind_credit("2022-02-01", "80.00", target='"il_d"', ident="re_d", mark=""),
+        "dp_d": kind_credit("2022-03-01", "80.00", '"dispute"', target='"il_d"', ident="dp_d", mark=""),
+        "in_x": invoice("2022-01-05", "in_x", "10.00", line="il_x", revrec='"exclude on 2022-02-05"'),
+        "in_open": invoice("2022-01-01", "in_open", "60.00", line="il_open", service=YEAR),
+        "in_late": invoice("2022-01-01", "in_late", "90.00", line="il_late", service=("2022-01-01", "2022-04-01")),
+        "off_late": status("2022-02-01", "uncollectible", '"in_late"', mark=""),
+        "void_late": status("2022-04-10", "void", '"in_late"', mark=""),
+    }
+    base = "\n".join(blocks.values())
+    steps = {"after-everything": (("close", "--through", "2022-06-30"),),
+             "between-write-off-and-recovery": (("close", "--through", "2022-04-30"),),
+             "on-void-day": (("close", "--through", "2022-02-15"),),
+             "mid-month-between-refund-and-dispute": (("close", "--through", "2022-02-20"),),
+             "then-reopen-before-void": (("close", "--through", "2022-09-30"), ("reopen", "--through", "2022-01-31"))}
+    for label, close in steps.items():
+        gen.add("contra", f"ok-close-{label}", base, steps=close, corrections=False)
+    closing = (("close", "--through", "2022-04-30"),)
+
+    def edit(label: str, change: Callable[[Files], Files], **options: object) -> None:
+        gen.add("contra", label, base, steps=closing, edit=change, **options)
+
+    edit("ok-edit-recovery-after-close", lambda files: append(files, payment("2022-05-20", "in_k", "30.00")),
+         corrections=False)
+    edit("ok-edit-void-after-close", lambda files: append(files, status("2022-06-01", "void", '"in_open"', mark="")),
+         corrections=False)
+    edit("ok-edit-uncollectible-after-close-then-paid", lambda files: append(
+        files, status("2022-06-01", "uncollectible", '"in_open"', mark="") + "\n"
+        + payment("2022-07-01", "in_open", "60.00")), corrections=False)
+    # Directives reach into the closed period as rules and events do: corrections, no error.
+    edit("ok-edit-void-dated-in-closed-period",
+         lambda files: append(files, status("2022-04-01", "void", '"in_open"', mark="")), corrections=True)
+    edit("ok-edit-uncollectible-dated-in-closed-period",
+         lambda files: append(files, status("2022-04-01", "uncollectible", '"in_open"', mark="")), corrections=True)
+    edit("ok-edit-remove-void-in-closed-period", lambda files: replace_block(files, blocks["void_v"], ""),
+         corrections=True)
+    edit("ok-edit-change-credit-kind-in-closed-period", lambda files: replace_block(
+        files, blocks["re_d"], blocks["re_d"].replace('credit-for: "il_d"', 'credit-for: "il_d"\n    credit-kind: '
+                                                      '"credit-note"')), corrections=True)
+    edit("ok-edit-change-credit-split-after-close", lambda files: replace_block(
+        files, blocks["head"], blocks["head"].replace("'recoverables'", "'credit-split': 'deferred-first', "
+                                                      "'recoverables'")), corrections=True)
+    # A user transaction moved into the closed period: an error.
+    edit("edit-backdate-dispute-into-closed-period", allow_closed_books(lambda files: append(files, mark_lines(
+        kind_credit("2022-04-15", "30.00", '"dispute"', target='"il_open"', ident="dp_open", mark=""),
+        "⟦BAD:edit⟧"))))
+    edit("edit-backdate-recovery-into-closed-period", allow_closed_books(lambda files: append(files, mark_lines(
+        payment("2022-04-10", "in_k", "20.00"), "⟦MAY⟧"))), must_error=True)
+    edit("edit-change-written-off-invoice-in-closed-period", allow_closed_books(lambda files: replace_block(
+        files, blocks["in_k"] + "\n" + blocks["off_k"], mark_lines(blocks["in_k"].replace("120.00", "150.00"),
+                                                                   "⟦BAD:edit⟧") + "\n" + mark_lines(blocks["off_k"], "⟦MAY⟧"))))
+
 def corpus(seed: int = SEED) -> list[Case]:
     """Every hostile case, the same for the same seed."""
     gen = Gen(seed)
     for build in (treatments, services, rules, fulfillment, credit_cases, contracts, closes, edits, names, bytes_cases,
-                  currencies, payments, configs, accounts, amounts, syntax, catch_up_cases):
+                  currencies, payments, configs, accounts, amounts, syntax, catch_up_cases, contra_cases,
+                  contra_closes):
         build(gen)
     return gen.cases

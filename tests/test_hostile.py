@@ -39,6 +39,7 @@ import shutil
 import traceback
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -61,17 +62,19 @@ KIND, KEY, CORRECTS = "revrec-kind", "revrec-key", "revrec-corrects"
 FORMATS = ("table", "csv", "json")
 LINK = re.compile(r"[A-Za-z0-9\-_/.]+")
 SUFFIX = re.compile(r"/(deferral|recognition/\d{4}-\d\d-\d\d|billing/[^/]+/\d{4}-\d\d-\d\d|billing|"
-                    r"tax|fee|passthrough|exclude|deferred|contra|unbilled)$")
+                    r"tax|fee|passthrough|exclude|deferred|contra|unbilled|"
+                    r"credit-note|dispute|write-off|void|other-loss|recoverables)$")
 MOVES = ("deferral", "tax", "fee", "passthrough", "exclude", "unbilled")  # what leaves the line's account on its date
 DEFAULTS = {"deferred": "Liabilities:DeferredRevenue", "contract-asset": "Assets:ContractAssets",
             "receivable": "Assets:AccountsReceivable", "unbilled": "Assets:UnbilledReceivables",
             "tax": "Liabilities:TaxLiability", "fee": "Income:Fees",
             "passthrough": "Liabilities:PassthroughFees", "exclude": "Equity:RevRec:Exclusions",
-            "contra": "Income:Refunds"}
+            "contra": "Income:Refunds", "other-loss": "Expenses:OtherLoss", "recoverables": "Income:Recoverables"}
+KIND_KEYS = ("credit-note", "dispute", "write-off", "void")  # contra accounts of credit kinds: default ``contra``
 SUBPROCESS = ("treatment-defer-9000-years", "nonutf8-narration-latin1", "nonutf8-in-included-file",
               "unicode-ok-cjk-invoice-ids", "edit-backdate-ratable-invoice", "edit-ok-add-rule-into-closed-period",
               "config-syntax", "contract-ok-unicode-id-and-html-customer", "close-ok-cli-into-subdirectory",
-              "syntax-unterminated-string")
+              "syntax-unterminated-string", "contra-payment-after-void", "contra-ok-uncollectible-paid-in-part")
 ONE_DAY = datetime.timedelta(days=1)
 
 
@@ -100,7 +103,7 @@ class Ready(NamedTuple):
     errors: list[Any]
     options: dict[str, Any]
     parsed: list[Any]  # the directives written in the case's files (no plugin)
-    written: set[tuple[str, int]]  # where the transactions written in the files are
+    written: set[tuple[str, int]]  # where the revrec transactions written in the files (frozen entries) are
     names: dict[str, str]  # real path -> the case's name for the file
     line_counts: dict[str, int]  # real path -> number of lines
 
@@ -111,7 +114,11 @@ class Ready(NamedTuple):
 
     @property
     def generated(self) -> list[Transaction]:
-        """What the plugin added: transactions with revrec-kind that no file holds."""
+        """What the plugin added: transactions with revrec-kind that no file holds.
+
+        A generated entry is located at its source, which may be a user's transaction (a recovery sits at the
+        payment of a written-off invoice); only the revrec transactions written in the files are not generated.
+        """
         return [entry for entry in self.entries if isinstance(entry, Transaction) and KIND in entry.meta
                 and (real(entry.meta.get("filename")), entry.meta.get("lineno")) not in self.written]
 
@@ -129,7 +136,7 @@ def ready(tmp_path_factory: pytest.TempPathFactory):
             for name in built.files:
                 parsed += parser.parse_file(str(built.root / name))[0]
             written = {(real(entry.meta["filename"]), entry.meta["lineno"]) for entry in parsed
-                       if isinstance(entry, Transaction)}
+                       if isinstance(entry, Transaction) and KIND in entry.meta}
             counts = {real(built.root / name): data.count(b"\n") + 1 for name, data in built.files.items()}
             cache[case.name] = Ready(case, built, entries, errors, options, parsed, written, names, counts)
         return cache[case.name]
@@ -150,7 +157,7 @@ def test_corpus_is_large_varied_and_deterministic():
     assert len(set(IDS)) == len(IDS)
     categories = Counter(case.category for case in CASES)
     for category in ("treatment", "service", "rule", "fulfill", "credit", "contract", "close", "edit", "unicode",
-                     "nonutf8", "currency", "payment", "config", "account"):
+                     "nonutf8", "currency", "payment", "config", "account", "contra"):
         assert categories[category] >= 5, categories
     valid = [case for case in CASES if "-ok-" in case.name]
     assert len(valid) >= 0.2 * len(CASES)
@@ -234,15 +241,19 @@ def settings(options: dict[str, Any]) -> dict[str, Any] | None:
             raw = ast.literal_eval(config) if config and config.strip() else {}
         except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
             return None
-        if not isinstance(raw, dict) or set(raw) - {*DEFAULTS, "revenue", "precision", "catch-up"}:
+        if not isinstance(raw, dict) or set(raw) - {*DEFAULTS, *KIND_KEYS, "revenue", "precision", "catch-up",
+                                                    "credit-split"}:
             return None
-        merged = {**DEFAULTS, "revenue": [roots[3]], "precision": {}, "catch-up": "on", **raw}
+        merged = {**DEFAULTS, "revenue": [roots[3]], "precision": {}, "catch-up": "on", "credit-split": "proportional",
+                  **raw}
+        merged.update({key: merged["contra"] for key in KIND_KEYS if key not in raw})
         revenue = [merged["revenue"]] if isinstance(merged["revenue"], str) else merged["revenue"]
-        accounts = [*revenue, *(raw[key] for key in DEFAULTS if key in raw)]
+        accounts = [*revenue, *(raw[key] for key in (*DEFAULTS, *KIND_KEYS) if key in raw)]
         if (not isinstance(revenue, list | tuple) or not revenue
                 or not all(isinstance(acc, str) and (account_lib.is_valid(acc) or acc in roots)
                            and acc.split(":")[0] in roots for acc in accounts)
                 or merged["catch-up"] not in ("on", "off")
+                or merged["credit-split"] not in ("proportional", "deferred-first")
                 or not isinstance(merged["precision"], dict)
                 or not all(isinstance(places, int) and not isinstance(places, bool) and 0 <= places <= 12
                            for places in merged["precision"].values())):
@@ -253,7 +264,7 @@ def settings(options: dict[str, Any]) -> dict[str, Any] | None:
 
 def plugin_accounts(conf: dict[str, Any]) -> tuple[str, ...]:
     """The roots of every account the plugin reads or posts to."""
-    return (*conf["revenue"], *(conf[key] for key in DEFAULTS))
+    return (*conf["revenue"], *(conf[key] for key in (*DEFAULTS, *KIND_KEYS)))
 
 
 def under(account: str, roots: Iterable[str]) -> bool:
@@ -406,13 +417,234 @@ def places_of(r: Ready, conf: dict[str, Any], currency: str) -> int:
     return 2 if found is None else found
 
 
+CREDIT_KINDS = ("refund", "credit-note", "dispute", "write-off", "void")
+STATUS_GROUP = re.compile(r"(?P<line>.+)/(?P<status>void|uncollectible)")
+RECOVERY_GROUP = re.compile(r"(?P<line>.+)/recovery/(?P<date>\d{4}-\d\d-\d\d)(?:#\d+)?")
+
+
+def kind_account(conf: dict[str, Any], kind: str) -> str:
+    """The contra account of a kind of credit: its own key's, else ``contra`` (a refund's is ``contra``)."""
+    return str(conf["contra"] if kind == "refund" else conf[kind])
+
+
+def references(entry: Transaction) -> set[str]:
+    """What ties a transaction to an invoice: its links and its ``invoice:`` id."""
+    refs = {f"^{link}" for link in entry.links or ()}
+    if "invoice" in entry.meta:
+        refs.add(f"invoice:{entry.meta['invoice']}")
+    return refs
+
+
+class Event(NamedTuple):
+    """Something that changes what is left of a line: a credit, its void or write-off, a recovery."""
+
+    date: datetime.date
+    order: int  # on one day: recoveries, credits, then the void or write-off (the plugin's order)
+    what: str  # "recovery", "credit", "status" (a void or write-off), "move" (a void after a write-off)
+    name: str  # the group's source key
+    group: list[Transaction]
+    kind: str = ""  # a credit's kind, a status's credit kind (void or write-off)
+    amount: Decimal = Decimal(0)  # a credit's amount
+
+
+@dataclass
+class Standing:
+    """A credited line as its events leave it."""
+
+    line: str
+    invoice: Transaction  # the line's transaction
+    left: Decimal  # what is left of the line: its amount less what credits took, plus what was recovered
+    held: Decimal = Decimal(0)  # what the line's write-off holds in the write-off's contra account
+
+
+class Credits:
+    """The credits' part of the conservation law (``test_conservation_per_source``), line by line.
+
+    - A credit (a posting of ``c`` > 0 with ``credit-for:``, of kind K): exactly ``c`` leaves its account, and
+      its parts sum to ``c``, none negative: DEF, K's contra account (its config key, else ``contra``), the
+      reclass accounts (its share of the line's tax, fee, pass-through, exclusion and recovered gains) and,
+      for a dispute only, ``other-loss``: exactly what it takes beyond what is left of its line.
+    - A void or write-off (``LINE/void``, ``LINE/uncollectible``: no posting of its own, located at the
+      directive): exactly what is left of the line (its amount less what earlier credits took) leaves the
+      receivable, into DEF, the kind's contra account and the reclass accounts, none negative; nothing of the
+      line is recognised after it.
+    - A void after a write-off (``LINE/void`` beside ``LINE/uncollectible``): moves exactly what the write-off's
+      contra account still holds for the line to the void's, and touches nothing else.
+    - A recovery (``LINE/recovery/DATE``, located at the payment): ``p`` into the receivable, of which
+      min(``p``, what the write-off's contra account holds for the line) out of that account and the rest out of
+      ``recoverables``; per invoice and date the lines' ``p`` sum to the payments of that day; the line then
+      stands at what was paid.
+    - Each line's DEF postings plus its credits' (``credited``) sum to 0: checked with the lines.
+    """
+
+    def __init__(self, r: Ready, conf: dict[str, Any], groups: dict[str, list[Transaction]], sources: Sources):
+        self.r, self.conf, self.groups, self.sources = r, conf, groups, sources
+        self.problems: list[str] = []
+        self.credited: dict[str, Decimal] = defaultdict(Decimal)
+        self.events: dict[str, list[Event]] = defaultdict(list)
+        self.parts = {conf[key] for key in ("tax", "fee", "passthrough", "exclude", "recoverables")}
+        self.customs = {(real(entry.meta.get("filename")), entry.meta.get("lineno")): entry for entry in r.parsed
+                        if isinstance(entry, Custom)}
+        self.recovered: dict[tuple[frozenset[str], datetime.date], Decimal] = defaultdict(Decimal)
+
+    def check(self) -> tuple[list[str], dict[str, Decimal]]:
+        for name, group in self.groups.items():
+            if not any(entry.meta.get("revrec-rule") == "credit" for entry in group):
+                continue
+            moves = {p.account for e in group for p in e.postings}
+            if not any(total(group, account) for account in moves) and not self.sources.find(group, name):
+                continue  # frozen, then taken back by corrections: its source (a void directive...) is gone
+            if status := STATUS_GROUP.fullmatch(name):
+                self.status(name, group, status["line"], status["status"])
+            elif recovery := RECOVERY_GROUP.fullmatch(name):
+                date = datetime.date.fromisoformat(recovery["date"])
+                self.events[recovery["line"]].append(Event(date, 0, "recovery", name, group))
+            else:
+                self.credit(name, group)
+        for line, events in self.events.items():
+            self.follow(line, sorted(events, key=lambda event: (event.date, event.order)))
+        self.payments()
+        return self.problems, self.credited
+
+    def parted(self, name: str, group: list[Transaction], amount: Decimal, accounts: set[str], own: set[str],
+               sign: int = 1) -> None:
+        """``group`` debits ``amount`` to ``accounts`` (credits, with ``sign`` -1), each part not negative; and
+        touches nothing but them and ``own``."""
+        stray = sorted(account for account in {p.account for e in group for p in e.postings} - accounts - own
+                       if total(group, account))  # a correction may take back all a frozen entry moved there
+        if stray:
+            self.problems.append(f"{name}: postings to {stray}")
+        parts = {account: sign * total(group, account) for account in sorted(accounts)}
+        if any(value < 0 for value in parts.values()) or dsum(parts.values()) != amount:
+            shown = ", ".join(f"{value} {account}" for account, value in parts.items() if value)
+            self.problems.append(f"{name} of {amount}: parts {shown}")
+
+    def credit(self, name: str, group: list[Transaction]) -> None:
+        found = self.sources.find(group, name)
+        if found is None:
+            self.problems.append(f"credit {name}: no source posting found")
+            return
+        entry, posting = found
+        amount, account = posting.units.number, posting.account
+        kind = str((posting.meta or {}).get("credit-kind") or entry.meta.get("credit-kind") or "refund")
+        if kind not in CREDIT_KINDS:
+            self.problems.append(f"credit {name}: booked with the unknown credit-kind {kind!r}")
+            return
+        if total(group, account) != -amount:
+            self.problems.append(f"credit {name}: {-total(group, account)} left {account}, the credit is {amount}")
+        accounts = {self.conf["deferred"], kind_account(self.conf, kind), *self.parts}
+        if kind == "dispute":
+            accounts.add(self.conf["other-loss"])
+        self.parted(f"credit {name} ({kind})", group, amount, accounts, {account})
+        line = str((posting.meta or {}).get("credit-for"))
+        self.credited[line] += total(group, self.conf["deferred"])
+        self.events[line].append(Event(entry.date, 1, "credit", name, group, kind, amount))
+
+    def status(self, name: str, group: list[Transaction], line: str, status: str) -> None:
+        """A void or write-off of ``line``: a status change, or (a void after a write-off) a move."""
+        dates = [directive.date for entry in group
+                 if (directive := self.customs.get((real(entry.meta.get("filename")), entry.meta.get("lineno"))))]
+        dates = dates or [entry.date for entry in group if entry.meta.get(KIND) != "correction"]
+        if not dates:
+            self.problems.append(f"{name}: neither its directive nor a dated entry found")
+            return
+        moved = status == "void" and f"{line}/uncollectible" in self.groups
+        kind = "void" if status == "void" else "write-off"
+        self.events[line].append(Event(min(dates), 3 if moved else 2, "move" if moved else "status", name, group,
+                                       kind))
+        if not moved:
+            self.credited[line] += total(group, self.conf["deferred"])
+
+    def follow(self, line: str, events: list[Event]) -> None:
+        """What is left of ``line`` through its events, and what each event must move."""
+        found = self.sources.by_key.get(line)
+        if found is None:
+            self.problems.append(f"line {line}: credited, voided or written off, and not found")
+            return
+        state = Standing(line, found[0], -found[1].units.number)
+        for event in events:
+            if event.date < found[0].date:
+                self.problems.append(f"{event.name}: dated {event.date}, before its line of {found[0].date}")
+            getattr(self, f"on_{event.what}")(event, state)
+
+    def on_credit(self, event: Event, state: Standing) -> None:
+        """A credit takes its amount (a dispute: at most what is left; the rest is other loss)."""
+        left, name = state.left, event.name
+        taken = min(event.amount, left) if event.kind == "dispute" else event.amount
+        if taken > left:
+            self.problems.append(f"credit {name} of {event.amount} booked where {left} is left")
+        loss = total(event.group, self.conf["other-loss"]) if event.kind == "dispute" else Decimal(0)
+        if loss != event.amount - taken:
+            self.problems.append(f"credit {name} (dispute) of {event.amount} where {left} is left: {loss} "
+                                 f"to other-loss, expected {event.amount - taken}")
+        state.left -= taken
+
+    def on_status(self, event: Event, state: Standing) -> None:
+        """A void or write-off takes what is left out of the receivable; nothing is recognised after it."""
+        conf, group, name, receivable = self.conf, event.group, event.name, self.conf["receivable"]
+        if total(group, receivable) != -state.left:
+            self.problems.append(f"{name}: {-total(group, receivable)} out of the receivable, "
+                                 f"{state.left} was left of the line")
+        accounts = {conf["deferred"], kind_account(conf, event.kind), *self.parts}
+        self.parted(name, group, state.left, accounts, {receivable})
+        later = dsum(total([entry], conf["deferred"]) for entry in self.groups.get(state.line, ())
+                     if suffix(counted_key(entry)).startswith("recognition/")
+                     and suffix(counted_key(entry)).split("/")[1] > str(event.date))
+        if later:
+            self.problems.append(f"line {state.line}: {later} recognised after its {event.kind} of {event.date}")
+        state.held = total(group, kind_account(conf, "write-off")) if event.kind == "write-off" else Decimal(0)
+        state.left = Decimal(0)
+
+    def on_recovery(self, event: Event, state: Standing) -> None:
+        """A payment's share back into the receivable: out of the write-off's contra account first."""
+        group, receivable = event.group, self.conf["receivable"]
+        write_off, recoverables = kind_account(self.conf, "write-off"), self.conf["recoverables"]
+        paid = total(group, receivable)
+        back = min(paid, state.held)
+        self.parted(event.name, group, paid, {write_off, recoverables}, {receivable}, sign=-1)
+        if write_off != recoverables and (-total(group, write_off), -total(group, recoverables)) != (back, paid - back):
+            self.problems.append(f"{event.name}: {paid} paid, {-total(group, write_off)} out of {write_off} and "
+                                 f"{-total(group, recoverables)} out of {recoverables}; expected {back} "
+                                 f"(what the write-off holds, {state.held}, first) and {paid - back}")
+        self.recovered[frozenset(references(state.invoice)), event.date] += paid
+        state.held -= back
+        state.left += paid
+
+    def on_move(self, event: Event, state: Standing) -> None:
+        """A void after a write-off moves what the write-off's contra account holds to the void's."""
+        group, write_off, void = event.group, kind_account(self.conf, "write-off"), kind_account(self.conf, "void")
+        self.parted(event.name, group, Decimal(0), set(), {write_off, void})
+        if void != write_off and (total(group, void), -total(group, write_off)) != (state.held, state.held):
+            self.problems.append(f"{event.name}: moves {total(group, void)} into {void} and "
+                                 f"{-total(group, write_off)} out of {write_off}, the write-off holds {state.held}")
+        state.held = Decimal(0)
+
+    def payments(self) -> None:
+        """Per invoice and date, the recoveries add up to that day's payments of the invoice."""
+        receivable = self.conf["receivable"]
+        for (refs, date), recovered in self.recovered.items():
+            paid = dsum(-posting.units.number for entry in self.r.entries
+                        if isinstance(entry, Transaction) and KIND not in entry.meta and entry.date == date
+                        and refs & references(entry)
+                        and not any(under(p.account, self.conf["revenue"]) for p in entry.postings)
+                        for posting in entry.postings if posting.account == receivable and posting.units.number < 0)
+            if paid != recovered:
+                self.problems.append(f"invoice {sorted(refs)}: paid {paid} on {date}, recovered {recovered}")
+
+
+def total(group: Iterable[Transaction], account: str, currency: str | None = None) -> Decimal:
+    """What ``group``'s postings move in ``account`` (in ``currency``, or in all)."""
+    return dsum(posting.units.number for entry in group for posting in entry.postings
+                if posting.account == account and (currency is None or posting.units.currency == currency))
+
+
 def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  # noqa: C901, PLR0912, PLR0915
     """What breaks the conservation law of ``test_conservation_per_source`` (exact Decimal sums)."""
     conf = settings(r.options)
     generated = r.generated
     if conf is None:
         return [f"the plugin config is invalid but {len(generated)} entries were generated"] if generated else []
-    deferred, contra, receivable = conf["deferred"], conf["contra"], conf["receivable"]
+    deferred, receivable = conf["deferred"], conf["receivable"]
     reclass = {conf[key] for key in ("tax", "fee", "passthrough", "exclude")}
     bad_lines = {(name, line) for name, lines in r.built.required.values() for line in lines}
     frozen = [entry for entry in r.entries if isinstance(entry, Transaction) and KIND in entry.meta
@@ -424,28 +656,7 @@ def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  
             groups[source_of(counted_key(entry))].append(entry)
     sources = Sources(r, conf)
     made = {id(entry) for entry in generated}
-    problems: list[str] = []
-
-    def total(group: Iterable[Transaction], account: str, currency: str | None = None) -> Decimal:
-        return dsum(posting.units.number for entry in group for posting in entry.postings
-                    if posting.account == account and (currency is None or posting.units.currency == currency))
-
-    credited: dict[str, Decimal] = defaultdict(Decimal)
-    for name, group in groups.items():
-        if not any(entry.meta.get("revrec-rule") == "credit" for entry in group):
-            continue
-        found = sources.find(group, name)
-        if found is None:
-            problems.append(f"credit {name}: no source posting found")
-            continue
-        _, posting = found
-        amount, account = posting.units.number, posting.account
-        off_deferred, to_contra = total(group, deferred), total(group, contra)
-        credited[str(posting.meta.get("credit-for"))] += off_deferred
-        if total(group, account) != -amount:
-            problems.append(f"credit {name}: {-total(group, account)} left {account}, the credit is {amount}")
-        if off_deferred < 0 or to_contra < 0 or dsum([off_deferred, to_contra]) != amount:
-            problems.append(f"credit {name} of {amount}: {off_deferred} off deferred + {to_contra} to contra")
+    problems, credited = Credits(r, conf, groups, sources).check()
     for name, group in groups.items():
         kinds = {suffix(counted_key(entry)).split("/")[0] for entry in group}
         rule = next((entry.meta.get("revrec-rule") for entry in group if id(entry) in made
@@ -535,11 +746,21 @@ def test_conservation_per_source(case, ready):
       against unbilled revenue, ``UNB``, whose postings per line sum to 0: the
       line's date bills them), postings touch only R, DEF, UNB and the
       reclass accounts, in the line's currency; and the line's DEF postings plus
-      the DEF postings of the credits naming it sum to exactly 0 (everything
-      deferred is recognised or credited), unless the line waits for a payment
+      the DEF postings of the credits, voids and write-offs naming it sum to
+      exactly 0 (everything deferred is recognised or credited), unless the line waits for a payment
       that never came (then nothing of it is recognised).
-    - A credit (posting of ``c`` > 0 with ``credit-for``): exactly ``c`` leaves R,
-      split between DEF and the contra account, neither part negative.
+    - A credit (posting of ``c`` > 0 with ``credit-for``, of kind K): exactly ``c``
+      leaves R; its parts (DEF, K's contra account, the reclass accounts of the
+      line's shares, and for a dispute ``other-loss``: exactly what it takes beyond
+      what is left of its line) sum to ``c``, none negative.
+    - A void or write-off of an invoice (keys ``LINE/void``, ``LINE/uncollectible``,
+      no posting of its own): exactly what is left of each line leaves the
+      receivable, into DEF and the kind's contra account (none negative), and
+      nothing of the line is recognised after it; a void after a write-off moves
+      exactly what the write-off's contra account still holds to the void's. A
+      recovery (``LINE/recovery/DATE``, at the payment) moves the payment's share
+      into the receivable, out of the write-off's contra account first, the rest out
+      of ``recoverables``; the shares add up to the day's payments (class ``Credits``).
     - A contract item of amount ``A`` on account I: its recognitions credit I by
       exactly ``A``; a billing schedule's billings debit the receivable by exactly
       its total per contract and currency; a recorded billing moves exactly its
@@ -742,11 +963,12 @@ def test_every_command(case, ready, tmp_path):
     assert not commands.problems, "\n\n".join(commands.problems)
 
 
-def shifted(r: Ready, cent: Decimal, *, both: bool) -> Ready:
-    """``r`` with one generated recognition moving ``cent`` more (on both legs, or on its first posting only)."""
+def shifted(r: Ready, cent: Decimal, *, both: bool, key: str = "/recognition/") -> Ready:
+    """``r`` with the first generated entry whose key holds ``key`` moving ``cent`` more (on both legs, or on its
+    first posting only)."""
     entries = list(r.entries)
-    index = next(index for index, entry in enumerate(entries) if entry in r.generated
-                 and entry.meta.get(KIND) == "recognition")
+    made = {id(entry) for entry in r.generated}
+    index = next(index for index, entry in enumerate(entries) if id(entry) in made and key in entry.meta[KEY])
     entry = entries[index]
     postings = [posting._replace(units=Amount(posting.units.number + (cent if posting.units.number > 0 else -cent),
                                               posting.units.currency))
@@ -762,3 +984,26 @@ def test_the_invariants_catch_a_cent(ready):
         cent = Decimal("0.01") if "jpy" not in name else Decimal(1)
         assert len(conservation_problems(shifted(r, cent, both=True))) > len(conservation_problems(r)), name
         assert len(generated_problems(shifted(r, cent, both=False))) > len(generated_problems(r)), name
+
+
+CREDIT_CENTS = {  # case -> the key (part) of the entry shifted by a cent
+    "contra-ok-void": "il_v/void/", "contra-ok-uncollectible-jpy": "/uncollectible/write-off",
+    "contra-ok-void-own-account": "/Income:Services/void/deferred",
+    "contra-ok-uncollectible-paid-in-part": "/recovery/", "contra-ok-uncollectible-paid-in-full": "/recoverables",
+    "contra-ok-uncollectible-two-lines-paid-in-part": "Income:Services/recovery/",
+    "contra-ok-void-after-uncollectible-own-accounts": "/void/void",
+    "contra-ok-dispute-beyond-line": "dp_1/Income:Sales/other-loss",
+    "contra-ok-split-across-kinds-own-accounts": "/credit-note", "contra-ok-kind-write-off-own-account": "/write-off",
+    "contra-ok-credit-of-tax-share": "cn_1/Income:Sales/tax", "contra-ok-refund-after-recovery": "cn_1/Income:Sales/rec",
+    "contra-ok-deferred-first": "cn_2/Income:Sales/deferred",
+}
+
+
+@pytest.mark.parametrize("name", CREDIT_CENTS)
+def test_the_credit_invariants_catch_a_cent(ready, name):
+    """A cent created or lost in a credit's, void's, write-off's or recovery's entry breaks conservation."""
+    r = ready(next(case for case in CASES if case.name == name))
+    assert conservation_problems(r) == []
+    for cent in (Decimal("0.01"), Decimal("-0.01")) if "jpy" not in name else (Decimal(1), Decimal(-1)):
+        assert conservation_problems(shifted(r, cent, both=True, key=CREDIT_CENTS[name])), (name, cent)
+        assert generated_problems(shifted(r, cent, both=False, key=CREDIT_CENTS[name])), (name, cent)
