@@ -12,10 +12,12 @@ first and only the excess goes to contra.
 from __future__ import annotations
 
 import datetime
+import heapq
+import itertools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
-from typing import Any, Literal, get_args
+from typing import Any, Literal, NamedTuple, get_args
 
 from beancount.core.data import Custom
 
@@ -53,18 +55,31 @@ def apply_credits(
     refs = {ref for item in sales if item.line.invoice in changed and item.line.entry is not None
             for ref in references(item.line.entry)}
     found = receipts(entries, config, refs) if refs else {}
-    todo: list[tuple[datetime.date, int, Line | StatusChange]] = [
-        (line.date, 0, line) for line in lines if line.credit_for and not line.contract]
-    todo += [(change.date, 1, change) for change in changes]  # on a day: the credits first, then the changes
+    order = itertools.count()  # after the date and the kind of event, ledger order: never an event compared
+    todo: list[tuple[datetime.date, int, int, Line | StatusChange | _Recovery]] = [
+        (line.date, 0, next(order), line) for line in lines if line.credit_for and not line.contract]
+    todo += [(change.date, 1, next(order), change) for change in changes]  # on a day: credits, then changes
     if not todo:
         return sales, errors
+    heapq.heapify(todo)
     book = _Book(sales, changed, places, config)
-    for _, _, event in sorted(todo, key=lambda item: item[:2]):
+    while todo:
+        event = heapq.heappop(todo)[3]
         if isinstance(event, Line):
             book.credit(event)
+        elif isinstance(event, StatusChange):  # a write-off's later payments are recoveries, each on its date
+            for receipt in book.change(event, found):
+                heapq.heappush(todo, (receipt.date, 2, next(order), _Recovery(event.invoice, receipt)))
         else:
-            book.change(event, found)
+            book.recover(event)
     return book.result, errors + book.errors
+
+
+class _Recovery(NamedTuple):
+    """A payment of a written-off invoice."""
+
+    invoice: str
+    receipt: Receipt
 
 
 class _Book:
@@ -110,27 +125,25 @@ class _Book:
         self.result.append(own)
         return own
 
-    def change(self, change: StatusChange, receipts: dict[str, list[Receipt]]) -> None:
-        """Void an invoice, or write it off, on the change's date; then its later receipts, if written off."""
+    def change(self, change: StatusChange, receipts: dict[str, list[Receipt]]) -> list[Receipt]:
+        """Void an invoice, or write it off, on the change's date; a write-off's later receipts, to recover."""
         directive = f'revrec-{change.status} "{change.invoice}"'
         indices = self.by_invoice.get(change.invoice, [])
         earlier = self.status.get(change.invoice)
         refs = {ref for index in indices[:1] for ref in _references_of(self.result[index].line)}
         got = sorted((receipt for ref in refs for receipt in receipts.get(ref, ())), key=lambda receipt: receipt.date)
         try:
-            _check_change(change, indices, earlier, got)
+            _check_change(change, [self.result[index].line for index in indices], earlier, got)
         except Problem as problem:
             self.errors.append(RevrecError(change.meta, f"{directive}: {problem}"))
-            return
+            return []
         self.status[change.invoice] = change
         for index in indices:
             if earlier is not None:  # a void after a write-off: what the write-off holds moves to voids
                 self._move_write_off(index, change)
             else:
                 self._close_line(index, change, directive)
-        if change.status == "uncollectible":
-            for receipt in got:
-                self._recover(indices, receipt)
+        return got if change.status == "uncollectible" else []
 
     def _close_line(self, index: int, change: StatusChange, directive: str) -> None:
         """Credit what is left of line ``index`` against the receivable: all of it leaves the books."""
@@ -154,8 +167,9 @@ class _Book:
             self.result.append(_own(_synthetic(line, change, f"{line.key}/void", account, ZERO, "void",
                                                f"Invoice {change.invoice} voided"), (("void", -held),)))
 
-    def _recover(self, indices: list[int], receipt: Receipt) -> None:
-        """Book a receipt for a written-off invoice: the write-off's contra revenue back first, the rest a gain."""
+    def recover(self, recovery: _Recovery) -> None:
+        """Book a payment of a written-off invoice: the write-off's contra revenue back first, the rest a gain."""
+        indices, receipt = self.by_invoice[recovery.invoice], recovery.receipt
         open_lines = [index for index in indices if self.written_off.get(index, (ZERO, ZERO))[0]]
         total = sum((self.written_off[index][0] for index in open_lines), ZERO)
         currency = self.result[indices[0]].line.currency
@@ -206,15 +220,18 @@ def _own(credit: Line, reclasses: tuple[tuple[str, Decimal], ...]) -> Treated:
 
 
 def _check_change(
-    change: StatusChange, indices: list[int], earlier: StatusChange | None, receipts: list[Receipt],
+    change: StatusChange, lines: list[Line], earlier: StatusChange | None, receipts: list[Receipt],
 ) -> None:
-    """Check that an invoice can be voided or written off.
+    """Check that an invoice of ``lines`` can be voided or written off.
 
     Raises:
         Problem: it cannot.
     """
-    if not indices:
+    if not lines:
         raise Problem("no invoice line has this invoice: id: write the invoice: of an invoice with revenue lines")
+    issued = min(line.date for line in lines)
+    if change.date < issued:
+        raise Problem(f"dated before the invoice ({issued}): date it on or after {issued}")
     if earlier is not None and (earlier.status == "void" or change.status == "uncollectible"):
         raise Problem(f"the invoice was already {_done(earlier)} on {earlier.date}: remove this directive")
     paid = [receipt for receipt in receipts if receipt.date <= change.date]
@@ -253,8 +270,11 @@ def _check(credit: Line, target: Treated | None) -> None:
     if credit.date < line.date:
         raise Problem(f"the credit ({credit.date}) is dated before the line it credits ({line.date}): "
                       f"date it on or after {line.date}")
-    if -credit.amount > line.amount - target.credited and credit.credit_kind != "dispute":
-        left = line.amount - target.credited
+    left = line.amount - target.credited
+    if not left and credit.credit_kind != "dispute":
+        raise Problem("nothing is left to credit on its line (credited in full, voided or written off): "
+                      "remove this credit, or date it after a payment of the written-off invoice")
+    if -credit.amount > left and credit.credit_kind != "dispute":
         raise Problem(f"credit of {-credit.amount} {credit.currency} is larger than the {left} {line.currency} "
                       f"left to credit on its line: credit at most {left} {line.currency}")
 
@@ -279,6 +299,11 @@ def _credit(
     for part, share in shares.items():
         if part in reclassed:
             reclassed[part] -= share
+    later = [part for part, day in target.reclass_dates if day > credit.date and part in shares]
+    for part in later:  # not yet reclassified (exclude on a later date): revenue until then, so the credit's
+        moved = shares.pop(part)  # share of it goes to contra, and the later reclass shrinks by as much
+        target = target._replace(reclasses=tuple((name, value - moved if name == part else value)
+                                                 for name, value in target.reclasses))
     taken = shares["deferred"]
     contra = CONTRA[credit.credit_kind or "refund"]  # type: ignore[index]  # _check read the kind
     shares[contra] = amount - sum(shares.values(), ZERO)

@@ -200,7 +200,7 @@ def _read_line(
         product=product, price=_text(own, "price"),
         service=service, quantity=quantity, override=_text(own, "revrec"),
         source=source, payment_date=payment_date, credit_for=credit_for,
-        credit_kind=(_text(own, "credit-kind") or _text(shared, "credit-kind")) if credit_for else None,
+        credit_kind=_text(own if "credit-kind" in own else shared, "credit-kind") if credit_for else None,
         contract=_text(shared, "contract"),
     )
 

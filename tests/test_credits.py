@@ -72,3 +72,21 @@ def test_two_payments_of_a_written_off_invoice_on_one_day_have_their_own_keys() 
     assert recovered == {"il_paid/recovery/2019-04-01/write-off": Decimal("20.00"),
                          "il_paid/recovery/2019-04-01#2/write-off": Decimal("11.00"),
                          "il_paid/recovery/2019-04-01#2/recoverables": Decimal("59.00")}
+
+
+def test_a_credit_before_an_exclusion_date_is_contra_revenue_and_the_exclusion_shrinks() -> None:
+    # Until 2022-06-30 the line is revenue: a refund of half of it in February is contra revenue, and on
+    # 2022-06-30 only the other half is excluded.
+    text = (
+        'plugin "beancount_revrec"\n2022-01-01 open Assets:AccountsReceivable\n2022-01-01 open Assets:Bank\n'
+        '2022-01-01 open Income:Sales\n\n2022-01-01 * "Acme" "Plan"\n  invoice: "in_1"\n'
+        '  Assets:AccountsReceivable  120.00 USD\n  Income:Sales  -120.00 USD\n    line: "il_1"\n'
+        '    revrec: "exclude on 2022-06-30"\n\n2022-02-01 * "Acme" "Refund"\n  invoice: "re_1"\n'
+        '  Assets:Bank  -60.00 USD\n  Income:Sales  60.00 USD\n    credit-for: "il_1"\n')
+    entries, errors, _ = loader.load_string(text)
+    assert errors == []
+    made = {(entry.date.isoformat(), posting.account): posting.units.number for entry in entries
+            if isinstance(entry, Transaction) and "revrec" in entry.tags for posting in entry.postings}
+    assert made == {("2022-02-01", "Income:Refunds"): Decimal("60.00"), ("2022-02-01", "Income:Sales"): Decimal("-60.00"),
+                    ("2022-06-30", "Income:Sales"): Decimal("60.00"),
+                    ("2022-06-30", "Equity:RevRec:Exclusions"): Decimal("-60.00")}

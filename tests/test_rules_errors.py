@@ -378,6 +378,9 @@ BAD_CREDITS = [
     pytest.param(credit("2022-03-01", "30.00", "il_1", kind="chargeback"), "30.00", "USD",
                  ('credit-for "il_1"', 'unknown credit-kind "chargeback"'),
                  "use one of refund, credit-note, dispute, write-off, void", id="unknown-kind"),
+    pytest.param(credit("2022-03-01", "30.00", "il_1", kind=""), "30.00", "USD",
+                 ('credit-for "il_1"', 'unknown credit-kind ""'),
+                 "use one of refund, credit-note, dispute, write-off, void", id="empty-kind"),
     pytest.param(credit("2022-03-01", "150.00", "il_1", kind="write-off"), "150.00", "USD",
                  ('credit-for "il_1"', "150.00 USD is larger than the 120.00 USD left"), "credit at most 120.00 USD",
                  id="write-off-larger-than-what-is-open"),
@@ -460,6 +463,9 @@ BAD_CHANGES = [
     pytest.param('2022-03-01 custom "revrec-void" "in_nope"\n', '"revrec-void" "in_nope"',
                  ("no invoice line has this invoice: id",), "write the invoice: of an invoice with revenue lines", {},
                  id="unknown-invoice"),
+    pytest.param('2021-12-01 custom "revrec-void" "in_1"\n', 'custom "revrec-void"',
+                 ("dated before the invoice (2022-01-01)",), "date it on or after 2022-01-01", {},
+                 id="void-before-the-invoice"),
     pytest.param('2022-03-01 custom "revrec-void"\n', 'custom "revrec-void"', ("needs the invoice id",),
                  'write custom "revrec-void" "in_1"', {}, id="no-invoice-id"),
     pytest.param('2022-03-01 custom "revrec-void" "in_1"\n2022-04-01 custom "revrec-void" "in_1"\n',
@@ -489,3 +495,22 @@ def test_bad_void_or_write_off_is_reported_at_its_directive(tmp_path, text_, at,
             if "/void/" in entry.meta["revrec-key"]} == voided
     if not voided:
         assert_credited_line_untouched(loaded.entries)
+
+
+def test_a_credit_between_a_write_off_and_its_payment_finds_nothing_left(tmp_path):
+    """The payment of a written-off invoice is a recovery on its own date: until then nothing is left to credit."""
+    text = (HEADER + CREDITED + GOOD + '2022-03-10 custom "revrec-uncollectible" "in_1"\n'
+            + credit("2022-04-01", "10.00", "il_1", invoice="re_1")
+            + PAYMENT.replace("2022-03-10", "2022-05-01").replace("120.00", "50.00"))
+    loaded = load_text(tmp_path, text)
+    error = assert_located_error(loaded, lineno(text, "Income:Sales                10.00 USD"), 'credit-for "il_1"',
+                                 "nothing is left to credit on its line")
+    assert_says_what_to_write(error.message, "date it after a payment of the written-off invoice")
+    assert_credit_booked_as_is(loaded, "re_1", "10.00")
+    assert_good_invoice_still_works(loaded.entries)
+    # the write-off of 2022-03-10 (20.00 recognised by February to the write-off account, 100.00 off deferred
+    # revenue), then the 50.00 of 2022-05-01: 20.00 back from the write-off, 30.00 recovered
+    assert {entry.meta["revrec-key"]: entry.postings[0].units.number for entry in generated(loaded.entries)
+            if "/uncollectible/" in entry.meta["revrec-key"] or "/recovery/" in entry.meta["revrec-key"]} == {
+        "il_1/uncollectible/deferred": D("100.00"), "il_1/uncollectible/write-off": D("20.00"),
+        "il_1/recovery/2022-05-01/write-off": D("20.00"), "il_1/recovery/2022-05-01/recoverables": D("30.00")}
