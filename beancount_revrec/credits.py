@@ -6,7 +6,17 @@ comes off deferred revenue (and the remaining schedule shrinks by as much), the
 share reclassified (tax, fee...) comes off its account, and the share already
 recognised goes to the contra account of the credit's kind. With
 ``credit-split: deferred-first`` the credit comes off what is still deferred
-first and only the excess goes to contra.
+first and only the excess goes to contra. A dispute may take more than is left
+of its line: the excess is a loss (``other-loss``).
+
+``revrec-void`` and ``revrec-uncollectible`` credit what is left of each of an
+invoice's lines against the receivable (kinds ``void`` and ``write-off``); a
+payment of a written-off invoice is a recovery on its own date (the write-off's
+contra account back first, the rest to ``recoverables``), and a void after a
+write-off moves the write-off's contra to the void's. All of these are events
+applied in date order, each to what the earlier ones left::
+
+    2019-02-01 custom "revrec-uncollectible" "in_1"
 """
 
 from __future__ import annotations
