@@ -1,0 +1,110 @@
+"""Importers of payment-platform data into Beancount entries the revrec plugin reads.
+
+``StripeImporter`` is a ``beangulp.Importer`` (the ecosystem's importer framework) over
+``stripe_objects``: Stripe API objects as JSON (a list object, one object, or JSON Lines).
+"""
+
+from __future__ import annotations
+
+import datetime
+import sys
+from pathlib import Path
+
+import beangulp
+from beancount.core import data
+
+from beancount_revrec.importers.config import ImporterConfig
+from beancount_revrec.importers.stripe_objects import KNOWN, StripeError, import_text, read_objects
+
+__all__ = ["ImporterConfig", "StripeImporter"]
+
+
+class StripeImporter(beangulp.Importer):  # type: ignore[misc]
+    """Stripe invoices, credit notes, refunds and disputes as revenue-recognition entries."""
+
+    def __init__(self, config: ImporterConfig | None = None) -> None:
+        """Keep the configuration.
+
+        Args:
+            config: Accounts and time zone; the documented defaults when omitted.
+        """
+        self.config = config or ImporterConfig()
+        self.errors: list[str] = []
+
+    @property
+    def name(self) -> str:
+        """The importer's name."""
+        return "beancount_revrec.stripe"
+
+    def identify(self, filepath: str) -> bool:
+        """Whether the file is Stripe objects: .json or .jsonl holding at least one known object.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            True for a Stripe file.
+        """
+        path = Path(filepath)
+        if path.suffix.lower() not in {".json", ".jsonl"}:
+            return False
+        try:
+            objects = read_objects(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, StripeError):
+            return False
+        return any(obj.get("object") in KNOWN for obj in objects)
+
+    def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every Stripe file
+        """The account files are filed under.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            The cash (clearing) account.
+        """
+        return self.config.cash
+
+    def date(self, filepath: str) -> datetime.date | None:
+        """The file's date: the latest entry's.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            The date, or None for a file with no entries.
+        """
+        result = import_text(Path(filepath).read_text(encoding="utf-8"), ImporterConfig(), filepath)
+        return max((entry.date for entry in result.entries), default=None)
+
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:  # noqa: ARG002 - deduplicate reads it
+        """The file's entries; each problem is printed on standard error and kept in ``errors``.
+
+        Args:
+            filepath: The file.
+            existing: Entries already in the ledger.
+
+        Returns:
+            The entries of everything usable in the file.
+        """
+        entries: data.Entries = []
+        try:
+            text = Path(filepath).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            self.errors = [f"{filepath}: cannot read: {error}"]
+        else:
+            result = import_text(text, self.config, filepath)
+            self.errors, entries = result.errors, result.entries
+        for message in self.errors:
+            sys.stderr.write(f"Error: {message}\n")
+        return entries
+
+    def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
+        """Drop the entries whose ``stripe-id`` is already in ``existing``.
+
+        Args:
+            entries: The extracted entries, changed in place.
+            existing: Entries already in the ledger.
+        """
+        known = {entry.meta.get("stripe-id") for entry in existing} - {None}
+        entries[:] = [entry for entry in entries if entry.meta.get("stripe-id") not in known]
