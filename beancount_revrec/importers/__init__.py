@@ -74,7 +74,7 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         Returns:
             The date, or None for a file with no entries.
         """
-        result = import_text(Path(filepath).read_text(encoding="utf-8"), ImporterConfig(), filepath)
+        result = import_text(Path(filepath).read_text(encoding="utf-8"), self.config, filepath)
         return max((entry.date for entry in result.entries), default=None)
 
     def extract(self, filepath: str, existing: data.Entries) -> data.Entries:  # noqa: ARG002 - deduplicate reads it
