@@ -318,3 +318,35 @@ def test_void_round_trip_through_the_plugin(tmp_path):
     entries, errors, _ = load_with_plugin(tmp_path, result.entries)
     assert errors == []
     assert sum(income_by_account(entries).values()) == 0
+
+
+def test_post_payment_credit_note_split_by_kind(tmp_path):
+    note = {"object": "credit_note", "id": "cn_2", "invoice": "in_1", "status": "issued", "type": "post_payment",
+            "currency": "usd", "created": FEB_1, "total": 1500, "out_of_band_amount": None,
+            "refunds": [{"refund": "re_cn", "amount_refunded": 500}], "customer_balance_transaction": "cbtxn_1",
+            "lines": {"object": "list", "data": [
+                {"object": "credit_note_line_item", "id": "cnli_2", "amount": 1500, "discount_amount": 0,
+                 "invoice_line_item": "il_1", "type": "invoice_line_item", "taxes": []}]}}
+    refund = {"object": "refund", "id": "re_cn", "charge": "ch_1", "amount": 500, "currency": "usd",
+              "created": FEB_1, "status": "succeeded"}
+    result = convert([invoice(), note, refund], ImporterConfig(), "f.json")
+    assert result.errors == []
+    (txn,) = [t for t in transactions(result.entries) if t.meta["stripe-id"] == "cn_2"]
+    assert [(p.account, p.units.number, (p.meta or {}).get("credit-kind")) for p in txn.postings] == [
+        ("Assets:Stripe", Decimal("-5.00"), None),
+        ("Income:Sales", Decimal("5.00"), "refund"),
+        ("Liabilities:CustomerBalance", Decimal("-10.00"), None),
+        ("Income:Sales", Decimal("10.00"), "credit-note"),
+    ]
+    assert "re_cn" not in {e.meta["stripe-id"] for e in result.entries}  # booked with its credit note
+    ledger_entries = [*result.entries, data.Open(data.new_metadata("x", 0), datetime.date(2019, 1, 1),
+                                                 "Liabilities:CustomerBalance", None, None)]
+    _, errors, _ = load_with_plugin(tmp_path, ledger_entries)
+    assert errors == []
+
+
+def test_credit_note_refunds_beyond_its_total_is_an_error():
+    note = {"object": "credit_note", "id": "cn_3", "status": "issued", "type": "post_payment", "currency": "usd",
+            "created": FEB_1, "total": 100, "refunds": [{"amount_refunded": 500}], "lines": {"data": []}}
+    result = convert([note], ImporterConfig(), "f.json")
+    assert result.errors == ["f.json: cn_3: refunded 5.00 and out of band 0.00 exceed its total 1.00"]

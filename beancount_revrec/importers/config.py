@@ -16,6 +16,8 @@ class ImporterConfig(NamedTuple):
         revenue: Revenue account of a line whose product and price are in neither map.
         revenue_by_product: Revenue account by Stripe product id (``prod_...``).
         revenue_by_price: Revenue account by Stripe price id (``price_...``); beats the product map.
+        customer_balance: Credited by the part of a post-payment credit note left on the customer's balance.
+        out_of_band: Credited by the out-of-band part of a credit note (money returned outside Stripe).
         tax: Credited by each tax amount of an invoice line.
         fees: Stripe's fees (reserved: balance transactions are not imported yet).
         timezone: IANA name of the reporting time zone that turns Stripe's UTC instants into dates.
@@ -26,6 +28,8 @@ class ImporterConfig(NamedTuple):
     revenue: str = "Income:Sales"
     revenue_by_product: dict[str, str] = {}  # noqa: RUF012 - read only, never mutated
     revenue_by_price: dict[str, str] = {}  # noqa: RUF012 - read only, never mutated
+    customer_balance: str = "Liabilities:CustomerBalance"
+    out_of_band: str = "Assets:Bank"
     tax: str = "Liabilities:TaxLiability"
     fees: str = "Expenses:StripeFees"
     timezone: str = "UTC"

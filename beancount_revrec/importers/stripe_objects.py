@@ -7,8 +7,9 @@ What is booked:
   their sum; ``paid`` adds a payment (cash debit, receivable credit, linked) on ``paid_at``; ``void``
   and ``uncollectible`` add ``custom "revrec-void"`` / ``"revrec-uncollectible"``. A draft is an error.
 - ``credit_note`` (issued): positive revenue postings with ``credit-for`` (the invoice line) against
-  the receivable (``pre_payment``, kind ``credit-note``) or cash (``post_payment``: kind ``refund`` when
-  its refunds cover its total, else ``credit-note``: a part-refund is not split by kind yet).
+  the receivable (``pre_payment``, kind ``credit-note``); a ``post_payment`` one is split by kind:
+  ``refund`` against cash (and out of band), ``credit-note`` against the customer balance. The refunds
+  it names are booked with it, not again as ``refund`` objects.
 - ``refund`` and ``dispute`` of a charge whose invoice is in the same file: the amount is split over
   the invoice's lines and tax in proportion to their amounts (as Stripe books refunds), rounded half up
   on the running sum; without a known invoice, one revenue debit with no ``credit-for``.
@@ -300,50 +301,90 @@ def _transition_entries(
     return []
 
 
-def credit_note_entries(note: Obj, config: ImporterConfig, filename: str, index: int) -> list[data.Directive]:
+def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConfig) -> list[tuple[str, str, Decimal]]:
+    """A credit note's parts: (credit-kind, account credited, amount), each non-zero."""
+    if note.get("type") == "pre_payment":
+        return [("credit-note", config.receivable, total)]
+    out_of_band = to_decimal(note.get("out_of_band_amount") or 0, currency)
+    refunds = note.get("refunds")
+    if isinstance(refunds, list) and refunds:
+        refunded = _sum_amounts(refunds, currency, "amount_refunded")
+    elif note.get("customer_balance_transaction") is None:  # older API: one `refund`, or none at all
+        refunded = total - out_of_band
+    else:
+        refunded = Decimal(0)
+    balance = total - refunded - out_of_band
+    if balance < 0:
+        raise StripeError(f"refunded {refunded} and out of band {out_of_band} exceed its total {total}")
+    parts = [
+        ("refund", config.cash, refunded),
+        ("refund", config.out_of_band, out_of_band),
+        ("credit-note", config.customer_balance, balance),
+    ]
+    return [part for part in parts if part[2]]
+
+
+def _credit_note_lines(note: Obj, currency: str) -> list[tuple[str | None, Decimal, Decimal]]:
+    """A credit note's lines: (invoice line credited, amount net of discounts, tax)."""
+    found = []
+    for line in (note.get("lines") or {}).get("data") or []:
+        try:
+            net = to_decimal(line.get("amount"), currency) - to_decimal(line.get("discount_amount") or 0, currency)
+        except StripeError as error:
+            raise StripeError(f"line {line.get('id')}: {error}") from None
+        credited = line.get("invoice_line_item")
+        found.append((credited if isinstance(credited, str) else None, net, _line_tax(line, currency)))
+    return found
+
+
+def credit_note_entries(
+    note: Obj, config: ImporterConfig, filename: str, index: int, accounts: dict[str, str] | None = None
+) -> list[data.Directive]:
     """A credit note's transaction: positive revenue postings crediting their invoice lines.
+
+    A post-payment credit note is split by kind: what it refunds (``refunds``, else, in the older
+    API, all but the out-of-band amount unless it credits the customer's balance) is ``refund``
+    against cash, the out-of-band amount ``refund`` against ``out_of_band``, the rest ``credit-note``
+    against the customer balance. Each part is spread over the lines (and tax, and whatever the
+    lines leave of the total, such as shipping) in proportion to their amounts.
 
     Args:
         note: A Stripe ``credit_note`` object.
         config: The importer configuration.
         filename: The file, for entries' metadata.
         index: The object's position in the file.
+        accounts: Revenue accounts of invoice lines already imported, by line id.
 
     Returns:
         The transaction, or nothing for a voided credit note.
 
     Raises:
-        StripeError: A line without an amount, an unknown currency, a bad timestamp.
+        StripeError: A line without an amount, an unknown currency, a bad timestamp, refunds beyond the total.
     """
     if note.get("status") == "void":
         return []
     note_id, currency = str(note.get("id")), note.get("currency")
-    exponent(currency)
+    places = exponent(currency)
     assert isinstance(currency, str)
     total = to_decimal(note.get("total"), currency)
-    if note.get("type") == "pre_payment":
-        kind, counter = "credit-note", config.receivable
-    else:
-        refunded = _sum_amounts(note.get("refunds"), currency, "amount_refunded")
-        kind, counter = ("refund" if refunded == total else "credit-note"), config.cash
-    postings = [_posting(counter, -total, currency)]
-    tax = booked = Decimal(0)
-    for line in (note.get("lines") or {}).get("data") or []:
-        line_id = str(line.get("id"))
-        try:
-            net = to_decimal(line.get("amount"), currency) - to_decimal(line.get("discount_amount") or 0, currency)
-        except StripeError as error:
-            raise StripeError(f"line {line_id}: {error}") from None
-        credited = line.get("invoice_line_item")
-        meta: data.Meta = {"credit-for": credited, "credit-kind": kind} if credited else {}
-        postings.append(_posting(config.revenue, net, currency, meta))
-        booked += net
-        tax += _line_tax(line, currency)
-    if tax:
-        postings.append(_posting(config.tax, tax, currency))
-    rest = total - booked - tax
-    if rest:  # shipping, or a total Stripe rounds otherwise: keep the entry balanced
-        postings.append(_posting(config.revenue, rest, currency))
+    lines = _credit_note_lines(note, currency)
+    tax = sum((line[2] for line in lines), Decimal(0))
+    rest = total - tax - sum((line[1] for line in lines), Decimal(0))
+    weights = [line[1] for line in lines] + [tax, rest]
+    postings = []
+    for kind, counter, amount in _credit_parts(note, total, currency, config):
+        postings.append(_posting(counter, -amount, currency))
+        shares = split_in_proportion(amount, weights, places) if any(weights) else [Decimal(0)] * len(weights)
+        for (credited, _net, _tax), share in zip(lines, shares, strict=False):
+            if share and credited:
+                account = (accounts or {}).get(credited, config.revenue)
+                postings.append(_posting(account, share, currency, {"credit-for": credited, "credit-kind": kind}))
+            elif share:
+                postings.append(_posting(config.revenue, share, currency))
+        if shares[-2]:
+            postings.append(_posting(config.tax, shares[-2], currency))
+        if shares[-1] or not any(weights):
+            postings.append(_posting(config.revenue, shares[-1] if any(weights) else amount, currency))
     invoice_id = note.get("invoice")
     customer = note.get("customer")
     meta = _meta(filename, index, note_id, invoice=note_id, customer=customer if isinstance(customer, str) else None)
@@ -431,6 +472,21 @@ def _charge_invoices(objects: Iterable[Obj]) -> dict[str, str]:
     return found
 
 
+def _credit_note_refunds(objects: Iterable[Obj]) -> set[str]:
+    """Ids of the refunds credit notes made: booked with their credit note, not again."""
+    found: set[str] = set()
+    for obj in objects:
+        if obj.get("object") != "credit_note":
+            continue
+        if isinstance(obj.get("refund"), str):
+            found.add(obj["refund"])
+        for item in obj.get("refunds") or []:
+            refund = item.get("refund") if isinstance(item, dict) else None
+            if isinstance(refund, str):
+                found.add(refund)
+    return found
+
+
 def _credited_invoice(credit: Obj, payers: dict[str, str], invoices: dict[str, InvoiceParts]) -> InvoiceParts | None:
     for key in ("charge", "payment_intent"):
         payer = credit.get(key)
@@ -462,7 +518,8 @@ def convert(objects: list[Obj], config: ImporterConfig, filename: str) -> Import
     entries: list[data.Directive] = []
     errors: list[str] = []
     invoices: dict[str, InvoiceParts] = {}
-    payers = _charge_invoices(objects)
+    payers, noted = _charge_invoices(objects), _credit_note_refunds(objects)
+    accounts: dict[str, str] = {}
     seen: set[str] = set()
     ordered = sorted(enumerate(objects), key=lambda pair: pair[1].get("object") != "invoice")
     for index, obj in ordered:
@@ -472,8 +529,11 @@ def convert(objects: list[Obj], config: ImporterConfig, filename: str) -> Import
             if kind == "invoice":
                 made, parts = invoice_entries(obj, config, filename, index)
                 invoices[obj_id] = parts
+                accounts.update((line.line_id, line.account) for line in parts.lines)
             elif kind == "credit_note":
-                made = credit_note_entries(obj, config, filename, index)
+                made = credit_note_entries(obj, config, filename, index, accounts)
+            elif kind == "refund" and obj_id in noted:
+                made = []  # booked with its credit note
             elif kind in {"refund", "dispute"}:
                 made = charge_credit_entries(obj, _credited_invoice(obj, payers, invoices), config, filename, index)
             else:
