@@ -350,3 +350,24 @@ def test_credit_note_refunds_beyond_its_total_is_an_error():
             "created": FEB_1, "total": 100, "refunds": [{"amount_refunded": 500}], "lines": {"data": []}}
     result = convert([note], ImporterConfig(), "f.json")
     assert result.errors == ["f.json: cn_3: refunded 5.00 and out of band 0.00 exceed its total 1.00"]
+
+
+def test_dispute_fee_and_won_outcome():
+    dispute = {"object": "dispute", "id": "dp_2", "charge": "ch_9", "amount": 3100, "currency": "usd",
+               "created": FEB_1, "status": "won", "balance_transactions": [
+                   {"object": "balance_transaction", "id": "txn_1", "amount": -3100, "fee": 1500,
+                    "currency": "usd", "created": FEB_1},
+                   {"object": "balance_transaction", "id": "txn_2", "amount": 3100, "fee": 0,
+                    "currency": "usd", "created": FEB_15}]}
+    result = convert([dispute], ImporterConfig(), "f.json")
+    assert result.errors == []
+    by_id = {e.meta["stripe-id"]: e for e in transactions(result.entries)}
+    assert [(p.account, p.units.number) for p in by_id["dp_2/fee/txn_1"].postings] == [
+        ("Expenses:StripeFees", Decimal("15.00")), ("Assets:Stripe", Decimal("-15.00"))]
+    won = by_id["dp_2/won"]
+    assert won.date == datetime.date(2019, 2, 15)
+    assert [(p.account, p.units.number) for p in won.postings] == [
+        ("Assets:Stripe", Decimal("31.00")), ("Income:Recoverables", Decimal("-31.00"))]
+    unknown = convert([{**dispute, "balance_transactions": []}], ImporterConfig(), "f.json")
+    assert [e.meta["stripe-id"] for e in unknown.entries] == ["dp_2"]  # the dispute itself still imports
+    assert unknown.errors == ["f.json: dp_2: won, but its reinstatement is not in balance_transactions: book the returned cash yourself"]

@@ -19,7 +19,8 @@ class ImporterConfig(NamedTuple):
         customer_balance: Credited by the part of a post-payment credit note left on the customer's balance.
         out_of_band: Credited by the out-of-band part of a credit note (money returned outside Stripe).
         tax: Credited by each tax amount of an invoice line.
-        fees: Stripe's fees (reserved: balance transactions are not imported yet).
+        fees: Stripe's fees (so far the dispute fees of a dispute's balance transactions).
+        recoverables: Credited by the cash a won dispute returns (Stripe's Recoverables).
         timezone: IANA name of the reporting time zone that turns Stripe's UTC instants into dates.
     """
 
@@ -32,6 +33,7 @@ class ImporterConfig(NamedTuple):
     out_of_band: str = "Assets:Bank"
     tax: str = "Liabilities:TaxLiability"
     fees: str = "Expenses:StripeFees"
+    recoverables: str = "Income:Recoverables"
     timezone: str = "UTC"
 
     def zone(self) -> datetime.tzinfo:

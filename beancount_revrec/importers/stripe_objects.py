@@ -12,7 +12,8 @@ What is booked:
   it names are booked with it, not again as ``refund`` objects.
 - ``refund`` and ``dispute`` of a charge whose invoice is in the same file: the amount is split over
   the invoice's lines and tax in proportion to their amounts (as Stripe books refunds), rounded half up
-  on the running sum; without a known invoice, one revenue debit with no ``credit-for``.
+  on the running sum; without a known invoice, one revenue debit with no ``credit-for``. A dispute's
+  fees go to the fees account; a won dispute's returned cash is credited to recoverables.
 - ``charge``, ``payment_intent`` and ``invoice_payment`` book nothing themselves (the invoice's
   ``paid`` transition books the payment); they link refunds and disputes to invoices.
 
@@ -457,6 +458,51 @@ def charge_credit_entries(
     return [data.Transaction(meta, date, "*", None, narration, data.EMPTY_SET, links, postings)]
 
 
+def dispute_outcome_entries(dispute: Obj, config: ImporterConfig, filename: str, index: int) -> list[data.Directive]:
+    """A dispute's fees, and the cash a won dispute returns (against recoverables, as Stripe books it).
+
+    Both come from the dispute's expanded ``balance_transactions``: the withdrawal's ``fee`` goes to the
+    fees account; a won dispute's reinstatement (a positive balance transaction) is dated its ``created``.
+
+    Args:
+        dispute: A Stripe ``dispute`` object.
+        config: The importer configuration.
+        filename: The file, for entries' metadata.
+        index: The object's position in the file.
+
+    Returns:
+        The fee and reinstatement transactions.
+
+    Raises:
+        StripeError: A won dispute without its reinstatement balance transaction.
+    """
+    dispute_id = str(dispute.get("id"))
+    entries: list[data.Directive] = []
+    moves = [item for item in dispute.get("balance_transactions") or [] if isinstance(item, dict)]
+    for move in moves:
+        fee, currency = move.get("fee"), move.get("currency")
+        if isinstance(fee, int) and fee:
+            number = to_decimal(fee, currency)
+            postings = [_posting(config.fees, number, str(currency)), _posting(config.cash, -number, str(currency))]
+            meta = _meta(filename, index, f"{dispute_id}/fee/{move.get('id')}")
+            date = to_date(move.get("created"), config.zone())
+            entries.append(data.Transaction(meta, date, "*", None, f"Dispute fee of {dispute_id}",
+                                            data.EMPTY_SET, data.EMPTY_SET, postings))
+    if dispute.get("status") != "won":
+        return entries
+    returned = [move for move in moves if isinstance(move.get("amount"), int) and move["amount"] > 0]
+    if not returned:
+        raise StripeError("won, but its reinstatement is not in balance_transactions: book the returned cash yourself")
+    currency = dispute.get("currency")
+    number = to_decimal(dispute.get("amount"), currency)
+    postings = [_posting(config.cash, number, str(currency)), _posting(config.recoverables, -number, str(currency))]
+    meta = _meta(filename, index, f"{dispute_id}/won")
+    date = to_date(returned[0].get("created"), config.zone())
+    entries.append(data.Transaction(meta, date, "*", None, f"Dispute {dispute_id} won",
+                                    data.EMPTY_SET, data.EMPTY_SET, postings))
+    return entries
+
+
 def _charge_invoices(objects: Iterable[Obj]) -> dict[str, str]:
     """Charge and payment intent ids to the invoice they paid."""
     found: dict[str, str] = {}
@@ -542,6 +588,11 @@ def convert(objects: list[Obj], config: ImporterConfig, filename: str) -> Import
             errors.append(f"{filename}: {obj_id}: {error}")
             continue
         entries.extend(made)
+        if kind == "dispute":
+            try:
+                entries.extend(dispute_outcome_entries(obj, config, filename, index))
+            except StripeError as error:
+                errors.append(f"{filename}: {obj_id}: {error}")
     entries.sort(key=data.entry_sortkey)
     return ImportResult(entries, errors)
 
