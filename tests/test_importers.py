@@ -371,3 +371,28 @@ def test_dispute_fee_and_won_outcome():
     unknown = convert([{**dispute, "balance_transactions": []}], ImporterConfig(), "f.json")
     assert [e.meta["stripe-id"] for e in unknown.entries] == ["dp_2"]  # the dispute itself still imports
     assert unknown.errors == ["f.json: dp_2: won, but its reinstatement is not in balance_transactions: book the returned cash yourself"]
+
+
+def test_uncollectible_round_trip_through_the_plugin(tmp_path):
+    obj = invoice(status="uncollectible")
+    obj["status_transitions"]["marked_uncollectible_at"] = FEB_1
+    entries, errors, _ = load_with_plugin(tmp_path, convert([obj], ImporterConfig(), "f.json").entries)
+    assert errors == []
+    assert income_by_account(entries)["Income:Sales"] == Decimal("-17.00")
+
+
+def test_importer_identify_account_date(tmp_path):
+    stripe = tmp_path / "in.jsonl"
+    stripe.write_text(json.dumps(invoice()) + "\n")
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({"object": "widget", "id": "w"}))
+    csv = tmp_path / "in.csv"
+    csv.write_text("a,b\n")
+    importer = StripeImporter(ImporterConfig(cash="Assets:StripeBalance"))
+    assert importer.identify(str(stripe))
+    assert not importer.identify(str(other))
+    assert not importer.identify(str(csv))
+    assert importer.account(str(stripe)) == "Assets:StripeBalance"
+    assert importer.date(str(stripe)) == datetime.date(2019, 1, 15)
+    entries = importer.extract(str(stripe), [])
+    assert {e.postings[0].account for e in entries} == {"Assets:AccountsReceivable", "Assets:StripeBalance"}
