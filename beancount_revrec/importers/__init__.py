@@ -1,0 +1,1 @@
+"""Importers: other systems ' data as the ledger's own directives."""
