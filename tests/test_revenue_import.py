@@ -240,3 +240,28 @@ def test_fulfillment_json_lines_and_lists() -> None:
     assert len(import_fulfillments(f"[{EVENT}, {EVENT}]", "e.json")[0]) == 2
     _, errors = import_fulfillments('[{"amount": 1}]', "e.json")
     assert [str(error) for error in errors] == ["e.json:1: missing target[invoice_line_item]"]
+
+
+def test_the_same_id_twice_is_an_error_at_the_later_row() -> None:
+    twice = HEADER + ("Stripe,il_1,,,2020-05-01,2020-05-31,,,\n"
+                      "Stripe,il_1,,,2020-06-01,2020-06-30,,,\n")
+    imported, errors = import_general(twice, "twice.csv")
+    assert [entry.meta["treatment"] for entry in imported] == ["amortize 31 days from 2020-05-01"]
+    assert [str(error) for error in errors] == [
+        "twice.csv:3: il_1 already has a rule from row 2: give each transaction one row (or split rows)"]
+
+
+def test_a_split_without_amounts_is_an_error() -> None:
+    split = HEADER + ("Stripe,py_9,py_9_a,,2020-01-01,2020-01-31,,,\n"
+                      "Stripe,py_9,py_9_b,,2020-02-01,2020-03-31,40.00,usd,\n")
+    imported, errors = import_general(split, "split.csv")
+    assert imported == []
+    assert [str(error) for error in errors] == [
+        "split.csv:2: py_9: each split of a payment needs an amount, and they must not all be zero"]
+
+
+def test_a_bare_list_of_ids_excludes_too() -> None:
+    imported, errors = import_exclusions("in_1\n\nil_2\n", "ids.csv")
+    assert [(rule.values[0].value, rule.meta["lineno"]) for rule in imported] == [("exclude-in_1", 1),
+                                                                                  ("exclude-il_2", 3)]
+    assert errors == []

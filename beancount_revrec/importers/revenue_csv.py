@@ -266,23 +266,54 @@ def import_general(
             entries.append(_split_rule(filename, group))
         except RowError as error:
             errors.append(ImportProblem(filename, group[0].row, f"{group[0].transaction_id}: {error}"))
-    return entries, errors
+    return _unique(entries, errors, filename)
+
+
+def _unique(
+    entries: list[data.Directive], errors: list[ImportProblem], filename: str
+) -> tuple[list[data.Directive], list[ImportProblem]]:
+    """Keep the first rule of each name; a later one (the same id imported twice) is an error at its row."""
+    kept: list[data.Directive] = []
+    first: dict[str, int] = {}
+    for entry in entries:
+        if isinstance(entry, data.Custom):
+            name = str(entry.values[0].value)
+            row = int(entry.meta["lineno"])
+            if name in first:
+                errors.append(ImportProblem(filename, row, f'{name[len("import-"):]} already has a rule from row '
+                                            f"{first[name]}: give each transaction one row (or split rows)"))
+                continue
+            first[name] = row
+        kept.append(entry)
+    errors.sort(key=lambda problem: problem.row)
+    return kept, errors
+
+
+ID_PREFIXES = ("in_", "ii_", "il_", "py_", "ch_", "pi_")
+
+
+def _with_header(text: str) -> tuple[str, int]:
+    """Give a bare list of ids (its first line an id) the header ``id``; return the text and the rows added."""
+    first = text.lstrip().split("\n", 1)[0].split(",")[0].strip().strip('"')
+    return (text, 0) if not first.startswith(ID_PREFIXES) else ("id\n" + text, 1)
 
 
 def import_exclusions(text: str, filename: str = "<import>") -> tuple[list[data.Directive], list[ImportProblem]]:
     """Read an exclusion-import CSV of ids.
 
     Args:
-        text: The CSV's text: a header, then one id a row.
+        text: The CSV's text: a header (``id`` or ``transaction_id``), then one id a row; or just the ids.
         filename: Its name, for errors and metadata.
 
     Returns:
         One ``exclude`` rule per distinct id, and the errors of the rows left out.
     """
-    records, errors = _reader(text, filename, ())
+    headed, added = _with_header(text)
+    records, errors = _reader(headed, filename, ())
     entries: list[data.Directive] = []
     seen: set[str] = set()
-    for number, record in records:
+    for line_number, record in records:
+        number = line_number - added
         column = next((name for name in ("id", "transaction_id") if name in record), next(iter(record), ""))
         value = (record.get(column) or "").strip()
         if not value:
