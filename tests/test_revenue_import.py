@@ -265,3 +265,22 @@ def test_a_bare_list_of_ids_excludes_too() -> None:
     assert [(rule.values[0].value, rule.meta["lineno"]) for rule in imported] == [("exclude-in_1", 1),
                                                                                   ("exclude-il_2", 3)]
     assert errors == []
+
+
+def test_fulfillment_errors_name_the_line_and_bad_zones_and_targets() -> None:
+    lines = EVENT + "\n{not json\n"
+    assert [str(error) for error in import_fulfillments(lines, "e.jsonl")[1]] == [
+        "e.jsonl:2: bad JSON: Expecting property name enclosed in double quotes"]
+    assert [str(error) for error in import_fulfillments(EVENT, "e.json", zone="Mars/Base")[1]] == [
+        'e.json:0: unknown time zone "Mars/Base": write an IANA name such as UTC']
+    other = EVENT.replace('"type": "invoice_line_item"', '"type": "subscription_item"')
+    assert [str(error) for error in import_fulfillments(other, "e.json")[1]] == [
+        'e.json:1: target type "subscription_item": only invoice_line_item targets are read']
+
+
+def test_a_zone_west_of_utc_moves_the_date() -> None:
+    imported, _ = import_fulfillments(EVENT, "e.json", zone="America/Los_Angeles")
+    assert imported[0].date == datetime.date(2022, 7, 29)  # 1659078000 is 2022-07-29 07:00 UTC, 00:00 in LA
+    early = EVENT.replace("1659078000", "1659070800")  # 05:00 UTC: still the 28th in Los Angeles
+    assert import_fulfillments(early, "e.json", zone="America/Los_Angeles")[0][0].date == datetime.date(2022, 7, 28)
+    assert import_fulfillments(early, "e.json")[0][0].date == datetime.date(2022, 7, 29)

@@ -26,7 +26,7 @@ import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from beancount.core import data
 from beancount.core.amount import Amount
@@ -61,6 +61,15 @@ class FulfillmentProblem:
 
 class EventError(Exception):
     """A bad value in an event."""
+
+
+class BadJsonError(Exception):
+    """Text that does not parse as JSON, at a line."""
+
+    def __init__(self, line: int, message: str) -> None:
+        """Keep the line and the parser's message."""
+        super().__init__(message)
+        self.line = line
 
 
 def exponent(currency: str) -> int:
@@ -139,14 +148,14 @@ def _value(event: dict[str, str]) -> Amount | Decimal:
     return Amount(minor.scaleb(-places), currency.upper())
 
 
-def event_directive(event: dict[str, Any], filename: str, where: int, zone: str = "UTC") -> data.Custom:
+def event_directive(event: dict[str, Any], filename: str, where: int, zone: ZoneInfo | None = None) -> data.Custom:
     """Turn one Performance-Obligations-style event into a ``revrec-fulfill`` directive.
 
     Args:
         event: The request's fields, nested (``{"target": {...}}``) or flat.
         filename: The file's name, for the directive's metadata.
         where: Its row, line or index, for the metadata.
-        zone: The IANA zone the date is taken in.
+        zone: The zone the date is taken in (UTC if None).
 
     Returns:
         ``DATE custom "revrec-fulfill" "il_..." VALUE``.
@@ -155,12 +164,26 @@ def event_directive(event: dict[str, Any], filename: str, where: int, zone: str 
         EventError: A field is missing or bad.
     """
     flat = _flatten(event)
+    kind_of_target = (flat.get("target[type]") or flat.get("target.type") or "invoice_line_item").strip()
+    if kind_of_target != "invoice_line_item":
+        raise EventError(f'target type "{kind_of_target}": only invoice_line_item targets are read')
     target = _first(flat, TARGET_KEYS)
-    day = _date(_first(flat, START_KEYS), ZoneInfo(zone))
+    day = _date(_first(flat, START_KEYS), zone or ZoneInfo("UTC"))
     value = _value(flat)
     kind = Amount if isinstance(value, Amount) else Decimal
     values = [ValueType(target, str), ValueType(value, kind)]
     return data.Custom(data.new_metadata(filename, where), day, "revrec-fulfill", values)
+
+
+def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
+    records: list[tuple[int, dict[str, Any]]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                records.append((number, json.loads(line)))
+            except json.JSONDecodeError as error:
+                raise BadJsonError(number, error.msg) from None
+    return records
 
 
 def _records(text: str) -> list[tuple[int, dict[str, Any]]]:
@@ -171,8 +194,7 @@ def _records(text: str) -> list[tuple[int, dict[str, Any]]]:
         try:
             return [(1, json.loads(stripped))]
         except json.JSONDecodeError:
-            lines = text.splitlines()
-            return [(number + 1, json.loads(line)) for number, line in enumerate(lines) if line.strip()]
+            return _json_lines(text)
     reader = csv.DictReader(io.StringIO(text))
     reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
     return [(reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader]
@@ -192,9 +214,15 @@ def import_fulfillments(
         The directives, and the errors of the events left out.
     """
     try:
+        zone_info = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [], [FulfillmentProblem(filename, 0, f'unknown time zone "{zone}": write an IANA name such as UTC')]
+    try:
         records = _records(text)
     except json.JSONDecodeError as error:
         return [], [FulfillmentProblem(filename, error.lineno, f"bad JSON: {error.msg}")]
+    except BadJsonError as error:
+        return [], [FulfillmentProblem(filename, error.line, f"bad JSON: {error}")]
     entries: list[data.Directive] = []
     problems: list[FulfillmentProblem] = []
     for where, record in records:
@@ -202,7 +230,7 @@ def import_fulfillments(
             problems.append(FulfillmentProblem(filename, where, "an event is an object"))
             continue
         try:
-            entries.append(event_directive(record, filename, where, zone))
+            entries.append(event_directive(record, filename, where, zone_info))
         except EventError as error:
             problems.append(FulfillmentProblem(filename, where, str(error)))
     return entries, problems
