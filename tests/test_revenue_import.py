@@ -284,3 +284,13 @@ def test_a_zone_west_of_utc_moves_the_date() -> None:
     early = EVENT.replace("1659078000", "1659070800")  # 05:00 UTC: still the 28th in Los Angeles
     assert import_fulfillments(early, "e.json", zone="America/Los_Angeles")[0][0].date == datetime.date(2022, 7, 28)
     assert import_fulfillments(early, "e.json")[0][0].date == datetime.date(2022, 7, 29)
+
+
+def test_an_excel_byte_order_mark_and_capitalised_header_are_read() -> None:
+    imported, errors = import_general("\ufeff" + HEADER.replace("source", "Source") + "Stripe,il_1,,,2020-05-01,2020-05-31,,,\n")
+    assert errors == []
+    assert imported[0].meta["line"] == "il_1"
+    events, problems = import_fulfillments("\ufeffTarget[invoice_line_item],period[start],amount,currency\nil_A,1659078000,1000,usd\n")
+    assert problems == []
+    assert format_entry(events[0]).strip() == '2022-07-29 custom "revrec-fulfill" "il_A" 10.00 USD'
+    assert len(import_fulfillments("\ufeff" + EVENT)[0]) == 1

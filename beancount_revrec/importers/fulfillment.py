@@ -187,6 +187,7 @@ def _json_lines(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _records(text: str) -> list[tuple[int, dict[str, Any]]]:
+    text = text.removeprefix("\ufeff")
     stripped = text.strip()
     if stripped.startswith("["):
         return [(index + 1, item) for index, item in enumerate(json.loads(stripped))]
@@ -196,7 +197,7 @@ def _records(text: str) -> list[tuple[int, dict[str, Any]]]:
         except json.JSONDecodeError:
             return _json_lines(text)
     reader = csv.DictReader(io.StringIO(text))
-    reader.fieldnames = [name.strip() for name in reader.fieldnames or []]
+    reader.fieldnames = [name.strip().lstrip("\ufeff").strip().lower() for name in reader.fieldnames or []]
     return [(reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader]
 
 

@@ -165,7 +165,7 @@ Records = list[tuple[int, dict[str, str]]]
 
 def _reader(text: str, filename: str, required: Iterable[str]) -> tuple[Records, list[ImportProblem]]:
     reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
+    header = [name.strip().lstrip("\ufeff").strip().lower() for name in reader.fieldnames or []]
     missing = [column for column in required if column not in header]
     if missing:
         return [], [ImportProblem(filename, 1, f"missing column(s): {', '.join(missing)}")]
