@@ -294,3 +294,14 @@ def test_an_excel_byte_order_mark_and_capitalised_header_are_read() -> None:
     assert problems == []
     assert format_entry(events[0]).strip() == '2022-07-29 custom "revrec-fulfill" "il_A" 10.00 USD'
     assert len(import_fulfillments("\ufeff" + EVENT)[0]) == 1
+
+
+def test_full_fulfillment_on_the_spec_6_1_ledger() -> None:
+    """SPEC Example 6.1, third case: + 10.00 on 2022-07-29 and + 90.00 on 2022-08-10; nothing falls back."""
+    events = EVENT + "\n" + EVENT.replace("1659078000", "1660132800").replace("1000", "9000") + "\n"
+    imported, errors = import_fulfillments(events, "events.jsonl")
+    assert errors == []
+    ledger = loaded(SPEC_6_1 + "\n" + text_of(imported))
+    assert monthly(ledger, SALES) == {"2022-07": Decimal("-10.00"), "2022-08": Decimal("-90.00")}
+    assert monthly(ledger, DEFERRED) == {"2022-06": Decimal("-100.00"), "2022-07": Decimal("10.00"),
+                                         "2022-08": Decimal("90.00")}
