@@ -25,8 +25,14 @@ A row becomes:
   an ``in_`` id).
 
 The **exclusion import** is a CSV of ids (a column named ``id`` or
-``transaction_id``, else the first column): each becomes a rule with
-``treatment: "exclude"`` matching ``invoice:`` (``in_`` ids) or ``line:``.
+``transaction_id``, else the first column; or just the ids, one a line): each
+becomes a rule with ``treatment: "exclude"`` matching ``invoice:`` (``in_`` ids)
+or ``line:`` (every other id: invoice items ``ii_``, lines ``il_``, payments).
+
+The ledger has no key for invoice items or payments of their own: a rule for an
+``ii_``, ``py_``, ``ch_`` or ``pi_`` id matches the revenue posting whose
+``line:`` is that id. The treatment rules are dated 1970-01-01, so they apply to
+every line whatever its date, and the directive's ``lineno`` is the CSV row.
 
 Rule names derive from the ids (``import-ID``, ``exclude-ID``), so importing the
 same file again gives the same names. Errors name the file and CSV row and never
