@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
+from beancount_revrec.cli_import import import_
 from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, format_option, load, warn
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.errors import OutOfRangeError
@@ -246,6 +247,7 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
 main.add_command(close)
 main.add_command(reopen)
 main.add_command(corrections)
+main.add_command(import_)
 
 
 @main.command()

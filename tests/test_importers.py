@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 import json
 from decimal import Decimal
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,8 +20,9 @@ from beancount_revrec.importers.stripe_objects import (
     to_date,
     to_decimal,
 )
+from tests.conftest import ROOT, invoke, ok
 
-FIXTURES = Path("/work/shared/stripe/fixtures3.json")
+FIXTURES = ROOT.parent / "shared" / "stripe" / "fixtures3.json"  # ../shared beside the repository, as in CI
 RELEVANT = ["invoice", "credit_note", "charge", "refund", "dispute", "invoice_payment", "payment_intent"]
 JAN_15 = 1547510400  # 2019-01-15T00:00:00Z
 FEB_15 = 1550188800  # 2019-02-15T00:00:00Z
@@ -396,3 +396,72 @@ def test_importer_identify_account_date(tmp_path):
     assert importer.date(str(stripe)) == datetime.date(2019, 1, 15)
     entries = importer.extract(str(stripe), [])
     assert {e.postings[0].account for e in entries} == {"Assets:AccountsReceivable", "Assets:StripeBalance"}
+
+
+# --- bean-revrec import stripe ---------------------------------------------------------------------
+
+LEDGER_HEAD = ('plugin "beancount_revrec"\n2019-01-01 open Assets:AccountsReceivable\n2019-01-01 open Assets:Stripe\n'
+               "2019-01-01 open Income:Sales\n\n")
+
+
+def test_cli_prints_the_entries_sorted_and_imports_an_object_once(tmp_path):
+    export = tmp_path / "invoices.json"
+    export.write_text(json.dumps({"object": "list", "data": [invoice()]}), encoding="utf-8")
+    again = tmp_path / "again.jsonl"  # an overlapping export: the same invoice again
+    again.write_text(json.dumps(invoice()) + "\n", encoding="utf-8")
+    printed = ok("import", "stripe", export, again)
+    entries, errors, _ = loader.load_string(LEDGER_HEAD + printed)
+    assert errors == []
+    imported = transactions(entries)
+    # the invoice and its payment, once each, in date order; the plugin recognises 17.00 in January, 14.00 in February
+    assert [entry.meta["stripe-id"] for entry in imported if "revrec" not in entry.tags] == ["in_1", "in_1/payment"]
+    sales = {}
+    for entry in imported:
+        for posting in entry.postings:
+            if posting.account == "Income:Sales":
+                sales[entry.date.month] = sales.get(entry.date.month, Decimal(0)) + posting.units.number
+    assert sales == {1: Decimal("-17.00"), 2: Decimal("-14.00")}
+
+
+def test_cli_skips_what_the_ledger_already_holds(tmp_path):
+    export = tmp_path / "invoices.json"
+    export.write_text(json.dumps(invoice()), encoding="utf-8")
+    books = tmp_path / "books.beancount"
+    books.write_text(LEDGER_HEAD + ok("import", "stripe", export), encoding="utf-8")
+    assert ok("import", "stripe", export, "--ledger", books) == ""
+
+
+def test_cli_fails_only_when_nothing_usable_remains(tmp_path):
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"object": "list", "data": [', encoding="utf-8")
+    result = invoke("import", "stripe", broken)
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert "nothing usable in" in result.output
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(invoice()), encoding="utf-8")
+    result = invoke("import", "stripe", broken, good)
+    assert result.exit_code == 0
+    assert 'invoice: "in_1"' in result.stdout
+
+
+@pytest.mark.parametrize(("config", "words"), [
+    ("{'cash': ", "must be a Python literal dict"),
+    ("{'bank': 'Assets:Bank'}", "unknown key 'bank'"),
+    ("{'timezone': 'Mars/Olympus'}", "unknown time zone 'Mars/Olympus'"),
+])
+def test_cli_bad_config_is_a_usage_error(tmp_path, config, words):
+    export = tmp_path / "invoices.json"
+    export.write_text(json.dumps(invoice()), encoding="utf-8")
+    result = invoke("import", "stripe", export, "--config", config)
+    assert result.exit_code == 2
+    assert words in result.output
+    assert "Traceback" not in result.output
+
+
+def test_cli_config_sets_the_accounts_and_the_zone(tmp_path):
+    export = tmp_path / "invoices.json"
+    export.write_text(json.dumps(invoice()), encoding="utf-8")
+    printed = ok("import", "stripe", export, "--config", "{'revenue': 'Income:Subscriptions', 'timezone': 'America/New_York'}")
+    assert "Income:Subscriptions" in printed
+    assert "2019-01-14 *" in printed  # 2019-01-15 00:00 UTC is still the 14th in New York
