@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import subprocess
+import sys
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -465,3 +467,33 @@ def test_cli_config_sets_the_accounts_and_the_zone(tmp_path):
     printed = ok("import", "stripe", export, "--config", "{'revenue': 'Income:Subscriptions', 'timezone': 'America/New_York'}")
     assert "Income:Subscriptions" in printed
     assert "2019-01-14 *" in printed  # 2019-01-15 00:00 UTC is still the 14th in New York
+
+
+# --- ledgers/stripe-demo: the beangulp way ---------------------------------------------------------
+
+DEMO = ROOT / "ledgers" / "stripe-demo"
+
+
+def test_the_demo_import_script_extracts_what_the_demo_ledger_includes():
+    result = subprocess.run([sys.executable, str(DEMO / "import.py"), "extract", str(DEMO / "export")],
+                            capture_output=True, text=True, check=True, cwd=ROOT)
+    without_headings = [line for line in result.stdout.splitlines() if not line.startswith("****")]
+    committed = (DEMO / "imported.beancount").read_text(encoding="utf-8").splitlines()
+    assert without_headings == [line for line in committed if not line.startswith("****")]
+
+
+def test_the_demo_ledger_gives_stripes_subscription_tables():
+    # Stripe's examples/subscriptions: a 31.00 monthly plan from Jan 15 (17.00 / 14.00) and a 365.00 annual
+    # plan from Jan 1 (31.00 / 28.00 / 31.00, 334.00 deferred at the end of January), both paid at once
+    entries, errors, _ = loader.load_file(str(DEMO / "books.beancount"))
+    assert errors == []
+    sums = {}
+    for entry in transactions(entries):
+        for posting in entry.postings:
+            key = (entry.date.month, posting.account)
+            sums[key] = sums.get(key, Decimal(0)) + posting.units.number
+    assert (sums[1, "Income:Sales"], sums[2, "Income:Sales"]) == (Decimal("-17.00"), Decimal("-14.00"))
+    assert [sums[month, "Income:Subscriptions"] for month in (1, 2, 3)] == [Decimal("-31.00"), Decimal("-28.00"),
+                                                                           Decimal("-31.00")]
+    assert sums[1, "Liabilities:DeferredRevenue"] == Decimal("-348.00")  # 334.00 + 14.00
+    assert sums[1, "Assets:Stripe"] == Decimal("396.00")
