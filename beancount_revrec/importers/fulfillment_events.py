@@ -32,10 +32,8 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-ZERO_DECIMAL = frozenset(
-    "bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf".split()  # noqa: SIM905 - Stripe's list, as written
-)
-THREE_DECIMAL = frozenset(("bhd", "jod", "kwd", "omr", "tnd"))
+from beancount_revrec.importers.stripe_base import THREE_DECIMAL, ZERO_DECIMAL
+
 TARGET_KEYS = ("target[invoice_line_item]", "target.invoice_line_item", "invoice_line_item")
 START_KEYS = ("period[start]", "period.start", "period_start")
 
