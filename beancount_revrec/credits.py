@@ -203,9 +203,8 @@ class _Book:
             key = f"{line.key}/recovery/{receipt.date}"
             self.keys[key] = seen = self.keys.get(key, 0) + 1  # two payments on one day: #2
             key += f"#{seen}" if seen > 1 else ""
-            credit = _synthetic(line, None, key, self.config.receivable, part, "write-off",
-                                f"Payment of written-off invoice {line.invoice}")._replace(
-                                    meta=receipt.entry.meta, date=receipt.date, entry=receipt.entry)
+            credit = _synthetic(line, receipt, key, self.config.receivable, part, "write-off",
+                                f"Payment of written-off invoice {line.invoice}")
             self.result.append(_own(credit, tuple((part_, value) for part_, value in (
                 ("write-off", back), (RECOVERABLES, part - back)) if value)))
 
@@ -215,12 +214,16 @@ def _references_of(line: Line) -> list[str]:
 
 
 def _synthetic(
-    line: Line, change: StatusChange | None, key: str, account: str, amount: Decimal, kind: CreditKind, title: str,
+    line: Line, cause: StatusChange | Receipt, key: str, account: str, amount: Decimal, kind: CreditKind, title: str,
 ) -> Line:
-    """A credit the plugin makes for ``line`` (a void, a write-off, a recovery), booked against ``account``."""
-    meta = line.meta if change is None else change.meta
-    return line._replace(key=key, meta=meta, date=line.date if change is None else change.date, account=account,
-                         amount=amount, narration=f"{title}: {line.narration}", credit_for=line.line_id or line.key,
+    """A credit the plugin makes for ``line`` (a void, a write-off, a recovery), booked against ``account``.
+
+    It is dated and located at its ``cause``: the void or write-off directive, or the payment recovered.
+    """
+    made_by = cause.entry if isinstance(cause, Receipt) else line.entry
+    meta = cause.entry.meta if isinstance(cause, Receipt) else cause.meta
+    return line._replace(key=key, entry=made_by, meta=meta, date=cause.date, account=account, amount=amount,
+                         narration=f"{title}: {line.narration}", credit_for=line.line_id or line.key,
                          credit_kind=kind, override=None, service=None)
 
 
