@@ -23,7 +23,6 @@ import csv
 import datetime
 import io
 import json
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -32,29 +31,11 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from beancount_revrec.importers.stripe_base import THREE_DECIMAL, ZERO_DECIMAL
+from beancount_revrec.importers.stripe_base import ImportProblem, StripeError
+from beancount_revrec.importers.stripe_base import exponent as stripe_exponent
 
 TARGET_KEYS = ("target[invoice_line_item]", "target.invoice_line_item", "invoice_line_item")
 START_KEYS = ("period[start]", "period.start", "period_start")
-
-
-@dataclass(frozen=True)
-class FulfillmentProblem:
-    """An event that could not be imported.
-
-    Attributes:
-        filename: The file's name.
-        where: The CSV row, JSON Lines line or list index (1-based), 0 for the whole file.
-        message: What is wrong, for a person.
-    """
-
-    filename: str
-    where: int
-    message: str
-
-    def __str__(self) -> str:
-        """Return ``file:where: message``."""
-        return f"{self.filename}:{self.where}: {self.message}"
 
 
 class EventError(Exception):
@@ -71,7 +52,7 @@ class BadJsonError(Exception):
 
 
 def exponent(currency: str) -> int:
-    """Return the number of decimals of a currency's minor unit.
+    """Return the number of decimals of a currency's minor unit (``stripe_base.exponent``).
 
     Args:
         currency: An ISO 4217 code, any case.
@@ -82,12 +63,10 @@ def exponent(currency: str) -> int:
     Raises:
         EventError: The code is not three letters.
     """
-    code = currency.strip().lower()
-    if len(code) != 3 or not code.isalpha():
-        raise EventError(f'unknown currency "{currency}": write an ISO code such as usd')
-    if code in ZERO_DECIMAL:
-        return 0
-    return 3 if code in THREE_DECIMAL else 2
+    try:
+        return stripe_exponent(currency.strip())
+    except StripeError:
+        raise EventError(f'unknown currency "{currency}": write an ISO code such as usd') from None
 
 
 def _flatten(event: dict[str, Any], prefix: str = "") -> dict[str, str]:
@@ -201,7 +180,7 @@ def _records(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 def import_fulfillments(
     text: str, filename: str = "<events>", zone: str = "UTC"
-) -> tuple[list[data.Directive], list[FulfillmentProblem]]:
+) -> tuple[list[data.Directive], list[ImportProblem]]:
     """Read fulfillment events.
 
     Args:
@@ -215,21 +194,21 @@ def import_fulfillments(
     try:
         zone_info = ZoneInfo(zone)
     except (ZoneInfoNotFoundError, ValueError):
-        return [], [FulfillmentProblem(filename, 0, f'unknown time zone "{zone}": write an IANA name such as UTC')]
+        return [], [ImportProblem(filename, 0, f'unknown time zone "{zone}": write an IANA name such as UTC')]
     try:
         records = _records(text)
     except json.JSONDecodeError as error:
-        return [], [FulfillmentProblem(filename, error.lineno, f"bad JSON: {error.msg}")]
+        return [], [ImportProblem(filename, error.lineno, f"bad JSON: {error.msg}")]
     except BadJsonError as error:
-        return [], [FulfillmentProblem(filename, error.line, f"bad JSON: {error}")]
+        return [], [ImportProblem(filename, error.line, f"bad JSON: {error}")]
     entries: list[data.Directive] = []
-    problems: list[FulfillmentProblem] = []
+    problems: list[ImportProblem] = []
     for where, record in records:
         if not isinstance(record, dict):
-            problems.append(FulfillmentProblem(filename, where, "an event is an object"))
+            problems.append(ImportProblem(filename, where, "an event is an object"))
             continue
         try:
             entries.append(event_directive(record, filename, where, zone_info))
         except EventError as error:
-            problems.append(FulfillmentProblem(filename, where, str(error)))
+            problems.append(ImportProblem(filename, where, str(error)))
     return entries, problems

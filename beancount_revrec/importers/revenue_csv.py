@@ -52,6 +52,8 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
+from beancount_revrec.importers.stripe_base import ImportProblem
+
 COLUMNS = (
     "source",
     "transaction_id",
@@ -69,23 +71,6 @@ HUNDRED = Decimal(100)
 SHARE_PLACES = Decimal("0.000001")
 
 
-@dataclass(frozen=True)
-class ImportProblem:
-    """A row that could not be imported.
-
-    Attributes:
-        filename: The CSV file's name.
-        row: The CSV row (1 is the header), or 0 for the whole file.
-        message: What is wrong, for a person.
-    """
-
-    filename: str
-    row: int
-    message: str
-
-    def __str__(self) -> str:
-        """Return ``file:row: message``."""
-        return f"{self.filename}:{self.row}: {self.message}"
 
 
 @dataclass(frozen=True)
@@ -291,7 +276,7 @@ def _unique(
                 continue
             first[name] = row
         kept.append(entry)
-    errors.sort(key=lambda problem: problem.row)
+    errors.sort(key=lambda problem: problem.where)
     return kept, errors
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NamedTuple
 
@@ -18,6 +19,25 @@ PASSIVE = frozenset({"charge", "payment_intent", "invoice_payment"})
 KNOWN = PASSIVE | {"invoice", "credit_note", "refund", "dispute"}
 
 Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    """A row, line or object of an import file that could not be imported.
+
+    Attributes:
+        filename: The file's name.
+        where: The CSV row (1 is the header), JSON Lines line or list index (1-based), 0 for the whole file.
+        message: What is wrong, for a person.
+    """
+
+    filename: str
+    where: int
+    message: str
+
+    def __str__(self) -> str:
+        """Return ``file:where: message``."""
+        return f"{self.filename}:{self.where}: {self.message}"
 
 
 class StripeError(Exception):
