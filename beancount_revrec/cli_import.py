@@ -39,7 +39,7 @@ def stripe(files: tuple[str, ...], ledger: str | None, config_text: str | None) 
     entries: data.Entries = []
     problems = 0
     for path in files:
-        found = importer.extract(path, existing)
+        found = importer.extract(path, existing + entries)
         problems += len(importer.errors)
         importer.deduplicate(found, existing + entries)  # an object in two exports is imported once
         entries += found

@@ -63,19 +63,45 @@ def transactions(entries):
     return [entry for entry in entries if isinstance(entry, data.Transaction)]
 
 
+def fixture_export():
+    """Stripe's fixtures as one export in which each object finds what it refers to.
+
+    The invoice fixture is a draft of another id than the one the credit note credits: a finalized copy
+    takes that id and the credited line's; the invoice payment fixture ties the charge the refund and the
+    dispute take back to that invoice.
+    """
+    resources = json.loads(FIXTURES.read_text())["resources"]
+    note = resources["credit_note"]
+    (credited,) = [line["invoice_line_item"] for line in note["lines"]["data"] if "invoice_line_item" in line]
+    finalized = json.loads(json.dumps(resources["invoice"]))
+    finalized.update(id=note["invoice"], status="open")
+    finalized["status_transitions"]["finalized_at"] = 1234567890
+    finalized["lines"]["data"][0]["id"] = credited
+    payment = {**resources["invoice_payment"], "invoice": note["invoice"],
+               "payment": {"type": "charge", "charge": resources["refund"]["charge"]}}
+    return resources, [finalized, payment] + [resources[kind] for kind in RELEVANT if kind != "invoice_payment"]
+
+
 @pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
-@pytest.mark.parametrize("kind", RELEVANT)
-def test_every_relevant_fixture_imports(kind):
+def test_every_relevant_fixture_imports_with_what_it_refers_to():
+    resources, objects = fixture_export()
+    result = convert(objects, ImporterConfig(), "fixtures3.json")
+    draft = resources["invoice"]["id"]  # the fixture is a draft: the clear error the issue asks for
+    assert result.errors == [f"fixtures3.json: {draft}: invoice in status 'draft': only finalized invoices are imported"]
+    assert sorted(e.meta["stripe-id"] for e in result.entries) == sorted([
+        resources["credit_note"]["invoice"], resources["credit_note"]["id"], resources["refund"]["id"],
+        resources["dispute"]["id"]])  # the charge is not captured: no sale, no fee
+
+
+@pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
+@pytest.mark.parametrize("kind", ["credit_note", "refund", "dispute"])
+def test_a_fixture_credit_of_an_unknown_invoice_is_a_clear_error(kind):
     fixture = json.loads(FIXTURES.read_text())["resources"][kind]
     result = convert([fixture], ImporterConfig(), "fixtures3.json")
-    if kind == "invoice":  # the fixture is a draft: the clear error the issue asks for
-        assert result.errors == [f"fixtures3.json: {fixture['id']}: invoice in status 'draft': only finalized invoices are imported"]
-    elif kind == "invoice_payment":  # its currency is the placeholder "currency", but it books nothing
-        assert result.errors == []
-    else:
-        assert result.errors == []
-    for entry in result.entries:
-        assert "stripe-id" in entry.meta
+    assert result.entries == []
+    (error,) = result.errors
+    assert error.startswith(f"fixtures3.json: {fixture['id']}: ")
+    assert "in neither the export nor the ledger" in error or "not tied to an invoice" in error
 
 
 @pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
@@ -94,8 +120,9 @@ def test_fixture_invoice_once_finalized_books_its_line():
 
 @pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
 def test_fixture_credit_note_booked_the_invoice_line():
-    fixture = json.loads(FIXTURES.read_text())["resources"]["credit_note"]
-    (txn,) = transactions(convert([fixture], ImporterConfig(), "f.json").entries)
+    resources, objects = fixture_export()
+    by_id = {e.meta["stripe-id"]: e for e in transactions(convert(objects, ImporterConfig(), "f.json").entries)}
+    txn = by_id[resources["credit_note"]["id"]]
     booked = [p for p in txn.postings if p.meta and "credit-for" in p.meta]
     assert [(p.meta["credit-for"], p.meta["credit-kind"], p.units.number) for p in booked] == [
         ("il_1Pgc74B7WZ01zgkWWh45tUBA", "credit-note", Decimal("11.90"))
@@ -253,6 +280,7 @@ def test_bad_objects_are_messages_and_the_rest_imports():
         {"object": "widget", "id": "wd_1"},
         no_amount,
         invoice(status="open", id="in_cur", currency="zzzz"),
+        invoice(status="open", id="in_usx", currency="usx"),
         invoice(status="draft", id="in_draft"),
         invoice(status="open"),
     ]
@@ -260,7 +288,8 @@ def test_bad_objects_are_messages_and_the_rest_imports():
     assert [e.meta["stripe-id"] for e in result.entries] == ["in_1"]
     assert result.errors == [
         "f.json: in_bad: line il_1: no amount (found None)",
-        "f.json: in_cur: unknown currency 'zzzz'",
+        "f.json: in_cur: unknown currency 'zzzz': not an ISO 4217 code",
+        "f.json: in_usx: unknown currency 'usx': not an ISO 4217 code",
         "f.json: in_draft: invoice in status 'draft': only finalized invoices are imported",
         "f.json: in_1: duplicate id: imported once, this copy is skipped",
         "f.json: wd_1: unknown object type 'widget'",
@@ -349,19 +378,21 @@ def test_post_payment_credit_note_split_by_kind(tmp_path):
 
 def test_credit_note_refunds_beyond_its_total_is_an_error():
     note = {"object": "credit_note", "id": "cn_3", "status": "issued", "type": "post_payment", "currency": "usd",
-            "created": FEB_1, "total": 100, "refunds": [{"amount_refunded": 500}], "lines": {"data": []}}
-    result = convert([note], ImporterConfig(), "f.json")
+            "invoice": "in_1", "created": FEB_1, "total": 100, "refunds": [{"amount_refunded": 500}],
+            "lines": {"data": []}}
+    result = convert([invoice(), note], ImporterConfig(), "f.json")
     assert result.errors == ["f.json: cn_3: refunded 5.00 and out of band 0.00 exceed its total 1.00"]
 
 
 def test_dispute_fee_and_won_outcome():
-    dispute = {"object": "dispute", "id": "dp_2", "charge": "ch_9", "amount": 3100, "currency": "usd",
+    dispute = {"object": "dispute", "id": "dp_2", "charge": "ch_1", "amount": 3100, "currency": "usd",
                "created": FEB_1, "status": "won", "balance_transactions": [
                    {"object": "balance_transaction", "id": "txn_1", "amount": -3100, "fee": 1500,
                     "currency": "usd", "created": FEB_1},
                    {"object": "balance_transaction", "id": "txn_2", "amount": 3100, "fee": 0,
                     "currency": "usd", "created": FEB_15}]}
-    result = convert([dispute], ImporterConfig(), "f.json")
+    charge = {"object": "charge", "id": "ch_1", "invoice": "in_1", "amount": 3100, "currency": "usd"}
+    result = convert([invoice(), charge, dispute], ImporterConfig(), "f.json")
     assert result.errors == []
     by_id = {e.meta["stripe-id"]: e for e in transactions(result.entries)}
     assert [(p.account, p.units.number) for p in by_id["dp_2/fee/txn_1"].postings] == [
@@ -370,9 +401,14 @@ def test_dispute_fee_and_won_outcome():
     assert won.date == datetime.date(2019, 2, 15)
     assert [(p.account, p.units.number) for p in won.postings] == [
         ("Assets:Stripe", Decimal("31.00")), ("Income:Recoverables", Decimal("-31.00"))]
-    unknown = convert([{**dispute, "balance_transactions": []}], ImporterConfig(), "f.json")
-    assert [e.meta["stripe-id"] for e in unknown.entries] == ["dp_2"]  # the dispute itself still imports
+    unknown = convert([invoice(), charge, {**dispute, "balance_transactions": []}], ImporterConfig(), "f.json")
+    assert "dp_2" in [e.meta["stripe-id"] for e in unknown.entries]  # the dispute itself still imports
     assert unknown.errors == ["f.json: dp_2: won, but its reinstatement is not in balance_transactions: book the returned cash yourself"]
+    alone = convert([dispute], ImporterConfig(), "f.json")  # its charge is unknown: its fees and outcome still import
+    assert [e.meta["stripe-id"] for e in alone.entries] == ["dp_2/fee/txn_1", "dp_2/won"]
+    assert alone.errors == [("f.json: dp_2: its payment ch_1 is not tied to an invoice or payment in the export or the "
+                            "ledger: export the invoice with its invoice payments (stripe invoice_payments list), or "
+                            "pass the ledger that holds them")]
 
 
 def test_uncollectible_round_trip_through_the_plugin(tmp_path):

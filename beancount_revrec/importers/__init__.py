@@ -77,12 +77,13 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         result = import_text(Path(filepath).read_text(encoding="utf-8"), self.config, filepath)
         return max((entry.date for entry in result.entries), default=None)
 
-    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:  # noqa: ARG002 - deduplicate reads it
+    def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
         """The file's entries; each problem is printed on standard error and kept in ``errors``.
 
         Args:
             filepath: The file.
-            existing: Entries already in the ledger.
+            existing: Entries already in the ledger: the invoices and payments its credit notes, refunds and
+                disputes may credit.
 
         Returns:
             The entries of everything usable in the file.
@@ -93,7 +94,7 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         except (OSError, UnicodeDecodeError) as error:
             self.errors = [f"{filepath}: cannot read: {error}"]
         else:
-            result = import_text(text, self.config, filepath)
+            result = import_text(text, self.config, filepath, existing)
             self.errors, entries = result.errors, result.entries
         for message in self.errors:
             sys.stderr.write(f"Error: {message}\n")

@@ -15,8 +15,23 @@ ZERO_DECIMAL = frozenset(
     ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"]
 )
 THREE_DECIMAL = frozenset(["bhd", "jod", "kwd", "omr", "tnd"])
-PASSIVE = frozenset({"charge", "payment_intent", "invoice_payment"})
-KNOWN = PASSIVE | {"invoice", "credit_note", "refund", "dispute"}
+# ISO 4217's codes (2025), and the withdrawn ones Stripe still writes for old objects (std, mro, hrk, sll, ...).
+CURRENCIES = frozenset([
+    "aed", "afn", "all", "amd", "ang", "aoa", "ars", "aud", "awg", "azn", "bam", "bbd", "bdt", "bgn", "bhd", "bif",
+    "bmd", "bnd", "bob", "bov", "brl", "bsd", "btn", "bwp", "byn", "byr", "bzd", "cad", "cdf", "che", "chf", "chw",
+    "clf", "clp", "cny", "cop", "cou", "crc", "cuc", "cup", "cve", "czk", "djf", "dkk", "dop", "dzd", "eek", "egp",
+    "ern", "etb", "eur", "fjd", "fkp", "gbp", "gel", "ghs", "gip", "gmd", "gnf", "gtq", "gyd", "hkd", "hnl", "hrk",
+    "htg", "huf", "idr", "ils", "inr", "iqd", "irr", "isk", "jmd", "jod", "jpy", "kes", "kgs", "khr", "kmf", "kpw",
+    "krw", "kwd", "kyd", "kzt", "lak", "lbp", "lkr", "lrd", "lsl", "ltl", "lvl", "lyd", "mad", "mdl", "mga", "mkd",
+    "mmk", "mnt", "mop", "mro", "mru", "mur", "mvr", "mwk", "mxn", "mxv", "myr", "mzn", "nad", "ngn", "nio", "nok",
+    "npr", "nzd", "omr", "pab", "pen", "pgk", "php", "pkr", "pln", "pyg", "qar", "ron", "rsd", "rub", "rwf", "sar",
+    "sbd", "scr", "sdg", "sek", "sgd", "shp", "sle", "sll", "sos", "srd", "ssp", "std", "stn", "svc", "syp", "szl",
+    "thb", "tjs", "tmt", "tnd", "top", "try", "ttd", "twd", "tzs", "uah", "ugx", "usd", "usn", "uyi", "uyu", "uyw",
+    "uzs", "ved", "vef", "ves", "vnd", "vuv", "wst", "xaf", "xag", "xau", "xba", "xbb", "xbc", "xbd", "xcd", "xcg",
+    "xdr", "xof", "xpd", "xpf", "xpt", "xsu", "xts", "xua", "yer", "zar", "zmk", "zmw", "zwg", "zwl",
+])
+PASSIVE = frozenset({"payment_intent", "invoice_payment", "line_item"})
+KNOWN = PASSIVE | {"invoice", "credit_note", "charge", "refund", "dispute"}
 
 Obj = dict[str, Any]
 
@@ -114,11 +129,11 @@ def exponent(currency: object) -> int:
         0, 2 or 3.
 
     Raises:
-        StripeError: Not a three-letter currency code.
+        StripeError: Not an ISO 4217 currency code.
     """
-    if not isinstance(currency, str) or len(currency) != 3 or not currency.isalpha():
-        raise StripeError(f"unknown currency {currency!r}")
-    code = currency.lower()
+    code = currency.lower() if isinstance(currency, str) else None
+    if code not in CURRENCIES:
+        raise StripeError(f"unknown currency {currency!r}: not an ISO 4217 code")
     if code in ZERO_DECIMAL:
         return 0
     if code in THREE_DECIMAL:

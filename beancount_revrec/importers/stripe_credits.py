@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from beancount.core import data
 
 from beancount_revrec.importers.config import ImporterConfig
 from beancount_revrec.importers.stripe_base import (
-    InvoiceParts,
     Obj,
     StripeError,
     entry_meta,
@@ -21,6 +19,7 @@ from beancount_revrec.importers.stripe_base import (
     to_date,
     to_decimal,
 )
+from beancount_revrec.importers.stripe_links import Known
 
 
 def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConfig) -> list[tuple[str, str, Decimal]]:
@@ -46,8 +45,8 @@ def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConf
     return [part for part in parts if part[2]]
 
 
-def _credit_note_lines(note: Obj, currency: str) -> list[tuple[str | None, Decimal, Decimal]]:
-    """A credit note's lines: (invoice line credited, amount net of discounts, tax)."""
+def _credit_note_lines(note: Obj, currency: str, accounts: dict[str, str]) -> list[tuple[str | None, Decimal, Decimal]]:
+    """A credit note's lines: (invoice line credited, amount net of discounts, tax), each of a line in ``accounts``."""
     found = []
     for line in (note.get("lines") or {}).get("data") or []:
         try:
@@ -55,12 +54,14 @@ def _credit_note_lines(note: Obj, currency: str) -> list[tuple[str | None, Decim
         except StripeError as error:
             raise StripeError(f"line {line.get('id')}: {error}") from None
         credited = line.get("invoice_line_item")
+        if isinstance(credited, str) and credited not in accounts:
+            raise StripeError(f"it credits line {credited}, which invoice {note.get('invoice')} does not have")
         found.append((credited if isinstance(credited, str) else None, net, line_tax(line, currency)))
     return found
 
 
 def credit_note_entries(
-    note: Obj, config: ImporterConfig, filename: str, index: int, accounts: dict[str, str] | None = None
+    note: Obj, config: ImporterConfig, known: Known, where: tuple[str, int]
 ) -> list[data.Directive]:
     """A credit note's transaction: positive revenue postings crediting their invoice lines.
 
@@ -73,23 +74,28 @@ def credit_note_entries(
     Args:
         note: A Stripe ``credit_note`` object.
         config: The importer configuration.
-        filename: The file, for entries' metadata.
-        index: The object's position in the file.
-        accounts: Revenue accounts of invoice lines already imported, by line id.
+        known: The invoices imported so far (the export's and the ledger's).
+        where: The file and the object's position in it.
 
     Returns:
         The transaction, or nothing for a voided credit note.
 
     Raises:
-        StripeError: A line without an amount, an unknown currency, a bad timestamp, refunds beyond the total.
+        StripeError: An invoice or line in neither the export nor the ledger, a line without an amount, an
+            unknown currency, a bad timestamp, refunds beyond the total.
     """
     if note.get("status") == "void":
         return []
+    invoice_id = note.get("invoice")
+    if not isinstance(invoice_id, str) or invoice_id not in known.invoices:
+        raise StripeError(f"it credits invoice {invoice_id}, which is in neither the export nor the ledger: import "
+                          "the invoice with it, or pass the ledger that holds it (--ledger, or beangulp's -e)")
+    accounts = {line.line_id: line.account for line in known.invoices[invoice_id].lines}
     note_id, currency = str(note.get("id")), note.get("currency")
     places = exponent(currency)
     assert isinstance(currency, str)
     total = to_decimal(note.get("total"), currency)
-    lines = _credit_note_lines(note, currency)
+    lines = _credit_note_lines(note, currency, accounts)
     tax = sum((line[2] for line in lines), Decimal(0))
     rest = total - tax - sum((line[1] for line in lines), Decimal(0))
     weights = [line[1] for line in lines] + [tax, rest]
@@ -99,67 +105,68 @@ def credit_note_entries(
         shares = split_in_proportion(amount, weights, places) if any(weights) else [Decimal(0)] * len(weights)
         for (credited, _net, _tax), share in zip(lines, shares, strict=False):
             if share and credited:
-                account = (accounts or {}).get(credited, config.revenue)
-                postings.append(make_posting(account, share, currency, {"credit-for": credited, "credit-kind": kind}))
+                meta = {"credit-for": credited, "credit-kind": kind}
+                postings.append(make_posting(accounts[credited], share, currency, meta))
             elif share:
                 postings.append(make_posting(config.revenue, share, currency))
         if shares[-2]:
             postings.append(make_posting(config.tax, shares[-2], currency))
         if shares[-1] or not any(weights):
             postings.append(make_posting(config.revenue, shares[-1] if any(weights) else amount, currency))
-    invoice_id = note.get("invoice")
     customer = note.get("customer")
-    meta = entry_meta(filename, index, note_id, invoice=note_id,
+    meta = entry_meta(where[0], where[1], note_id, invoice=note_id,
                       customer=customer if isinstance(customer, str) else None)
     date = to_date(note.get("effective_at") or note.get("created"), config.zone())
-    links = frozenset({invoice_id}) if isinstance(invoice_id, str) else data.EMPTY_SET
+    links = frozenset({invoice_id})
     narration = f"Credit note {note.get('number') or note_id}"
     return [data.Transaction(meta, date, "*", None, narration, data.EMPTY_SET, links, postings)]
 
 
 def charge_credit_entries(
-    credit: Obj, invoice: InvoiceParts | None, config: ImporterConfig, filename: str, index: int
+    credit: Obj, config: ImporterConfig, known: Known, where: tuple[str, int]
 ) -> list[data.Directive]:
     """A refund's or dispute's transaction: cash out, credits of the invoice's lines in proportion.
 
     Args:
         credit: A Stripe ``refund`` or ``dispute`` object.
-        invoice: The invoice its charge paid, if it is in the file.
         config: The importer configuration.
-        filename: The file, for entries' metadata.
-        index: The object's position in the file.
+        known: The invoices, one-time payments and payment links of the export and the ledger.
+        where: The file and the object's position in it.
 
     Returns:
-        The transaction, or nothing for a failed or canceled refund.
+        The transaction, or nothing for a failed or canceled refund or one a credit note made.
 
     Raises:
-        StripeError: No amount, an unknown currency, a bad timestamp.
+        StripeError: A charge tied to no imported invoice or payment, no amount, an unknown currency, a bad
+            timestamp.
     """
-    if credit.get("status") in {"failed", "canceled"}:
+    if credit.get("status") in {"failed", "canceled"} or credit.get("id") in known.noted_refunds:
         return []
+    invoice = known.credited(credit)
     credit_id, currency, kind = str(credit.get("id")), credit.get("currency"), str(credit.get("object"))
     amount = to_decimal(credit.get("amount"), currency)
     assert isinstance(currency, str)
     postings = [make_posting(config.cash, -amount, currency)]
-    weights = [line.units for line in invoice.lines] + [invoice.tax] if invoice else []
-    if invoice and any(weights):
-        shares = split_in_proportion(amount, weights, exponent(currency))
-        for line, share in zip(invoice.lines, shares, strict=False):
-            if share:
-                meta: data.Meta = {"credit-for": line.line_id, "credit-kind": kind}
-                postings.append(make_posting(line.account, share, currency, meta))
-        if shares[-1]:
-            postings.append(make_posting(config.tax, shares[-1], currency))
-    else:
-        postings.append(make_posting(config.revenue, amount, currency))
-    links = frozenset({invoice.invoice_id}) if invoice else data.EMPTY_SET
+    weights = [line.units for line in invoice.lines] + [invoice.tax]
+    if not any(weights):
+        raise StripeError(f"{invoice.invoice_id} has no amount to take back: book it yourself")
+    shares = split_in_proportion(amount, weights, exponent(currency))
+    for line, share in zip(invoice.lines, shares, strict=False):
+        if share:
+            meta: data.Meta = {"credit-for": line.line_id, "credit-kind": kind}
+            postings.append(make_posting(line.account, share, currency, meta))
+    if shares[-1]:
+        postings.append(make_posting(config.tax, shares[-1], currency))
+    links = frozenset({invoice.invoice_id})
     date = to_date(credit.get("created"), config.zone())
-    meta = entry_meta(filename, index, credit_id, invoice=credit_id)
+    meta = entry_meta(where[0], where[1], credit_id, invoice=credit_id)
     narration = f"{kind.capitalize()} of {credit.get('charge') or credit.get('payment_intent')}"
     return [data.Transaction(meta, date, "*", None, narration, data.EMPTY_SET, links, postings)]
 
 
-def dispute_outcome_entries(dispute: Obj, config: ImporterConfig, filename: str, index: int) -> list[data.Directive]:
+def dispute_outcome_entries(
+    dispute: Obj, config: ImporterConfig, known: Known, where: tuple[str, int]  # noqa: ARG001 - a booker's signature
+) -> list[data.Directive]:
     """A dispute's fees, and the cash a won dispute returns (against recoverables, as Stripe books it).
 
     Both come from the dispute's expanded ``balance_transactions``: the withdrawal's ``fee`` goes to the
@@ -168,8 +175,8 @@ def dispute_outcome_entries(dispute: Obj, config: ImporterConfig, filename: str,
     Args:
         dispute: A Stripe ``dispute`` object.
         config: The importer configuration.
-        filename: The file, for entries' metadata.
-        index: The object's position in the file.
+        known: Unused: every booker of ``convert`` takes it.
+        where: The file and the object's position in it.
 
     Returns:
         The fee and reinstatement transactions.
@@ -186,7 +193,7 @@ def dispute_outcome_entries(dispute: Obj, config: ImporterConfig, filename: str,
             number = to_decimal(fee, currency)
             postings = [make_posting(config.fees, number, str(currency)),
                         make_posting(config.cash, -number, str(currency))]
-            meta = entry_meta(filename, index, f"{dispute_id}/fee/{move.get('id')}")
+            meta = entry_meta(where[0], where[1], f"{dispute_id}/fee/{move.get('id')}")
             date = to_date(move.get("created"), config.zone())
             entries.append(data.Transaction(meta, date, "*", None, f"Dispute fee of {dispute_id}",
                                             data.EMPTY_SET, data.EMPTY_SET, postings))
@@ -199,47 +206,8 @@ def dispute_outcome_entries(dispute: Obj, config: ImporterConfig, filename: str,
     number = to_decimal(dispute.get("amount"), currency)
     postings = [make_posting(config.cash, number, str(currency)),
                 make_posting(config.recoverables, -number, str(currency))]
-    meta = entry_meta(filename, index, f"{dispute_id}/won")
+    meta = entry_meta(where[0], where[1], f"{dispute_id}/won")
     date = to_date(returned[0].get("created"), config.zone())
     entries.append(data.Transaction(meta, date, "*", None, f"Dispute {dispute_id} won",
                                     data.EMPTY_SET, data.EMPTY_SET, postings))
     return entries
-
-
-def charge_invoices(objects: Iterable[Obj]) -> dict[str, str]:
-    """Charge and payment intent ids to the invoice they paid."""
-    found: dict[str, str] = {}
-    for obj in objects:
-        kind, invoice = obj.get("object"), obj.get("invoice")
-        if kind in {"charge", "payment_intent"} and isinstance(invoice, str):
-            found[str(obj.get("id"))] = invoice
-        if kind == "invoice_payment" and isinstance(invoice, str):
-            payment = obj.get("payment") or {}
-            for key in ("charge", "payment_intent"):
-                if isinstance(payment.get(key), str):
-                    found[payment[key]] = invoice
-    return found
-
-
-def credit_note_refunds(objects: Iterable[Obj]) -> set[str]:
-    """Ids of the refunds credit notes made: booked with their credit note, not again."""
-    found: set[str] = set()
-    for obj in objects:
-        if obj.get("object") != "credit_note":
-            continue
-        if isinstance(obj.get("refund"), str):
-            found.add(obj["refund"])
-        for item in obj.get("refunds") or []:
-            refund = item.get("refund") if isinstance(item, dict) else None
-            if isinstance(refund, str):
-                found.add(refund)
-    return found
-
-
-def credited_invoice(credit: Obj, payers: dict[str, str], invoices: dict[str, InvoiceParts]) -> InvoiceParts | None:
-    """The imported invoice a refund or dispute takes back, through its charge or payment intent; None if unknown."""
-    for key in ("charge", "payment_intent"):
-        payer = credit.get(key)
-        if isinstance(payer, str) and payers.get(payer) in invoices:
-            return invoices[payers[payer]]
-    return None

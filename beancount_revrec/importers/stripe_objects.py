@@ -4,18 +4,20 @@ What is booked:
 
 - ``invoice`` (open, paid, uncollectible, void): a transaction on its finalization date, one revenue
   posting per line (net of the line's ``discount_amounts``), tax postings, the receivable debited by
-  their sum; ``paid`` adds a payment (cash debit, receivable credit, linked) on ``paid_at``; ``void``
-  and ``uncollectible`` add ``custom "revrec-void"`` / ``"revrec-uncollectible"``. A draft is an error.
+  their sum (which must be the invoice's ``total``); ``paid`` adds a payment on ``paid_at``
+  (``stripe_payments``); ``void`` and ``uncollectible`` add ``custom "revrec-void"`` /
+  ``"revrec-uncollectible"``. A draft is an error. Lines beyond the first page come from ``line_item``
+  objects of the export.
 - ``credit_note`` (issued): positive revenue postings with ``credit-for`` (the invoice line) against
   the receivable (``pre_payment``, kind ``credit-note``); a ``post_payment`` one is split by kind:
   ``refund`` against cash (and out of band), ``credit-note`` against the customer balance. The refunds
   it names are booked with it, not again as ``refund`` objects.
-- ``refund`` and ``dispute`` of a charge whose invoice is in the same file: the amount is split over
-  the invoice's lines and tax in proportion to their amounts (as Stripe books refunds), rounded half up
-  on the running sum; without a known invoice, one revenue debit with no ``credit-for``. A dispute's
-  fees go to the fees account; a won dispute's returned cash is credited to recoverables.
-- ``charge``, ``payment_intent`` and ``invoice_payment`` book nothing themselves (the invoice's
-  ``paid`` transition books the payment); they link refunds and disputes to invoices.
+- ``refund`` and ``dispute`` of a charge whose invoice (or one-time payment) is in the export or the
+  ledger (``stripe_links``): the amount is split over its lines and tax in proportion to their amounts
+  (as Stripe books refunds), rounded half up on the running sum; of any other charge, an error. A
+  dispute's fees go to the fees account; a won dispute's returned cash is credited to recoverables.
+- ``charge``: its processing fee, and a one-time payment's sale (``stripe_payments``).
+  ``payment_intent`` and ``invoice_payment`` book nothing: they tie charges to invoices.
 
 Every entry has ``stripe-id`` metadata for deduplication.
 """
@@ -23,6 +25,7 @@ Every entry has ``stripe-id`` metadata for deduplication.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 
 from beancount.core import data
@@ -48,12 +51,11 @@ from beancount_revrec.importers.stripe_base import (
 )
 from beancount_revrec.importers.stripe_credits import (
     charge_credit_entries,
-    charge_invoices,
     credit_note_entries,
-    credit_note_refunds,
-    credited_invoice,
     dispute_outcome_entries,
 )
+from beancount_revrec.importers.stripe_links import Known, known_links
+from beancount_revrec.importers.stripe_payments import fee_entries, invoice_payment_entries, one_time_entries
 
 __all__ = ["KNOWN", "StripeError", "convert", "import_text", "read_objects", "split_in_proportion", "to_date",
            "to_decimal"]
@@ -96,29 +98,35 @@ def _line_posting(line: Obj, currency: str, config: ImporterConfig) -> tuple[dat
     return make_posting(account, -net, currency, meta), InvoiceLine(line_id, account, net)
 
 
-def _invoice_lines(invoice: Obj) -> list[Obj]:
+def _invoice_lines(invoice: Obj, pages: dict[str, list[Obj]]) -> list[Obj]:
+    """An invoice's lines: those it embeds, then those of later pages the export holds as ``line_item`` objects."""
     lines = invoice.get("lines") or {}
+    found = [line for line in lines.get("data") or [] if isinstance(line, dict)]
     if lines.get("has_more"):
-        raise StripeError("its lines are paginated (has_more): fetch every line into the file")
-    return [line for line in lines.get("data") or [] if isinstance(line, dict)]
+        seen = {line.get("id") for line in found}
+        found += [line for line in pages.get(str(invoice.get("id")), []) if line.get("id") not in seen]
+        count = lines.get("total_count")
+        if len(found) == len(seen) or (isinstance(count, int) and len(found) < count):
+            raise StripeError(f"its lines are paginated (has_more) and the export holds {len(found)} of them: add the "
+                              "rest as line_item objects (stripe invoices list_lines), or fetch with --api-key")
+    return found
 
 
-def invoice_entries(
-    invoice: Obj, config: ImporterConfig, filename: str, index: int
-) -> tuple[list[data.Directive], InvoiceParts]:
-    """An invoice's transaction, and its payment, void or write-off.
+def invoice_entries(invoice: Obj, config: ImporterConfig, known: Known, where: tuple[str, int]) -> list[data.Directive]:
+    """An invoice's transaction, and its payment, void or write-off; its lines are added to ``known``.
 
     Args:
         invoice: A Stripe ``invoice`` object.
         config: The importer configuration.
-        filename: The file, for entries' metadata.
-        index: The object's position in the file (the entries' ``lineno``).
+        known: The invoices and payment links so far.
+        where: The file and the object's position in it (the entries' ``lineno``).
 
     Returns:
-        The entries, and the invoice's lines and tax for later credits.
+        The entries.
 
     Raises:
-        StripeError: A draft, a line without an amount, an unknown currency, a bad timestamp.
+        StripeError: A draft, a line without an amount, an unknown currency, a bad timestamp, lines and tax
+            that do not add up to the invoice's total.
     """
     invoice_id, status, currency = str(invoice.get("id")), invoice.get("status"), invoice.get("currency")
     if status not in {"open", "paid", "uncollectible", "void"}:
@@ -128,7 +136,7 @@ def invoice_entries(
     zone, transitions = config.zone(), invoice.get("status_transitions") or {}
     postings, parts = [], []
     tax = Decimal(0)
-    for line in _invoice_lines(invoice):
+    for line in _invoice_lines(invoice, known.pages):
         posting, part = _line_posting(line, currency, config)
         postings.append(posting)
         parts.append(part)
@@ -136,40 +144,36 @@ def invoice_entries(
     if tax:
         postings.append(make_posting(config.tax, -tax, currency))
     total = sum((part.units for part in parts), tax)
+    if "total" in invoice and to_decimal(invoice["total"], currency) != total:
+        raise StripeError(f"its lines and tax add up to {total}, its total is {to_decimal(invoice['total'], currency)}"
+                          " (shipping or credits the importer does not read): book it yourself")
     postings.insert(0, make_posting(config.receivable, total, currency))
     date = to_date(transitions.get("finalized_at") or invoice.get("created"), zone)
     customer = invoice.get("customer")
     customer_id = customer if isinstance(customer, str) else None
-    meta = entry_meta(filename, index, invoice_id, invoice=invoice_id, customer=customer_id)
+    meta = entry_meta(where[0], where[1], invoice_id, invoice=invoice_id, customer=customer_id)
     narration = invoice.get("description") or f"Invoice {invoice.get('number') or invoice_id}"
     links = frozenset({invoice_id})
     entries: list[data.Directive] = [
         data.Transaction(meta, date, "*", invoice.get("customer_name"), narration, data.EMPTY_SET, links, postings)
     ]
-    entries.extend(_transition_entries(invoice, config, filename, index, total))
-    return entries, InvoiceParts(invoice_id, parts, tax)
-
-
-def _transition_entries(
-    invoice: Obj, config: ImporterConfig, filename: str, index: int, total: Decimal
-) -> list[data.Directive]:
-    invoice_id, status, currency = str(invoice.get("id")), invoice.get("status"), str(invoice.get("currency"))
-    zone, transitions = config.zone(), invoice.get("status_transitions") or {}
     if status == "paid":
-        date = to_date(transitions.get("paid_at") or transitions.get("finalized_at") or invoice.get("created"), zone)
-        postings = [make_posting(config.cash, total, currency), make_posting(config.receivable, -total, currency)]
-        meta = entry_meta(filename, index, f"{invoice_id}/payment")
-        narration = f"Payment of {invoice.get('number') or invoice_id}"
-        links = frozenset({invoice_id})
-        payee = invoice.get("customer_name")
-        return [data.Transaction(meta, date, "*", payee, narration, data.EMPTY_SET, links, postings)]
+        entries.extend(invoice_payment_entries(invoice, total, config, known, where))
+    entries.extend(_transition_entries(invoice, config, where))
+    known.invoices[invoice_id] = InvoiceParts(invoice_id, parts, tax)
+    return entries
+
+
+def _transition_entries(invoice: Obj, config: ImporterConfig, where: tuple[str, int]) -> list[data.Directive]:
+    """A void or uncollectible invoice's ``revrec-void`` / ``revrec-uncollectible`` on its transition date."""
+    invoice_id, status = str(invoice.get("id")), invoice.get("status")
     kinds = {"void": ("revrec-void", "voided_at"), "uncollectible": ("revrec-uncollectible", "marked_uncollectible_at")}
-    if status in kinds:
-        kind, key = kinds[status]
-        date = to_date(transitions.get(key), zone)
-        value = ValueType(invoice_id, str)
-        return [data.Custom(entry_meta(filename, index, f"{invoice_id}/{status}"), date, kind, [value])]
-    return []
+    if status not in kinds:
+        return []
+    kind, key = kinds[status]
+    date = to_date((invoice.get("status_transitions") or {}).get(key), config.zone())
+    value = ValueType(invoice_id, str)
+    return [data.Custom(entry_meta(where[0], where[1], f"{invoice_id}/{status}"), date, kind, [value])]
 
 
 def _check_new(kind: object, obj_id: str, seen: set[str]) -> None:
@@ -181,60 +185,58 @@ def _check_new(kind: object, obj_id: str, seen: set[str]) -> None:
     seen.add(obj_id)
 
 
-def convert(objects: list[Obj], config: ImporterConfig, filename: str) -> ImportResult:
+_ORDER = {"invoice": 0, "charge": 1}  # invoices, then charges (one-time payments), then what credits them
+_BOOKS: dict[str, tuple[Callable[[Obj, ImporterConfig, Known, tuple[str, int]], list[data.Directive]], ...]] = {
+    "invoice": (invoice_entries,),
+    "charge": (one_time_entries, fee_entries),
+    "credit_note": (credit_note_entries,),
+    "refund": (charge_credit_entries,),
+    "dispute": (charge_credit_entries, dispute_outcome_entries),  # its fees and outcome even if its charge is unknown
+}
+
+
+def convert(
+    objects: list[Obj], config: ImporterConfig, filename: str, existing: data.Entries | None = None
+) -> ImportResult:
     """Stripe objects to Beancount entries; every problem is a message and the rest is imported.
 
     Args:
         objects: The file's objects, as ``read_objects`` returns them.
         config: The importer configuration.
         filename: The file, for metadata and messages.
+        existing: Entries already in the ledger: the invoices and payments credits may refer to.
 
     Returns:
         The entries and the error messages.
     """
     entries: list[data.Directive] = []
     errors: list[str] = []
-    invoices: dict[str, InvoiceParts] = {}
-    payers, noted = charge_invoices(objects), credit_note_refunds(objects)
-    accounts: dict[str, str] = {}
+    known = known_links(objects, existing or [], config)
     seen: set[str] = set()
-    ordered = sorted(enumerate(objects), key=lambda pair: pair[1].get("object") != "invoice")
-    for index, obj in ordered:
+    for index, obj in sorted(enumerate(objects), key=lambda pair: _ORDER.get(str(pair[1].get("object")), 2)):
         kind, obj_id = obj.get("object"), str(obj.get("id"))
         try:
             _check_new(kind, obj_id, seen)
-            if kind == "invoice":
-                made, parts = invoice_entries(obj, config, filename, index)
-                invoices[obj_id] = parts
-                accounts.update((line.line_id, line.account) for line in parts.lines)
-            elif kind == "credit_note":
-                made = credit_note_entries(obj, config, filename, index, accounts)
-            elif kind == "refund" and obj_id in noted:
-                made = []  # booked with its credit note
-            elif kind in {"refund", "dispute"}:
-                made = charge_credit_entries(obj, credited_invoice(obj, payers, invoices), config, filename, index)
-            else:
-                made = []
         except StripeError as error:
             errors.append(f"{filename}: {obj_id}: {error}")
             continue
-        entries.extend(made)
-        if kind == "dispute":
+        for book in _BOOKS.get(str(kind), ()):
             try:
-                entries.extend(dispute_outcome_entries(obj, config, filename, index))
+                entries.extend(book(obj, config, known, (filename, index)))
             except StripeError as error:
                 errors.append(f"{filename}: {obj_id}: {error}")
     entries.sort(key=data.entry_sortkey)
     return ImportResult(entries, errors)
 
 
-def import_text(text: str, config: ImporterConfig, filename: str) -> ImportResult:
+def import_text(text: str, config: ImporterConfig, filename: str, existing: data.Entries | None = None) -> ImportResult:
     """Parse and convert a file's text.
 
     Args:
         text: The file's contents.
         config: The importer configuration.
         filename: The file, for metadata and messages.
+        existing: Entries already in the ledger.
 
     Returns:
         The entries and the error messages (a malformed file: no entries, one message).
@@ -243,4 +245,4 @@ def import_text(text: str, config: ImporterConfig, filename: str) -> ImportResul
         objects = read_objects(text)
     except StripeError as error:
         return ImportResult([], [f"{filename}: {error}"])
-    return convert(objects, config, filename)
+    return convert(objects, config, filename, existing)
