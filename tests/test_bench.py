@@ -8,7 +8,7 @@ from beancount_revrec.bench import FACES, faces, format_report, main, run
 
 
 def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
-    report = run([60, 120], amortize=40, repeat=1, folder=tmp_path)
+    report = run([60, 120], amortize=40, repeat=1, folder=tmp_path, stripe=50)
     assert set(report["sizes"]) == {60, 120}
     assert all(row["errors"] == 0 and row["plugin_ms"] > 0 and row["own_ms"] > 0 and row["written_out_ms"] > 0
                for row in report["sizes"].values())
@@ -24,13 +24,24 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "5. Fava Revenue page (120 lines): first render" in text
     assert report["faces"]["ledger"] == "example-120.beancount"
     assert "6. Command line faces vs bean-check (example-120.beancount" in text
+    row = report["import"]  # invoices, payments, 3 refunds, 1 credit note: all found their invoices; a clean load
+    assert (row["invoices"], row["entries"], row["problems"], row["load_errors"]) == (50, 104, 0, 0)
+    assert "7. Stripe import: 50 invoices" in text
 
 
 def test_benchmark_command_line(capsys) -> None:
-    assert main(["--sizes", "40", "--amortize", "20", "--repeat", "1", "--small-repeat", "1"]) == 0
+    assert main(["--sizes", "40", "--amortize", "20", "--repeat", "1", "--small-repeat", "1", "--stripe", "20"]) == 0
     out = capsys.readouterr().out
     assert "Amortisation workload, 20 invoices" in out
     assert "6. Command line faces" in out
+    assert "7. Stripe import: 20 invoices" in out
+
+
+def test_import_alone(capsys) -> None:
+    assert main(["--only", "import", "--stripe", "20", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("7. Stripe import: 20 invoices")
+    assert "Amortisation" not in out
 
 
 def test_faces_alone_at_a_tiny_size(tmp_path: Path) -> None:

@@ -47,14 +47,16 @@ class Known:
     linked_exports: bool = False
     noted_refunds: set[str] = field(default_factory=set)
     pages: dict[str, list[Obj]] = field(default_factory=dict)
+    _paid_by: dict[str, dict[str, str]] | None = None  # payers by invoice, once every link is read
 
     def payers_of(self, invoice_id: str) -> dict[str, str]:
         """The ``charge`` and ``payment-intent`` ids known to have paid an invoice, for its payment's metadata."""
-        found: dict[str, str] = {}
-        for payer, paid in sorted(self.payers.items()):
-            if paid == invoice_id:
-                found.setdefault("charge" if payer.startswith(("ch_", "py_")) else "payment-intent", payer)
-        return found
+        if self._paid_by is None:
+            self._paid_by = {}
+            for payer, paid in sorted(self.payers.items()):
+                key = "charge" if payer.startswith(("ch_", "py_")) else "payment-intent"
+                self._paid_by.setdefault(paid, {}).setdefault(key, payer)
+        return self._paid_by.get(invoice_id, {})
 
     def credited(self, credit: Obj) -> InvoiceParts:
         """The invoice (or one-time payment) a refund or dispute takes back, through its charge or payment intent.
