@@ -215,3 +215,13 @@ def test_a_ledger_entry_without_a_stripe_id_is_not_read_as_an_import():
     refund = {"object": "refund", "id": "re_1", "charge": "in_1", "amount": 100, "currency": "usd",
               "created": FEB_1, "status": "succeeded"}
     assert convert([refund], ImporterConfig(), "f.json", [hand]).errors[0].startswith("f.json: re_1: its payment")
+
+
+def test_a_credit_note_of_more_than_one_page_of_lines_is_an_error():
+    note = {"object": "credit_note", "id": "cn_1", "invoice": "in_1", "status": "issued", "type": "pre_payment",
+            "currency": "usd", "created": FEB_1, "total": 1000,
+            "lines": {"data": [{"id": "cnli_1", "amount": 1000, "invoice_line_item": "il_1"}], "has_more": True}}
+    result = convert([invoice(), note], ImporterConfig(), "f.json")
+    assert result.errors == [("f.json: cn_1: its lines are paginated (has_more): fetch with --api-key, which pages "
+                             "them in")]
+    assert "cn_1" not in by_id(convert([invoice()], ImporterConfig(), "f.json"))

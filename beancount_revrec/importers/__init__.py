@@ -1,7 +1,8 @@
 """Importers of payment-platform data into Beancount entries the revrec plugin reads.
 
 ``StripeImporter`` is a ``beangulp.Importer`` (the ecosystem's importer framework) over
-``stripe_objects``: Stripe API objects as JSON (a list object, one object, or JSON Lines).
+``stripe_objects``: Stripe API objects as JSON (a list object, one object, or JSON Lines), read from a
+file or fetched live (``stripe_fetch``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import beangulp
 from beancount.core import data
 
 from beancount_revrec.importers.config import ImporterConfig
-from beancount_revrec.importers.stripe_objects import KNOWN, StripeError, import_text, read_objects
+from beancount_revrec.importers.stripe_base import ImportResult, Obj
+from beancount_revrec.importers.stripe_objects import KNOWN, StripeError, convert, import_text, read_objects
 
 __all__ = ["ImporterConfig", "StripeImporter"]
 
@@ -88,17 +90,31 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         Returns:
             The entries of everything usable in the file.
         """
-        entries: data.Entries = []
         try:
             text = Path(filepath).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            self.errors = [f"{filepath}: cannot read: {error}"]
-        else:
-            result = import_text(text, self.config, filepath, existing)
-            self.errors, entries = result.errors, result.entries
+            return self._report(ImportResult([], [f"{filepath}: cannot read: {error}"]))
+        return self._report(import_text(text, self.config, filepath, existing))
+
+    def extract_objects(self, objects: list[Obj], source: str, existing: data.Entries) -> data.Entries:
+        """The entries of Stripe objects already read (a live fetch); problems as for ``extract``.
+
+        Args:
+            objects: Stripe objects, as ``read_objects`` or ``stripe_fetch.fetch_objects`` give them.
+            source: Where they come from, for the entries' metadata and the messages.
+            existing: Entries already in the ledger, as for ``extract``.
+
+        Returns:
+            The entries of everything usable.
+        """
+        return self._report(convert(objects, self.config, source, existing))
+
+    def _report(self, result: ImportResult) -> data.Entries:
+        """Keep the result's problems in ``errors``, print each on standard error; return its entries."""
+        self.errors = result.errors
         for message in self.errors:
             sys.stderr.write(f"Error: {message}\n")
-        return entries
+        return result.entries
 
     def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
         """Drop the entries whose ``stripe-id`` is already in ``existing``.

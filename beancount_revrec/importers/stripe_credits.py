@@ -48,6 +48,8 @@ def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConf
 def _credit_note_lines(note: Obj, currency: str, accounts: dict[str, str]) -> list[tuple[str | None, Decimal, Decimal]]:
     """A credit note's lines: (invoice line credited, amount net of discounts, tax), each of a line in ``accounts``."""
     found = []
+    if (note.get("lines") or {}).get("has_more"):
+        raise StripeError("its lines are paginated (has_more): fetch with --api-key, which pages them in")
     for line in (note.get("lines") or {}).get("data") or []:
         try:
             net = to_decimal(line.get("amount"), currency) - to_decimal(line.get("discount_amount") or 0, currency)
