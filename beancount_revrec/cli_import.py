@@ -1,22 +1,26 @@
-"""``bean-revrec import stripe``: Stripe exports as entries the plugin reads, printed and never written.
+"""``bean-revrec import stripe|revenue-csv|fulfillment``: exports as entries the plugin reads, printed, never written.
 
-The shortcut for users who do not run beangulp: the same ``StripeImporter`` reads each
-file; the entries are deduplicated by their ``stripe-id`` (against ``--ledger`` and across
-the files), sorted by date and printed on standard output. Problems go to standard error;
-the command fails only when nothing usable remains.
+The shortcut for users who do not run beangulp: the same importer classes read each
+file; the entries are deduplicated (by ``stripe-id``; by rule name, ``import-id`` or a
+fulfillment's date, line and value) against ``--ledger`` and across the files, sorted by
+date and printed on standard output. Problems go to standard error; a command fails
+only when nothing usable remains.
 """
 
 from __future__ import annotations
 
 import ast
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from beancount import loader
+from beancount.core import account as account_lib
 from beancount.core import data
 from beancount.parser import printer
 
-from beancount_revrec.importers import ImporterConfig, StripeImporter
+from beancount_revrec.importers import Accounts, FulfillmentImporter, ImporterConfig, RevenueCsvImporter, StripeImporter
+from beancount_revrec.importers.revrec_files import FileImporter
 
 _CONFIG_EXAMPLE = "\"{'cash': 'Assets:Stripe', 'revenue': 'Income:Sales', 'timezone': 'Europe/Paris'}\""
 
@@ -44,6 +48,63 @@ def stripe(files: tuple[str, ...], ledger: str | None, config_text: str | None) 
         importer.deduplicate(found, existing + entries)  # an object in two exports is imported once
         entries += found
     entries.sort(key=data.entry_sortkey)
+    click.echo("".join(printer.format_entry(entry) + "\n" for entry in entries), nl=False)
+    if problems and not entries:
+        raise click.ClickException(f"nothing usable in {', '.join(files)} ({problems} problem(s) above)")
+
+
+_FILES = click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+_LEDGER = click.option("--ledger", type=click.Path(exists=True, dir_okay=False), default=None,
+                       help="Skip what this ledger already holds (rules by name, transactions by import-id, "
+                            "fulfillments by date, line and value).")
+
+
+@import_.command(name="revenue-csv")
+@_FILES
+@_LEDGER
+@click.option("--cash", default=Accounts.cash, show_default=True, help="Debited by an external transaction.")
+@click.option("--revenue", default=Accounts.revenue, show_default=True, help="Credited by an external transaction.")
+def revenue_csv(files: tuple[str, ...], ledger: str | None, cash: str, revenue: str) -> None:
+    """Stripe Revenue Recognition's import CSVs as rules and transactions, sorted by date.
+
+    A general import (header source,transaction_id,split_transaction_id,...) or an exclusion
+    import (header transaction_id), told apart by the header.
+    """
+    accounts = Accounts(_account(cash, "--cash"), _account(revenue, "--revenue"))
+    _print_imported(RevenueCsvImporter(accounts), files, ledger)
+
+
+@import_.command()
+@_FILES
+@_LEDGER
+@click.option("--timezone", default="UTC", show_default=True, help="The IANA zone period[start] becomes a date in.")
+def fulfillment(files: tuple[str, ...], ledger: str | None, timezone: str) -> None:
+    """Fulfillment events (Performance Obligations API requests; CSV, JSON or JSON Lines) as revrec-fulfill."""
+    try:
+        ZoneInfo(timezone)
+    except Exception as exc:  # noqa: BLE001 - zoneinfo raises several kinds for a bad name
+        raise click.BadParameter(f"unknown time zone {timezone!r} ({exc.__class__.__name__}): "
+                                 "write an IANA name like 'Europe/Paris'", param_hint="--timezone") from None
+    _print_imported(FulfillmentImporter(timezone), files, ledger)
+
+
+def _account(name: str, option: str) -> str:
+    if not account_lib.is_valid(name):
+        raise click.BadParameter(f"must be an account name like Income:Sales, got {name!r}", param_hint=option)
+    return name
+
+
+def _print_imported(importer: FileImporter, files: tuple[str, ...], ledger: str | None) -> None:
+    """Print the files' entries in date order, without what the ledger or an earlier file holds."""
+    existing: data.Entries = loader.load_file(ledger)[0] if ledger else []
+    entries: data.Entries = []
+    problems = 0
+    for path in files:
+        found = importer.extract(path, existing)
+        problems += len(importer.errors)
+        importer.deduplicate(found, existing + entries)
+        entries += found
+    entries.sort(key=lambda entry: entry.date)  # stable: rules of a day keep their files' order, their priority
     click.echo("".join(printer.format_entry(entry) + "\n" for entry in entries), nl=False)
     if problems and not entries:
         raise click.ClickException(f"nothing usable in {', '.join(files)} ({problems} problem(s) above)")

@@ -2,6 +2,8 @@
 
 ``StripeImporter`` is a ``beangulp.Importer`` (the ecosystem's importer framework) over
 ``stripe_objects``: Stripe API objects as JSON (a list object, one object, or JSON Lines).
+``RevenueCsvImporter`` (Stripe Revenue Recognition's import CSVs) and ``FulfillmentImporter``
+(fulfillment events) are in ``revrec_files``, re-exported here.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import beangulp
 from beancount.core import data
 
 from beancount_revrec.importers.config import ImporterConfig
+from beancount_revrec.importers.revenue_csv import Accounts
+from beancount_revrec.importers.revrec_files import FulfillmentImporter, RevenueCsvImporter
 from beancount_revrec.importers.stripe_objects import KNOWN, StripeError, import_text, read_objects
 
-__all__ = ["ImporterConfig", "StripeImporter"]
+__all__ = ["Accounts", "FulfillmentImporter", "ImporterConfig", "RevenueCsvImporter", "StripeImporter"]
 
 
 class StripeImporter(beangulp.Importer):  # type: ignore[misc]
