@@ -160,45 +160,45 @@ def _amount(number: str, currency: str) -> Amount | None:
     return Amount(exact, code)
 
 
+def _cell(record: dict[str, str], column: str) -> str:
+    return (record.get(column) or "").strip()
+
+
 def _check_dates(record: dict[str, str]) -> None:
-    """Stop a row without its recognition dates, with what to do instead."""
-    start, end = ((record.get(column) or "").strip() for column in REQUIRED[2:])
-    if start or end or not is_stripe(record.get("source") or ""):
+    """Stop a Stripe row with neither recognition date (Stripe's correction), saying what to do instead."""
+    if _cell(record, "recognition_start_date") or _cell(record, "recognition_end_date"):
         return
-    name = f"import-{_rule_id(record)}"
-    raise RowError(f"{_rule_id(record)} has no recognition dates, so Stripe's own dates stand: there is no rule "
-                   f'to import (delete the rule "{name}" if an earlier import added it; a booked date does not '
-                   "move a Stripe transaction)")
-
-
-def _rule_id(record: dict[str, str]) -> str:
-    split_id = (record.get("split_transaction_id") or "").strip()
-    return split_id if split_id.startswith(LINE_PREFIX) else (record.get("transaction_id") or "").strip()
+    if not is_stripe(_cell(record, "source")) or not _cell(record, "transaction_id"):
+        return
+    split_id = _cell(record, "split_transaction_id")
+    target = split_id if split_id.startswith(LINE_PREFIX) else _cell(record, "transaction_id")
+    raise RowError(f"{target} has no recognition dates, so Stripe's own dates stand: there is no rule to import "
+                   f'(delete the rule "import-{target}" if an earlier import added it; a booked date does not move '
+                   "a Stripe transaction)")
 
 
 def _parse_row(number: int, record: dict[str, str]) -> Row:
-    if (record.get("transaction_id") or "").strip():
-        _check_dates(record)
+    _check_dates(record)
     for column in REQUIRED:
-        if not (record.get(column) or "").strip():
+        if not _cell(record, column):
             raise RowError(f"{column} is empty")
     start = _date(record["recognition_start_date"], "recognition_start_date")
     end = _date(record["recognition_end_date"], "recognition_end_date")
     if end < start:
         raise RowError(f"recognition_end_date {end} is before recognition_start_date {start}")
-    booked_text = (record.get("booked_date") or "").strip()
-    split_id = (record.get("split_transaction_id") or "").strip()
-    reads_amount = not is_stripe(record["source"]) or (split_id and not split_id.startswith(LINE_PREFIX))
+    booked, split_id = _cell(record, "booked_date"), _cell(record, "split_transaction_id")
+    # a Stripe transaction's amount is Stripe's: only an external row and a part of a split have their own
+    reads_amount = not is_stripe(record["source"]) or bool(split_id and not split_id.startswith(LINE_PREFIX))
     return Row(
         row=number,
-        source=record["source"].strip(),
-        transaction_id=record["transaction_id"].strip(),
+        source=_cell(record, "source"),
+        transaction_id=_cell(record, "transaction_id"),
         split_id=split_id,
-        booked=_date(booked_text, "booked_date") if booked_text else None,
+        booked=_date(booked, "booked_date") if booked else None,
         start=start,
         end=end,
-        amount=_amount(record.get("amount") or "", record.get("currency") or "") if reads_amount else None,
-        description=(record.get("description") or "").strip(),
+        amount=_amount(_cell(record, "amount"), _cell(record, "currency")) if reads_amount else None,
+        description=_cell(record, "description"),
     )
 
 
