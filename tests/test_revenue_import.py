@@ -2,8 +2,10 @@
 
 Every CSV in ``tests/stripe_data_import/`` is an example of Stripe's page "Data import examples"
 (docs.stripe.com/revenue-recognition/data-import/examples, the edition dated 2020; the page now
-shows the first example moved to 2025-02-01 / 2026-01-31), row for row as printed, blank cells
-where the page leaves them blank. Each import is written as Beancount text, loaded with the
+shows the first example moved to 2025-02-01 / 2026-01-31), row for row as printed. The stored
+text of that edition prints the tables without their blank cells: each value stands in the column
+the page's prose and its column descriptions (docs.stripe.com/revenue-recognition/data-import)
+give it, the others blank, as in the first table's full rendering. Each import is written as Beancount text, loaded with the
 plugin, and checked month by month against what the page describes. The page gives ids and
 dates, not the invoices and payments they adjust: those ledger entries are ours, their amounts
 chosen where the page has none.
