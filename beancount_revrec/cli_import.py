@@ -1,10 +1,11 @@
-"""``bean-revrec import stripe``: Stripe exports as entries the plugin reads, printed and never written.
+"""``bean-revrec import stripe|revenue-csv|fulfillment``: exports as entries the plugin reads, printed, never written.
 
-The shortcut for users who do not run beangulp: the same ``StripeImporter`` reads each
-file, or the objects fetched live from Stripe's API with ``--api-key`` (``stripe_fetch``);
-the entries are deduplicated by their ``stripe-id`` (against ``--ledger`` and across the
-files), sorted by date and printed on standard output. Problems go to standard error; the
-command fails only when nothing usable remains, or when the fetch fails (then nothing is
+The shortcut for users who do not run beangulp: the same importer classes read each
+file (or, for Stripe, the objects fetched live from its API with ``--api-key``:
+``stripe_fetch``); the entries are deduplicated (by ``stripe-id``; by rule name,
+``import-id`` or a fulfillment's date, line and value) against ``--ledger`` and across the
+files, sorted by date and printed on standard output. Problems go to standard error; a
+command fails only when nothing usable remains, or when a fetch fails (then nothing is
 printed).
 """
 
@@ -12,15 +13,18 @@ from __future__ import annotations
 
 import ast
 import datetime
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 from beancount import loader
+from beancount.core import account as account_lib
 from beancount.core import data
 from beancount.parser import printer
 
-from beancount_revrec.importers import ImporterConfig, StripeImporter
+from beancount_revrec.importers import Accounts, FulfillmentImporter, ImporterConfig, RevenueCsvImporter, StripeImporter
+from beancount_revrec.importers.revrec_files import FileImporter
 from beancount_revrec.importers.stripe_fetch import SOURCE, FetchError, fetch_objects
 
 _CONFIG_EXAMPLE = "\"{'cash': 'Assets:Stripe', 'revenue': 'Income:Sales', 'timezone': 'Europe/Paris'}\""
@@ -51,19 +55,8 @@ def stripe(ctx: click.Context, files: tuple[str, ...], ledger: str | None, confi
     """
     _check_sources(ctx, files, api_key, since)
     importer = StripeImporter(_config(config_text))
-    existing: data.Entries = loader.load_file(ledger)[0] if ledger else []
-    entries: data.Entries = []
-    problems = 0
-    pool = list(existing)  # the ledger, then each file's entries: what a later file's credits may refer to
-    for found in _extracted(importer, files, pool, api_key, since):
-        problems += len(importer.errors)
-        importer.deduplicate(found, pool)  # an object in two exports is imported once
-        entries += found
-        pool += found
-    entries.sort(key=data.entry_sortkey)
-    click.echo("".join(printer.format_entry(entry) + "\n" for entry in entries), nl=False)
-    if problems and not entries:
-        raise click.ClickException(f"nothing usable in {', '.join(files or [SOURCE])} ({problems} problem(s) above)")
+    _print_imported(importer, lambda pool: _extracted(importer, files, pool, api_key, since), ledger,
+                    files or (SOURCE,))
 
 
 def _check_sources(ctx: click.Context, files: tuple[str, ...], api_key: str | None,
@@ -93,6 +86,71 @@ def _extracted(importer: StripeImporter, files: tuple[str, ...], existing: data.
     except FetchError as error:
         raise click.ClickException(str(error)) from None
     yield importer.extract_objects(objects, SOURCE, existing)
+
+
+_FILES = click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+_LEDGER = click.option("--ledger", type=click.Path(exists=True, dir_okay=False), default=None,
+                       help="Skip what this ledger already holds (rules by name, transactions by import-id, "
+                            "fulfillments by date, line and value).")
+
+
+@import_.command(name="revenue-csv")
+@_FILES
+@_LEDGER
+@click.option("--cash", default=Accounts.cash, show_default=True, help="Debited by an external transaction.")
+@click.option("--revenue", default=Accounts.revenue, show_default=True, help="Credited by an external transaction.")
+def revenue_csv(files: tuple[str, ...], ledger: str | None, cash: str, revenue: str) -> None:
+    """Stripe Revenue Recognition's import CSVs as rules and transactions, sorted by date.
+
+    A general import (header source,transaction_id,split_transaction_id,...) or an exclusion
+    import (header transaction_id), told apart by the header.
+    """
+    accounts = Accounts(_account(cash, "--cash"), _account(revenue, "--revenue"))
+    importer = RevenueCsvImporter(accounts)
+    _print_imported(importer, lambda pool: (importer.extract(path, pool) for path in files), ledger, files)
+
+
+@import_.command()
+@_FILES
+@_LEDGER
+@click.option("--timezone", default="UTC", show_default=True, help="The IANA zone period[start] becomes a date in.")
+def fulfillment(files: tuple[str, ...], ledger: str | None, timezone: str) -> None:
+    """Fulfillment events (Performance Obligations API requests; CSV, JSON or JSON Lines) as revrec-fulfill."""
+    try:
+        ZoneInfo(timezone)
+    except Exception as exc:  # noqa: BLE001 - zoneinfo raises several kinds for a bad name
+        raise click.BadParameter(f"unknown time zone {timezone!r} ({exc.__class__.__name__}): "
+                                 "write an IANA name like 'Europe/Paris'", param_hint="--timezone") from None
+    importer = FulfillmentImporter(timezone)
+    _print_imported(importer, lambda pool: (importer.extract(path, pool) for path in files), ledger, files)
+
+
+def _account(name: str, option: str) -> str:
+    if not account_lib.is_valid(name):
+        raise click.BadParameter(f"must be an account name like Income:Sales, got {name!r}", param_hint=option)
+    return name
+
+
+def _print_imported(importer: StripeImporter | FileImporter,
+                    extracted: Callable[[data.Entries], Iterable[data.Entries]], ledger: str | None,
+                    sources: tuple[str, ...]) -> None:
+    """Print each source's entries in date order, without what the ledger or an earlier source holds.
+
+    ``extracted`` is given the pool (the ledger's entries, then each earlier source's), which grows as it
+    is iterated: what a later source's entries may refer to, and what they must not repeat.
+    """
+    pool: data.Entries = loader.load_file(ledger)[0] if ledger else []
+    entries: data.Entries = []
+    problems = 0
+    for found in extracted(pool):
+        problems += len(importer.errors)
+        importer.deduplicate(found, pool)
+        entries += found
+        pool += found
+    entries.sort(key=lambda entry: entry.date)  # stable: rules of a day keep their files' order, their priority
+    click.echo("".join(printer.format_entry(entry) + "\n" for entry in entries), nl=False)
+    if problems and not entries:
+        raise click.ClickException(f"nothing usable in {', '.join(sources)} ({problems} problem(s) above)")
 
 
 def _config(text: str | None) -> ImporterConfig:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from decimal import Decimal
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -518,6 +519,18 @@ def test_the_demo_import_script_extracts_what_the_demo_ledger_includes():
     assert without_headings == [line for line in committed if not line.startswith("****")]
 
 
+def test_the_demo_import_script_sends_each_file_to_its_importer_and_skips_what_the_books_hold():
+    def demo(*args):
+        return subprocess.run([sys.executable, str(DEMO / "import.py"), *args], capture_output=True, text=True,
+                              check=True, cwd=ROOT).stdout
+
+    lines = demo("identify", str(DEMO / "export")).splitlines()  # "* FILE ... OK", then "  IMPORTER"
+    assert {Path(lines[index].split()[1]).name: lines[index + 1].strip() for index in range(0, len(lines), 2)} == {
+        "invoices.json": "beancount_revrec.stripe", "external-transactions.csv": "beancount_revrec.revenue_csv"}
+    again = demo("extract", str(DEMO / "export"), "-e", str(DEMO / "books.beancount"))
+    assert [line for line in again.splitlines() if line[:1].isdigit()] == []
+
+
 def test_the_demo_ledger_gives_stripes_subscription_tables():
     # Stripe's examples/subscriptions: a 31.00 monthly plan from Jan 15 (17.00 / 14.00) and a 365.00 annual
     # plan from Jan 1 (31.00 / 28.00 / 31.00, 334.00 deferred at the end of January), both paid at once
@@ -526,10 +539,16 @@ def test_the_demo_ledger_gives_stripes_subscription_tables():
     sums = {}
     for entry in transactions(entries):
         for posting in entry.postings:
-            key = (entry.date.month, posting.account)
+            key = (f"{entry.date:%Y-%m}", posting.account)
             sums[key] = sums.get(key, Decimal(0)) + posting.units.number
-    assert (sums[1, "Income:Sales"], sums[2, "Income:Sales"]) == (Decimal("-17.00"), Decimal("-14.00"))
-    assert [sums[month, "Income:Subscriptions"] for month in (1, 2, 3)] == [Decimal("-31.00"), Decimal("-28.00"),
-                                                                           Decimal("-31.00")]
-    assert sums[1, "Liabilities:DeferredRevenue"] == Decimal("-348.00")  # 334.00 + 14.00
-    assert sums[1, "Assets:Stripe"] == Decimal("396.00")
+    assert (sums["2019-01", "Income:Sales"], sums["2019-02", "Income:Sales"]) == (Decimal("-17.00"), Decimal("-14.00"))
+    assert [sums[month, "Income:Subscriptions"] for month in ("2019-01", "2019-02", "2019-03")] == [
+        Decimal("-31.00"), Decimal("-28.00"), Decimal("-31.00")]
+    assert sums["2019-01", "Liabilities:DeferredRevenue"] == Decimal("-348.00")  # 334.00 + 14.00
+    assert sums["2019-01", "Assets:Stripe"] == Decimal("396.00")
+    # Stripe's data-import example of an external transaction: 100 USD paid on 2019-12-15 for 2020, a day's share
+    # of 100/366 a month: 8.47 in January, 7.92 in February (the annual plan's last 31.00 is in December 2019)
+    assert (sums["2019-12", "Assets:Bank"], sums["2019-12", "Liabilities:DeferredRevenue"]) == (
+        Decimal("100.00"), Decimal("-100.00") + Decimal("31.00"))
+    assert [sums[month, "Income:Subscriptions"] for month in ("2020-01", "2020-02")] == [Decimal("-8.47"),
+                                                                                       Decimal("-7.92")]

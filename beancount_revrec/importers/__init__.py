@@ -2,7 +2,8 @@
 
 ``StripeImporter`` is a ``beangulp.Importer`` (the ecosystem's importer framework) over
 ``stripe_objects``: Stripe API objects as JSON (a list object, one object, or JSON Lines), read from a
-file or fetched live (``stripe_fetch``).
+file or fetched live (``stripe_fetch``). ``RevenueCsvImporter`` (Stripe Revenue Recognition's import
+CSVs) and ``FulfillmentImporter`` (fulfillment events) are in ``revrec_files``, re-exported here.
 """
 
 from __future__ import annotations
@@ -15,10 +16,12 @@ import beangulp
 from beancount.core import data
 
 from beancount_revrec.importers.config import ImporterConfig
+from beancount_revrec.importers.revenue_csv import Accounts
+from beancount_revrec.importers.revrec_files import FulfillmentImporter, RevenueCsvImporter
 from beancount_revrec.importers.stripe_base import ImportResult, Obj
 from beancount_revrec.importers.stripe_objects import KNOWN, StripeError, convert, import_text, read_objects
 
-__all__ = ["ImporterConfig", "StripeImporter"]
+__all__ = ["Accounts", "FulfillmentImporter", "ImporterConfig", "RevenueCsvImporter", "StripeImporter"]
 
 
 class StripeImporter(beangulp.Importer):  # type: ignore[misc]

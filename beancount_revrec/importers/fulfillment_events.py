@@ -178,6 +178,25 @@ def _records(text: str) -> list[tuple[int, dict[str, Any]]]:
     return [(reader.line_num, {k: v for k, v in row.items() if k is not None}) for row in reader]
 
 
+def is_events(text: str) -> bool:
+    """Whether a text holds fulfillment events: its first record names a target line and a period start.
+
+    Args:
+        text: A JSON object, a JSON list, JSON Lines, or CSV.
+
+    Returns:
+        True if the first record (CSV row, JSON object) has a target and a period start, by any of their names.
+    """
+    try:
+        records = _records(text)
+    except (json.JSONDecodeError, BadJsonError, csv.Error):
+        return False
+    if not records or not isinstance(records[0][1], dict):
+        return False
+    keys = set(_flatten(records[0][1]))
+    return bool(keys & set(TARGET_KEYS)) and bool(keys & set(START_KEYS))
+
+
 def import_fulfillments(
     text: str, filename: str = "<events>", zone: str = "UTC"
 ) -> tuple[list[data.Directive], list[ImportProblem]]:

@@ -16,13 +16,23 @@ A row becomes:
   matching the id (``invoice:`` for an ``in_`` id, else ``line:``) with
   ``treatment: "amortize N days from START"`` — daily over exactly
   [start, end + 1 day), which is ``ratable`` over that period;
-- several "Stripe" rows sharing a ``transaction_id``, each with a
+- "Stripe" with an invoice line item id (``il_``) as ``split_transaction_id``
+  (the page's override of a line's service period: ``Stripe,in_1234,il_5678,...``):
+  the same rule, matching ``line:`` that line;
+- several "Stripe" rows sharing a ``transaction_id``, each with another
   ``split_transaction_id`` and an ``amount``: one rule whose treatment gives each
   split its share, ``"60% amortize 365 days from 2020-02-01 + 40% ..."``;
 - any other ``source`` (an external processor): a Transaction on ``booked_date``
   debiting the cash account and crediting the revenue account, with
-  ``service-start``/``service-end`` and the id as ``line:`` (``invoice:`` too for
-  an ``in_`` id).
+  ``service-start``/``service-end`` and as ``line:`` the id (``ID/SPLIT`` for a
+  split; ``invoice:`` too for an ``in_`` id), and ``import-id: "SOURCE/ID[/SPLIT]"``,
+  the row's identity in Stripe's data import.
+
+A "Stripe" row with neither recognition date (Stripe's correction that goes back
+to the transaction's own dates) changes nothing the ledger can hold: it is a
+problem that says to delete the rule an earlier import added. The amount and
+currency of a "Stripe" row that is not a split are Stripe's own and are not read.
+An amount with more decimals than its currency has is an error.
 
 The **exclusion import** is a CSV of ids (a column named ``id`` or
 ``transaction_id``, else the first column; or just the ids, one a line): each
@@ -34,8 +44,9 @@ The ledger has no key for invoice items or payments of their own: a rule for an
 ``line:`` is that id. The treatment rules are dated 1970-01-01, so they apply to
 every line whatever its date, and the directive's ``lineno`` is the CSV row.
 
-Rule names derive from the ids (``import-ID``, ``exclude-ID``), so importing the
-same file again gives the same names. Errors name the file and CSV row and never
+Rule names derive from the ids (``import-ID``, ``import-il_...`` for a line
+override, ``exclude-ID``), so importing the same file again gives the same names.
+``read_revenue_csv`` tells the two imports apart by the header (``kind``). Errors name the file and CSV row and never
 stop the good rows from importing.
 """
 
@@ -52,7 +63,7 @@ from beancount.core import data
 from beancount.core.amount import Amount
 from beancount.parser.grammar import ValueType
 
-from beancount_revrec.importers.stripe_base import ImportProblem
+from beancount_revrec.importers.stripe_base import ImportProblem, StripeError, exponent
 
 COLUMNS = (
     "source",
@@ -69,8 +80,8 @@ REQUIRED = ("source", "transaction_id", "recognition_start_date", "recognition_e
 RULE_DATE = datetime.date(1970, 1, 1)
 HUNDRED = Decimal(100)
 SHARE_PLACES = Decimal("0.000001")
-
-
+LINE_PREFIX = "il_"
+IMPORT_ID = "import-id"
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,17 @@ class Row:
     @property
     def is_stripe(self) -> bool:
         """Whether the row adjusts a Stripe transaction."""
-        return self.source.lower() == "stripe"
+        return is_stripe(self.source)
+
+    @property
+    def is_line_override(self) -> bool:
+        """Whether the row overrides an invoice line's service period (its split id is the line's ``il_`` id)."""
+        return self.split_id.startswith(LINE_PREFIX)
+
+
+def is_stripe(source: str) -> bool:
+    """Whether a row's ``source`` is Stripe (any case, as Stripe reads it)."""
+    return source.strip().lower() == "stripe"
 
 
 class RowError(Exception):
@@ -123,31 +144,61 @@ def _amount(number: str, currency: str) -> Amount | None:
         value = Decimal(number.strip())
     except InvalidOperation:
         raise RowError(f'bad amount "{number}"') from None
+    if not value.is_finite():
+        raise RowError(f'bad amount "{number}"')
     code = currency.strip().upper()
-    if len(code) != 3 or not code.isalpha():
-        raise RowError(f'unknown currency "{currency}": write an ISO code such as USD')
-    return Amount(value, code)
+    try:
+        places = exponent(code)
+    except StripeError:
+        raise RowError(f'unknown currency "{currency}": write an ISO code such as USD') from None
+    try:
+        exact = value.quantize(Decimal(1).scaleb(-places))
+    except InvalidOperation:
+        raise RowError(f'bad amount "{number}"') from None
+    if exact != value:
+        raise RowError(f'amount "{number}" has more decimals than {code} has ({places})')
+    return Amount(exact, code)
+
+
+def _cell(record: dict[str, str], column: str) -> str:
+    return (record.get(column) or "").strip()
+
+
+def _check_dates(record: dict[str, str]) -> None:
+    """Stop a Stripe row with neither recognition date (Stripe's correction), saying what to do instead."""
+    if _cell(record, "recognition_start_date") or _cell(record, "recognition_end_date"):
+        return
+    if not is_stripe(_cell(record, "source")) or not _cell(record, "transaction_id"):
+        return
+    split_id = _cell(record, "split_transaction_id")
+    target = split_id if split_id.startswith(LINE_PREFIX) else _cell(record, "transaction_id")
+    raise RowError(f"{target} has no recognition dates, so Stripe's own dates stand: there is no rule to import "
+                   f'(delete the rule "import-{target}" if an earlier import added it; a booked date does not move '
+                   "a Stripe transaction)")
 
 
 def _parse_row(number: int, record: dict[str, str]) -> Row:
+    _check_dates(record)
     for column in REQUIRED:
-        if not (record.get(column) or "").strip():
+        if not _cell(record, column):
             raise RowError(f"{column} is empty")
     start = _date(record["recognition_start_date"], "recognition_start_date")
     end = _date(record["recognition_end_date"], "recognition_end_date")
     if end < start:
         raise RowError(f"recognition_end_date {end} is before recognition_start_date {start}")
-    booked_text = (record.get("booked_date") or "").strip()
+    booked, split_id = _cell(record, "booked_date"), _cell(record, "split_transaction_id")
+    # a Stripe transaction's amount is Stripe's: only an external row and a part of a split have their own
+    reads_amount = not is_stripe(record["source"]) or bool(split_id and not split_id.startswith(LINE_PREFIX))
     return Row(
         row=number,
-        source=record["source"].strip(),
-        transaction_id=record["transaction_id"].strip(),
-        split_id=(record.get("split_transaction_id") or "").strip(),
-        booked=_date(booked_text, "booked_date") if booked_text else None,
+        source=_cell(record, "source"),
+        transaction_id=_cell(record, "transaction_id"),
+        split_id=split_id,
+        booked=_date(booked, "booked_date") if booked else None,
         start=start,
         end=end,
-        amount=_amount(record.get("amount") or "", record.get("currency") or ""),
-        description=(record.get("description") or "").strip(),
+        amount=_amount(_cell(record, "amount"), _cell(record, "currency")) if reads_amount else None,
+        description=_cell(record, "description"),
     )
 
 
@@ -191,6 +242,12 @@ def _shares(rows: list[Row]) -> list[Decimal]:
 
 
 def _split_rule(filename: str, rows: list[Row]) -> data.Custom:
+    seen: dict[str, int] = {}
+    for row in rows:
+        if row.split_id in seen:
+            raise RowError(f'split "{row.split_id}" is on rows {seen[row.split_id]} and {row.row}: '
+                           "give each part its own split_transaction_id")
+        seen[row.split_id] = row.row
     shares = _shares(rows)
     treatment = " + ".join(f"{share:f}% {_treatment(row)}" for share, row in zip(shares, rows, strict=True))
     transaction_id = rows[0].transaction_id
@@ -200,8 +257,9 @@ def _split_rule(filename: str, rows: list[Row]) -> data.Custom:
 def _external(filename: str, row: Row, accounts: Accounts) -> data.Transaction:
     if row.amount is None or row.booked is None:
         raise RowError("an external transaction needs booked_date, amount and currency")
-    line_id = row.split_id or row.transaction_id
+    line_id = f"{row.transaction_id}/{row.split_id}" if row.split_id else row.transaction_id
     meta = _meta(filename, row.row)
+    meta[IMPORT_ID] = f"{row.source}/{line_id}"
     if _key(row.transaction_id) == "invoice":
         meta["invoice"] = row.transaction_id
     revenue_meta = {
@@ -245,11 +303,11 @@ def import_general(
         try:
             if not row.is_stripe:
                 entries.append(_external(filename, row, accounts))
-            elif row.split_id:
+            elif row.split_id and not row.is_line_override:
                 splits.setdefault(row.transaction_id, []).append(row)
             else:
-                name = f"import-{row.transaction_id}"
-                entries.append(_rule(name, row.transaction_id, _treatment(row), _meta(filename, row.row)))
+                target = row.split_id or row.transaction_id
+                entries.append(_rule(f"import-{target}", target, _treatment(row), _meta(filename, row.row)))
         except RowError as error:
             errors.append(ImportProblem(filename, row.row, str(error)))
     for group in splits.values():
@@ -263,18 +321,17 @@ def import_general(
 def _unique(
     entries: list[data.Directive], errors: list[ImportProblem], filename: str
 ) -> tuple[list[data.Directive], list[ImportProblem]]:
-    """Keep the first rule of each name; a later one (the same id imported twice) is an error at its row."""
+    """Keep the first entry of each rule name or ``import-id``; a later one is an error at its row."""
     kept: list[data.Directive] = []
     first: dict[str, int] = {}
     for entry in entries:
-        if isinstance(entry, data.Custom):
-            name = str(entry.values[0].value)
-            row = int(entry.meta["lineno"])
-            if name in first:
-                errors.append(ImportProblem(filename, row, f'{name[len("import-"):]} already has a rule from row '
-                                            f"{first[name]}: give each transaction one row (or split rows)"))
-                continue
-            first[name] = row
+        name = str(entry.values[0].value) if isinstance(entry, data.Custom) else str(entry.meta[IMPORT_ID])
+        row = int(entry.meta["lineno"])
+        if name in first:
+            errors.append(ImportProblem(filename, row, f"{name.removeprefix('import-')} is already imported from row "
+                                        f"{first[name]}: give each transaction one row (or split rows)"))
+            continue
+        first[name] = row
         kept.append(entry)
     errors.sort(key=lambda problem: problem.where)
     return kept, errors
@@ -313,3 +370,4 @@ def import_exclusions(text: str, filename: str = "<import>") -> tuple[list[data.
             seen.add(value)
             entries.append(_rule(f"exclude-{value}", value, "exclude", _meta(filename, number)))
     return entries, errors
+
