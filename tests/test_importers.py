@@ -408,7 +408,7 @@ def test_dispute_fee_and_won_outcome():
     alone = convert([dispute], ImporterConfig(), "f.json")  # its charge is unknown: its fees and outcome still import
     assert [e.meta["stripe-id"] for e in alone.entries] == ["dp_2/fee/txn_1", "dp_2/won"]
     assert alone.errors == [("f.json: dp_2: its payment ch_1 is not tied to an invoice or payment in the export or the "
-                            "ledger: export the invoice with its invoice payments (stripe invoice_payments list), or "
+                            "ledger: export the invoice with its invoice payments (stripe get /v1/invoice_payments), or "
                             "pass the ledger that holds them")]
 
 

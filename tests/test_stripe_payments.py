@@ -125,7 +125,7 @@ def test_a_charge_nothing_ties_to_an_invoice_needs_the_invoice_payments():
     result = convert([one_time()], ImporterConfig(), "f.json")  # API 2025-03-31 and later: no `invoice` field
     assert result.entries == []
     assert result.errors == [("f.json: ch_9: nothing says whether it paid an invoice: export the invoice payments "
-                             "with it (stripe invoice_payments list), so that a one-time payment is imported as a sale")]
+                             "with it (stripe get /v1/invoice_payments), so that a one-time payment is imported as a sale")]
     linked = by_id(convert([invoice(), link("ch_1"), one_time("ch_1"), one_time()], ImporterConfig(), "f.json"))
     assert sorted(linked) == ["ch_9", "in_1", "in_1/payment"]  # ch_1 paid in_1; ch_9 paid nothing
 
@@ -199,7 +199,7 @@ def test_lines_beyond_the_first_page_come_from_the_exports_line_items():
         ("il_1", Decimal("-31.00")), ("il_2", Decimal("-10.00")), ("il_3", Decimal("-20.00"))]
     short = convert([paged, line_item("il_2", 1000)], ImporterConfig(), "f.json")
     assert short.errors == [("f.json: in_1: its lines are paginated (has_more) and the export holds 2 of them: add the "
-                            "rest as line_item objects (stripe invoices list_lines), or fetch with --api-key")]
+                            "rest as line_item objects (stripe get /v1/invoices/ID/lines), or fetch with --api-key")]
 
 
 def test_lines_that_do_not_add_up_to_the_total_are_an_error():

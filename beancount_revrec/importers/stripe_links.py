@@ -73,7 +73,7 @@ class Known:
         payer = credit.get("charge") or credit.get("payment_intent")
         raise StripeError(
             f"its payment {payer} is not tied to an invoice or payment in the export or the ledger: export the "
-            "invoice with its invoice payments (stripe invoice_payments list), or pass the ledger that holds them"
+            "invoice with its invoice payments (stripe get /v1/invoice_payments), or pass the ledger that holds them"
         )
 
 

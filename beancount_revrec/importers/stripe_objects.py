@@ -108,7 +108,7 @@ def _invoice_lines(invoice: Obj, pages: dict[str, list[Obj]]) -> list[Obj]:
         count = lines.get("total_count")
         if len(found) == len(seen) or (isinstance(count, int) and len(found) < count):
             raise StripeError(f"its lines are paginated (has_more) and the export holds {len(found)} of them: add the "
-                              "rest as line_item objects (stripe invoices list_lines), or fetch with --api-key")
+                              "rest as line_item objects (stripe get /v1/invoices/ID/lines), or fetch with --api-key")
     return found
 
 

@@ -96,7 +96,7 @@ def one_time_entries(charge: Obj, config: ImporterConfig, known: Known, where: t
         return []
     if not ("invoice" in charge and charge["invoice"] is None) and not known.linked_exports:
         raise StripeError("nothing says whether it paid an invoice: export the invoice payments with it (stripe "
-                          "invoice_payments list), so that a one-time payment is imported as a sale")
+                          "get /v1/invoice_payments), so that a one-time payment is imported as a sale")
     currency = str(charge.get("currency"))
     amount = to_decimal(captured, currency)
     postings = [make_posting(config.cash, amount, currency),
