@@ -431,20 +431,24 @@ def test_3_5_standalone_invoice() -> None:
     assert_table(load(ledger(text)), table)
 
 
+UNCOLLECTIBLE_INVOICE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Uncollectible invoices", JAN_FEB,
+                                    {"AccountsReceivable": ("+31.00", "-31.00"), "Revenue": ("+17.00", ""),
+                                     "DeferredRevenue": ("+14.00", "-14.00"), "BadDebt": ("", "+17.00")})
+
+
 def test_3_6_uncollectible_invoice() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Uncollectible invoices", JAN_FEB,
-                        {"AccountsReceivable": ("+31.00", "-31.00"), "Revenue": ("+17.00", ""),
-                         "DeferredRevenue": ("+14.00", "-14.00"), "BadDebt": ("", "+17.00")})
     entries = load(ledger(MONTH_FROM_JAN_15, '2019-02-01 custom "revrec-uncollectible" "in_1"\n'))
-    assert_table(entries, table)
+    assert_table(entries, UNCOLLECTIBLE_INVOICE)
+
+
+VOIDED_INVOICE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Voided invoices", JAN_FEB,
+                             {"AccountsReceivable": ("+31.00", "-31.00"), "Revenue": ("+17.00", ""),
+                              "DeferredRevenue": ("+14.00", "-14.00"), "Voids": ("", "+17.00")})
 
 
 def test_3_7_voided_invoice() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Voided invoices", JAN_FEB,
-                        {"AccountsReceivable": ("+31.00", "-31.00"), "Revenue": ("+17.00", ""),
-                         "DeferredRevenue": ("+14.00", "-14.00"), "Voids": ("", "+17.00")})
     entries = load(ledger(MONTH_FROM_JAN_15, '2019-02-01 custom "revrec-void" "in_1"\n'))
-    assert_table(entries, table)
+    assert_table(entries, VOIDED_INVOICE)
 
 
 def test_3_8_credit_note() -> None:
@@ -517,14 +521,16 @@ def test_4_2_disputed_subscription() -> None:
     assert_table(load(ledger(*DISPUTED_LEDGER)), DISPUTED)
 
 
+DISPUTE_WON = StripeTable(REFUNDS_AND_DISPUTES, "Winning a dispute", JAN_MAR,
+                          {"Revenue": ("+31.00", "", ""), "DeferredRevenue": ("+59.00", "-59.00", ""),
+                           "Cash": ("+90.00", "-90.00", "+90.00"), "Disputes": ("", "+31.00", ""),
+                           "Recoverables": ("", "", "+90.00")})
+
+
 def test_4_3_dispute_won() -> None:
-    table = StripeTable(REFUNDS_AND_DISPUTES, "Winning a dispute", JAN_MAR,
-                        {"Revenue": ("+31.00", "", ""), "DeferredRevenue": ("+59.00", "-59.00", ""),
-                         "Cash": ("+90.00", "-90.00", "+90.00"), "Disputes": ("", "+31.00", ""),
-                         "Recoverables": ("", "", "+90.00")})
     # As the table shows (not as the chart of accounts' prose, which puts the recognised 31.00 back into
     # revenue): recognised and deferred revenue don't change, the whole 90.00 is Recoverables.
-    assert_table(load(ledger(*DISPUTED_LEDGER, won("2019-03-01"))), table)
+    assert_table(load(ledger(*DISPUTED_LEDGER, won("2019-03-01"))), DISPUTE_WON)
 
 
 # --- 5. examples/contra ----------------------------------------------------------------------------------------
@@ -560,31 +566,37 @@ def test_5_3_full_refund() -> None:
     assert_table(entries, table)
 
 
+PARTIAL_REFUND = StripeTable(CONTRA, "Partial refund", JAN_MAR,
+                             {"Revenue": ("+31.00", "+25.20", "+27.90"),
+                              "DeferredRevenue": ("+59.00", "-31.10", "-27.90"),  # -31.10 = -25.20 + -5.90
+                              "Cash": ("+90.00", "-9.00", ""), "Refunds": ("", "+3.10", "")})
+
+
 def test_5_4_partial_refund() -> None:
-    table = StripeTable(CONTRA, "Partial refund", JAN_MAR,
-                        {"Revenue": ("+31.00", "+25.20", "+27.90"),
-                         "DeferredRevenue": ("+59.00", "-31.10", "-27.90"),  # -31.10 = -25.20 + -5.90
-                         "Cash": ("+90.00", "-9.00", ""), "Refunds": ("", "+3.10", "")})
     entries = load(ledger(QUARTER_2019, payment("2019-01-01", "90.00"), credit("2019-02-01", "9.00", "refund")))
-    assert_table(entries, table)
+    assert_table(entries, PARTIAL_REFUND)
 
 
 WRITTEN_OFF = (QUARTER_2019, '2019-02-01 custom "revrec-uncollectible" "in_1"\n')
 """5.6: the three-month invoice, unpaid, marked uncollectible on Feb 1."""
 
 
+VOID = StripeTable(CONTRA, "Void", JAN_MAR,
+                   {"AccountsReceivable": ("+90.00", "-90.00", ""), "Revenue": ("+31.00", "", ""),
+                    "DeferredRevenue": ("+59.00", "-59.00", ""), "Voids": ("", "+31.00", "")})
+
+
 def test_5_5_void() -> None:
-    table = StripeTable(CONTRA, "Void", JAN_MAR,
-                        {"AccountsReceivable": ("+90.00", "-90.00", ""), "Revenue": ("+31.00", "", ""),
-                         "DeferredRevenue": ("+59.00", "-59.00", ""), "Voids": ("", "+31.00", "")})
-    assert_table(load(ledger(QUARTER_2019, '2019-02-01 custom "revrec-void" "in_1"\n')), table)
+    assert_table(load(ledger(QUARTER_2019, '2019-02-01 custom "revrec-void" "in_1"\n')), VOID)
+
+
+UNCOLLECTIBLE = StripeTable(CONTRA, "Uncollectible", JAN_MAR,
+                            {"AccountsReceivable": ("+90.00", "-90.00", ""), "Revenue": ("+31.00", "", ""),
+                             "DeferredRevenue": ("+59.00", "-59.00", ""), "BadDebt": ("", "+31.00", "")})
 
 
 def test_5_6_uncollectible() -> None:
-    table = StripeTable(CONTRA, "Uncollectible", JAN_MAR,
-                        {"AccountsReceivable": ("+90.00", "-90.00", ""), "Revenue": ("+31.00", "", ""),
-                         "DeferredRevenue": ("+59.00", "-59.00", ""), "BadDebt": ("", "+31.00", "")})
-    assert_table(load(ledger(*WRITTEN_OFF)), table)
+    assert_table(load(ledger(*WRITTEN_OFF)), UNCOLLECTIBLE)
 
 
 def test_5_6a_uncollectible_then_paid() -> None:
@@ -654,22 +666,28 @@ def test_6_1_credit_note_before_payment() -> None:
     assert_table(entries, table)
 
 
+CREDIT_NOTE_AFTER_PAYMENT = StripeTable(CREDIT_NOTES, "Credit note after a payment", JAN_MAR,
+                                        {"Cash": ("+90.00", "-15.00", ""),
+                                         "Revenue": ("+31.00", "+14.00", "+15.50"),
+                                         "DeferredRevenue": ("+59.00", "-43.50", "-15.50"),
+                                         "Refunds": ("", "+5.10", ""), "CreditNotes": ("", "+10.40", ""),
+                                         "CustomerBalance": ("", "+10.00", ""),
+                                         "ExternalCustomerBalance": ("", "+20.00", "")})
+# Flagged: Stripe prints Refunds 5.10 / CreditNotes 10.40 (15 x 0.34). The 15.50 recognised share of the
+# credit in proportion to its parts is 15.50 x 15/45 = 5.17 and 15.50 x 30/45 = 10.33.
+CREDIT_NOTE_AFTER_PAYMENT_INPUTS_GIVE = CREDIT_NOTE_AFTER_PAYMENT.corrected(
+    {("Refunds", "2019-02"): "+5.17", ("CreditNotes", "2019-02"): "+10.33"})
+
+
 def test_6_2_credit_note_after_payment() -> None:
     # Printed as Jan-Mar 2024; the figures need a 28-day February.
-    table = StripeTable(CREDIT_NOTES, "Credit note after a payment", JAN_MAR,
-                        {"Cash": ("+90.00", "-15.00", ""), "Revenue": ("+31.00", "+14.00", "+15.50"),
-                         "DeferredRevenue": ("+59.00", "-43.50", "-15.50"), "Refunds": ("", "+5.10", ""),
-                         "CreditNotes": ("", "+10.40", ""), "CustomerBalance": ("", "+10.00", ""),
-                         "ExternalCustomerBalance": ("", "+20.00", "")})
     # One credit note of 45.00: 15.00 refunded, 10.00 to the customer balance, 20.00 out of band.
     note = ('2019-02-01 * "Customer" "Credit note"\n  invoice: "in_1"\n  Assets:Cash  -15.00 USD\n'
             "  Liabilities:CustomerBalance  -10.00 USD\n  Liabilities:ExternalCustomerBalance  -20.00 USD\n"
             '  Income:Revenue  15.00 USD\n    credit-for: "il_1"\n    credit-kind: "refund"\n'
             '  Income:Revenue  30.00 USD\n    credit-for: "il_1"\n    credit-kind: "credit-note"\n')
-    # Flagged: Stripe prints Refunds 5.10 / CreditNotes 10.40 (15 x 0.34). The 15.50 recognised share of the
-    # credit in proportion to its parts is 15.50 x 15/45 = 5.17 and 15.50 x 30/45 = 10.33.
-    inputs_give = table.corrected({("Refunds", "2019-02"): "+5.17", ("CreditNotes", "2019-02"): "+10.33"})
-    assert_table(load(ledger(QUARTER_2019, payment("2019-01-01", "90.00"), note)), inputs_give)
+    entries = load(ledger(QUARTER_2019, payment("2019-01-01", "90.00"), note))
+    assert_table(entries, CREDIT_NOTE_AFTER_PAYMENT_INPUTS_GIVE)
 
 
 def test_6_3_credit_note_without_line_items() -> None:
@@ -689,17 +707,22 @@ def test_6_3_credit_note_without_line_items() -> None:
 # --- 7. examples/subscriptions ---------------------------------------------------------------------------------
 
 
+MONTHLY_SUBSCRIPTION = StripeTable(SUBSCRIPTIONS, "Monthly subscription", ("2019-01",),
+                                   {"Revenue": ("+17.00",), "DeferredRevenue": ("+14.00",)})
+
+
 def test_7_1_monthly_subscription() -> None:
-    table = StripeTable(SUBSCRIPTIONS, "Monthly subscription", ("2019-01",),
-                        {"Revenue": ("+17.00",), "DeferredRevenue": ("+14.00",)})
-    assert_table(load(ledger(MONTH_FROM_JAN_15, payment("2019-01-15", "31.00"))), table)
+    assert_table(load(ledger(MONTH_FROM_JAN_15, payment("2019-01-15", "31.00"))), MONTHLY_SUBSCRIPTION)
+
+
+ANNUAL_SUBSCRIPTION = StripeTable(SUBSCRIPTIONS, "Annual subscription", JAN_MAR,
+                                  {"Revenue": ("+31.00", "+28.00", "+31.00"),
+                                   "DeferredRevenue": ("+334.00", "-28.00", "-31.00")})
 
 
 def test_7_2_annual_subscription() -> None:
-    table = StripeTable(SUBSCRIPTIONS, "Annual subscription", JAN_MAR,
-                        {"Revenue": ("+31.00", "+28.00", "+31.00"), "DeferredRevenue": ("+334.00", "-28.00", "-31.00")})
     entries = load(ledger(invoice("2019-01-01", "365.00", "2019-01-01", "2020-01-01"), payment("2019-01-01", "365.00")))
-    assert_table(entries, table)
+    assert_table(entries, ANNUAL_SUBSCRIPTION)
 
 
 def metered(date: str, amount: str, start: str, end: str, *usage: tuple[str, str]) -> str:
@@ -924,24 +947,32 @@ PREPAID = ('2022-01-01 custom "revrec-rule" "prepaid-usage"\n  product: "prod_pr
 TEN_UNITS = '2022-07-29 custom "revrec-fulfill" "il_AAA" 10.00 USD\n'
 
 
+BEFORE_FULFILLMENT = StripeTable(PERFORMANCE_OBLIGATIONS, "Before fulfillment", ("2022-06", "2023-06"),
+                                 {"AccountsReceivable": ("+100.00", ""), "DeferredRevenue": ("+100.00", "-100.00"),
+                                  "Revenue": ("", "+100.00")})
+
+
 def test_15_2_before_fulfillment() -> None:
-    table = StripeTable(PERFORMANCE_OBLIGATIONS, "Before fulfillment", ("2022-06", "2023-06"),
-                        {"AccountsReceivable": ("+100.00", ""), "DeferredRevenue": ("+100.00", "-100.00"),
-                         "Revenue": ("", "+100.00")})
-    assert_table(load(ledger(PREPAID)), table)
+    assert_table(load(ledger(PREPAID)), BEFORE_FULFILLMENT)
+
+
+PARTIAL_FULFILLMENT = StripeTable(PERFORMANCE_OBLIGATIONS, "Partial fulfillment", ("2022-06", "2022-07", "2023-06"),
+                                  {"AccountsReceivable": ("+100.00", "", ""),
+                                   "DeferredRevenue": ("+100.00", "-10.00", "-90.00"),
+                                   "Revenue": ("", "+10.00", "+90.00")})
 
 
 def test_15_2_partial_fulfillment() -> None:
-    table = StripeTable(PERFORMANCE_OBLIGATIONS, "Partial fulfillment", ("2022-06", "2022-07", "2023-06"),
-                        {"AccountsReceivable": ("+100.00", "", ""), "DeferredRevenue": ("+100.00", "-10.00", "-90.00"),
-                         "Revenue": ("", "+10.00", "+90.00")})
-    assert_table(load(ledger(PREPAID, TEN_UNITS)), table)
+    assert_table(load(ledger(PREPAID, TEN_UNITS)), PARTIAL_FULFILLMENT)
+
+
+FULL_FULFILLMENT = StripeTable(PERFORMANCE_OBLIGATIONS, "Full fulfillment", ("2022-06", "2022-07", "2022-08"),
+                               {"AccountsReceivable": ("+100.00", "", ""),
+                                "DeferredRevenue": ("+100.00", "-10.00", "-90.00"),
+                                "Revenue": ("", "+10.00", "+90.00")})
 
 
 def test_15_2_full_fulfillment() -> None:
-    table = StripeTable(PERFORMANCE_OBLIGATIONS, "Full fulfillment", ("2022-06", "2022-07", "2022-08"),
-                        {"AccountsReceivable": ("+100.00", "", ""), "DeferredRevenue": ("+100.00", "-10.00", "-90.00"),
-                         "Revenue": ("", "+10.00", "+90.00")})
     entries = load(ledger(PREPAID, TEN_UNITS, '2022-08-10 custom "revrec-fulfill" "il_AAA" 90.00 USD\n'))
-    assert_table(entries, table)
+    assert_table(entries, FULL_FULFILLMENT)
     assert ("2023-06", "Income:Revenue") not in monthly_sums(entries)  # nothing left for the fallback
