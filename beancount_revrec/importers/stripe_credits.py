@@ -39,7 +39,7 @@ def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConf
         raise StripeError(f"refunded {refunded} and out of band {out_of_band} exceed its total {total}")
     parts = [
         ("refund", config.cash, refunded),
-        ("refund", config.out_of_band, out_of_band),
+        ("credit-note", config.out_of_band, out_of_band),
         ("credit-note", config.customer_balance, balance),
     ]
     return [part for part in parts if part[2]]
@@ -69,8 +69,9 @@ def credit_note_entries(
 
     A post-payment credit note is split by kind: what it refunds (``refunds``, else, in the older
     API, all but the out-of-band amount unless it credits the customer's balance) is ``refund``
-    against cash, the out-of-band amount ``refund`` against ``out_of_band``, the rest ``credit-note``
-    against the customer balance. Each part is spread over the lines (and tax, and whatever the
+    against cash; the out-of-band amount is ``credit-note`` against ``out_of_band`` and the rest
+    ``credit-note`` against the customer balance (Stripe's CreditNotes, as its "Credit note after a
+    payment" table books both). Each part is spread over the lines (and tax, and whatever the
     lines leave of the total, such as shipping) in proportion to their amounts.
 
     Args:

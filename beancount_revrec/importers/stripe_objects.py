@@ -10,7 +10,7 @@ What is booked:
   objects of the export.
 - ``credit_note`` (issued): positive revenue postings with ``credit-for`` (the invoice line) against
   the receivable (``pre_payment``, kind ``credit-note``); a ``post_payment`` one is split by kind:
-  ``refund`` against cash (and out of band), ``credit-note`` against the customer balance. The refunds
+  ``refund`` against cash, ``credit-note`` against out of band and the customer balance. The refunds
   it names are booked with it, not again as ``refund`` objects.
 - ``refund`` and ``dispute`` of a charge whose invoice (or one-time payment) is in the export or the
   ledger (``stripe_links``): the amount is split over its lines and tax in proportion to their amounts
