@@ -253,8 +253,12 @@ class StripeTable:
 
 def assert_table(entries: list[Any], table: StripeTable) -> None:
     """The ledger's monthly sums of the table's accounts, in the table's months, are the table's cells."""
+    assert_sums(monthly_sums(entries), table)
+
+
+def assert_sums(sums: Sums, table: StripeTable) -> None:
+    """Monthly sums of postings (from the loader or from bean-query) of the table's accounts are its cells."""
     expected = table.expected()
-    sums = monthly_sums(entries)
     assert {key: sums.get(key, ZERO) for key in expected} == expected, f"{table.heading} ({table.url})"
     if table.ending:
         last = table.months[-1]

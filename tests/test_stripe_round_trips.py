@@ -1,0 +1,413 @@
+"""Round trips from Stripe's own worked examples: Stripe objects in, Stripe's published monthly figures out.
+
+Each test builds the Stripe API objects a worked example of docs.stripe.com/revenue-recognition describes, in
+the shapes of Stripe's OpenAPI fixtures (``../shared/stripe/fixtures3.json``: amounts in minor units, UTC epoch
+timestamps, an invoice's ``lines`` list with each line's ``period``, ``pricing.price_details`` and ``parent``
+details, ``status_transitions``; a credit note's ``lines`` pointing at ``invoice_line_item``s and its
+``refunds``; refunds and disputes naming their ``charge``), writes them as an export (a list object), extracts
+it with the beangulp ``StripeImporter``, writes the ledger (the plugin line and configuration of the table's
+test, its opens, and the printed entries), and asks the real ``bean-query`` (one subprocess per example) for
+the monthly sums of postings per account, which must be the figures of Stripe's table to the cent. The tables
+are those of tests/test_stripe.py and tests/test_catch_up.py (imported, not copied), which reproduce the same
+examples from hand-written ledgers.
+
+The examples (page, heading):
+
+- 7.1 examples/subscriptions, "Monthly subscription": 31.00 from Jan 15, paid at once.
+- 7.2 examples/subscriptions, "Annual subscription": 365.00 for 2019, paid at once; the instants are
+  23:30 UTC the evening before, read in the reporting zone Europe/Paris (00:30 on the table's days).
+- 7.4 / 7.5 examples/subscriptions, "Upgrade" / "Downgrade" (catch-up off): April's 90.00 plan, then on
+  April 21 an upgrade to 120.00 (a downgrade to 30.00) billed on the May 1 invoice as two proration lines
+  (``parent.subscription_item_details.proration: true``; the unused-time credit names the April line in
+  ``proration_details.credited_items``) and May's new plan. Both invoices are left open: the table books no
+  payment.
+- 6.2 examples/credit-notes, "Credit note after a payment": a post-payment credit note of 45.00 on the paid
+  quarter (15.00 refunded, 20.00 out of band, 10.00 to the customer balance), its refund also in the export.
+  Compared with the table as its own inputs give it (Refunds 5.17 / CreditNotes 10.33; Stripe prints 5.10 /
+  10.40, flagged in tests/test_stripe.py).
+- 5.4 examples/contra, "Partial refund": 9.00 refunded on Feb 1 of the paid 90.00 quarter. The refund names
+  its charge and payment intent, and the invoice is linked the current API's way: an ``invoice_payment`` for
+  the payment intent (the charge carries no ``invoice`` since API version 2025-03-31).
+- 3.7 methodology/subscriptions-and-invoicing, "Voided invoices", and 5.5 examples/contra, "Void": the
+  monthly (31.00) and the quarterly (90.00) invoice, unpaid, voided on Feb 1.
+- 3.6 methodology/subscriptions-and-invoicing, "Uncollectible invoices", and 5.6 examples/contra,
+  "Uncollectible": the same invoices marked uncollectible on Feb 1.
+- 4.2 / 4.3 methodology/refunds-and-disputes, "Disputed subscription invoice" / "Winning a dispute": the paid
+  quarter disputed on Feb 1 (lost; won with the cash reinstated on Mar 1). The charge links the invoice the
+  older API's way (``charge.invoice``). The dispute's balance transactions carry no fee: Stripe's tables
+  leave the 15.00 dispute fee out (with a fee, Cash would be -105.00 in February).
+- 15.2 performance-obligations-api, "Before fulfillment", "Partial fulfillment", "Full fulfillment": a
+  prepaid package of 100 units at 1.00 (a one-off invoice item, no service period), recognised on
+  fulfillment events sent as Performance Obligations API requests (target invoice line, ``period[start]``,
+  ``amount`` and ``currency``, or ``quantity``), read by ``import_fulfillments``. That the product is
+  recognised on fulfillment is Stripe's product setting, not part of any object: the ledger says it with a
+  ``revrec-rule``, as tests/test_stripe.py does.
+
+Not reproduced here: the tables these examples share with the demo ledger (7.1 and 7.2 are also
+ledgers/stripe-demo, tested in tests/test_importers.py); every other table of tests/test_stripe.py, which
+needs objects the importer does not read yet (standalone payments, customer balance applied to an invoice)
+or the plugin cannot book (see that module's docstring).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from beancount.parser import printer
+
+from beancount_revrec.importers import ImporterConfig, StripeImporter
+from beancount_revrec.importers.fulfillment_events import import_fulfillments
+from tests import test_catch_up, test_stripe
+from tests.conftest import run_tool, table
+from tests.test_stripe import Sums, assert_sums, ledger
+
+Obj = dict[str, Any]
+
+IMPORTER = ImporterConfig(
+    receivable="Assets:AccountsReceivable", cash="Assets:Cash", revenue="Income:Revenue",
+    customer_balance="Liabilities:CustomerBalance", out_of_band="Liabilities:ExternalCustomerBalance",
+    tax="Liabilities:TaxLiability", fees="Expenses:Fees", recoverables="Income:Recoverables")
+"""The importer's accounts, set to the accounts tests/test_stripe.py names Stripe's (``ACCOUNTS``)."""
+
+MONTHLY_QUERY = ("SELECT year, month, account, sum(number) AS amount WHERE currency = 'USD' "
+                 "GROUP BY year, month, account ORDER BY year, month, account")
+
+FULFILLMENT_RULE = ('2022-01-01 custom "revrec-rule" "prepaid-usage"\n  product: "prod_prepaid"\n'
+                    '  treatment: "fulfillment"\n')
+"""15.2: the product's revenue setting (recognised on fulfillment), which no Stripe object carries."""
+
+
+# --- Stripe objects, in the shapes of Stripe's fixtures ------------------------------------------------------
+
+
+def at(day: str, clock: str = "09:30") -> int:
+    """A UTC instant as Stripe writes it: seconds since the epoch."""
+    return int(datetime.datetime.fromisoformat(f"{day}T{clock}:00+00:00").timestamp())
+
+
+def line_item(ident: str, amount: int, period: tuple[int, int], price: str, *, invoice: str = "in_1",
+              product: str = "prod_plan", quantity: int = 1, description: str = "1 \N{MULTIPLICATION SIGN} Plan",
+              proration: bool = False, credited: Obj | None = None) -> Obj:
+    """An invoice line of a subscription (``parent.subscription_item_details``); a proration comes from an invoice item."""
+    return {
+        "object": "line_item", "id": ident, "amount": amount, "currency": "usd", "description": description,
+        "discount_amounts": [], "discountable": True, "discounts": [], "invoice": invoice, "livemode": False,
+        "metadata": {}, "period": {"start": period[0], "end": period[1]}, "quantity": quantity,
+        "subscription": None, "pretax_credit_amounts": [], "taxes": [],
+        "parent": {"type": "subscription_item_details", "invoice_item_details": None,
+                   "subscription_item_details": {
+                       "invoice_item": f"ii_{ident}" if proration else None, "proration": proration,
+                       "proration_details": {"credited_items": credited}, "subscription": "sub_1",
+                       "subscription_item": "si_1"}},
+        "pricing": {"type": "price_details", "price_details": {"price": price, "product": product},
+                    "unit_amount_decimal": str(amount // quantity)},
+        "subtotal": amount, "quantity_decimal": str(quantity),
+    }
+
+
+def invoice(ident: str, lines: list[Obj], finalized: int, *, status: str = "open", **moved: int) -> Obj:
+    """A finalized invoice of ``lines``; ``moved`` holds the other status transitions (``paid_at``, ...)."""
+    total = sum(line["amount"] for line in lines)
+    paid = total if status == "paid" else 0
+    return {
+        "object": "invoice", "id": ident, "number": f"RT-{ident}", "status": status, "currency": "usd",
+        "customer": "cus_1", "customer_name": "Customer", "description": None, "livemode": False,
+        "billing_reason": "subscription_cycle", "collection_method": "charge_automatically",
+        "created": finalized - 3600, "effective_at": finalized, "period_start": finalized - 3600,
+        "period_end": finalized - 3600, "amount_due": total, "amount_paid": paid,
+        "amount_remaining": total - paid, "amount_overpaid": 0, "amount_shipping": 0, "subtotal": total,
+        "subtotal_excluding_tax": total, "total": total, "total_excluding_tax": total,
+        "total_discount_amounts": [], "total_taxes": [], "total_pretax_credit_amounts": [],
+        "starting_balance": 0, "ending_balance": 0, "post_payment_credit_notes_amount": 0,
+        "pre_payment_credit_notes_amount": 0,
+        "parent": {"type": "subscription_details", "quote_details": None,
+                   "subscription_details": {"metadata": {}, "subscription": "sub_1"}},
+        "status_transitions": {"finalized_at": finalized, "paid_at": None, "voided_at": None,
+                               "marked_uncollectible_at": None, **moved},
+        "lines": {"object": "list", "data": lines, "has_more": False, "url": f"/v1/invoices/{ident}/lines"},
+    }
+
+
+def charge(amount: int, created: int, **extra: object) -> Obj:
+    """The card payment ``ch_1`` of ``pi_1`` (its balance transaction left unexpanded, as the API returns it)."""
+    return {
+        "object": "charge", "id": "ch_1", "amount": amount, "amount_captured": amount, "amount_refunded": 0,
+        "balance_transaction": "txn_ch_1", "captured": True, "created": created, "currency": "usd",
+        "customer": "cus_1", "description": "Subscription update", "disputed": False, "livemode": False,
+        "metadata": {}, "paid": True, "payment_intent": "pi_1", "payment_method": "pm_1", "refunded": False,
+        "refunds": {"object": "list", "data": [], "has_more": False, "url": "/v1/charges/ch_1/refunds"},
+        "status": "succeeded", **extra,
+    }
+
+
+def invoice_payment(amount: int, paid: int) -> Obj:
+    """The current API's link from ``in_1`` to the payment intent that paid it."""
+    return {"object": "invoice_payment", "id": "inpay_1", "amount_paid": amount, "amount_requested": amount,
+            "created": paid, "currency": "usd", "invoice": "in_1", "is_default": True, "livemode": False,
+            "payment": {"type": "payment_intent", "payment_intent": "pi_1"}, "status": "paid",
+            "status_transitions": {"canceled_at": None, "paid_at": paid}}
+
+
+def refund(ident: str, amount: int, created: int) -> Obj:
+    """A succeeded refund of ``ch_1``."""
+    return {"object": "refund", "id": ident, "amount": amount, "balance_transaction": f"txn_{ident}",
+            "charge": "ch_1", "created": created, "currency": "usd",
+            "destination_details": {"type": "card", "card": {"type": "refund"}}, "metadata": {},
+            "payment_intent": "pi_1", "reason": "requested_by_customer", "receipt_number": None,
+            "status": "succeeded"}
+
+
+def balance_transaction(ident: str, amount: int, created: int) -> Obj:
+    """A dispute's balance transaction: the withdrawal (negative) or the reinstatement; no fee (see above)."""
+    return {"object": "balance_transaction", "id": ident, "amount": amount, "available_on": created,
+            "created": created, "currency": "usd", "fee": 0, "fee_details": [], "net": amount,
+            "reporting_category": "dispute" if amount < 0 else "dispute_reversal", "status": "available",
+            "type": "adjustment"}
+
+
+def dispute(amount: int, created: int, status: str, *moves: Obj) -> Obj:
+    """A dispute of ``ch_1``."""
+    return {"object": "dispute", "id": "dp_1", "amount": amount, "balance_transactions": list(moves),
+            "charge": "ch_1", "created": created, "currency": "usd", "is_charge_refundable": False,
+            "livemode": False, "metadata": {}, "payment_intent": "pi_1", "reason": "fraudulent", "status": status}
+
+
+def monthly_line(ident: str = "il_1") -> Obj:
+    """31.00 USD for Jan 15 - Feb 15, 2019 (17 days in January, 14 in February at 1.00 a day)."""
+    return line_item(ident, 3100, (at("2019-01-15"), at("2019-02-15")), "price_monthly")
+
+
+def quarter_line(ident: str = "il_1") -> Obj:
+    """90.00 USD for Jan 1 - Apr 1, 2019 (31 / 28 / 31 days)."""
+    return line_item(ident, 9000, (at("2019-01-01"), at("2019-04-01")), "price_quarterly")
+
+
+def paid_quarter() -> Obj:
+    """The quarter's invoice, finalized and paid on Jan 1."""
+    return invoice("in_1", [quarter_line()], at("2019-01-01"), status="paid", paid_at=at("2019-01-01", "09:31"))
+
+
+# --- The round trip ------------------------------------------------------------------------------------------
+
+
+def extract(tmp_path: Path, objects: list[Obj], config: ImporterConfig = IMPORTER) -> str:
+    """The entries the beangulp importer extracts from an export of ``objects``, printed as ledger text."""
+    export = tmp_path / "stripe.json"
+    export.write_text(json.dumps({"object": "list", "data": objects, "has_more": False, "url": "/v1/export"}),
+                      encoding="utf-8")
+    importer = StripeImporter(config)
+    assert importer.identify(str(export))
+    entries = importer.extract(str(export), [])
+    assert importer.errors == []
+    assert all("stripe-id" in entry.meta for entry in entries)
+    return "\n".join(printer.format_entry(entry) for entry in entries)
+
+
+def bean_query_months(tmp_path: Path, text: str) -> Sums:
+    """The ledger's monthly sums of USD postings per account, from the real bean-query; it must load cleanly."""
+    path = tmp_path / "books.beancount"
+    path.write_text(text, encoding="utf-8")
+    result = run_tool("bean-query", "-f", "csv", path, MONTHLY_QUERY)
+    assert (result.returncode, result.stderr) == (0, ""), result.stderr
+    return {(f"{int(row['year']):04d}-{int(row['month']):02d}", row["account"].strip()): Decimal(row["amount"])
+            for row in csv.DictReader(io.StringIO(result.stdout))}
+
+
+def round_trip(tmp_path: Path, objects: list[Obj], *, config: ImporterConfig = IMPORTER, head: str = "") -> Sums:
+    """Import ``objects``, write them after ``head`` (tests/test_stripe.py's plugin line and opens by default)."""
+    return bean_query_months(tmp_path, (head or ledger()) + "\n" + extract(tmp_path, objects, config))
+
+
+# --- 7. examples/subscriptions ------------------------------------------------------------------------------
+
+
+def test_7_1_monthly_subscription(tmp_path: Path) -> None:
+    paid = invoice("in_1", [monthly_line()], at("2019-01-15"), status="paid", paid_at=at("2019-01-15", "09:31"))
+    sums = round_trip(tmp_path, [paid, charge(3100, at("2019-01-15", "09:31")), invoice_payment(3100, at("2019-01-15"))])
+    assert_sums(sums, test_stripe.MONTHLY_SUBSCRIPTION)
+    assert (sums["2019-01", "Assets:Cash"], sums.get(("2019-01", "Assets:AccountsReceivable"), Decimal(0))) == (
+        Decimal("31.00"), 0)
+
+
+def test_7_2_annual_subscription_in_a_reporting_zone_east_of_utc(tmp_path: Path) -> None:
+    # 23:30 UTC on Dec 31 is 00:30 on Jan 1 in Paris: the invoice, its payment and its period are 2019's.
+    year = line_item("il_1", 36500, (at("2018-12-31", "23:30"), at("2019-12-31", "23:30")), "price_annual")
+    paid = invoice("in_1", [year], at("2018-12-31", "23:30"), status="paid", paid_at=at("2018-12-31", "23:31"))
+    sums = round_trip(tmp_path, [paid], config=IMPORTER._replace(timezone="Europe/Paris"))
+    assert_sums(sums, test_stripe.ANNUAL_SUBSCRIPTION)
+    assert ("2018-12", "Assets:Cash") not in sums
+
+
+def upgrade_or_downgrade(new_price: str, new_monthly: int) -> list[Obj]:
+    """April's 90.00 plan; on April 21 (at 14:00 UTC) the new plan; the May 1 invoice with the prorations."""
+    april = line_item("il_apr", 9000, (at("2019-04-01"), at("2019-05-01")), "price_90", invoice="in_apr",
+                      description="1 \N{MULTIPLICATION SIGN} Plan 90 (at $90.00 / month)")
+    change, may_1 = at("2019-04-21", "14:00"), at("2019-05-01")
+    credited = {"invoice": "in_apr", "invoice_line_items": ["il_apr"]}
+    lines = [
+        line_item("il_unused", -3000, (change, may_1), "price_90", invoice="in_may", proration=True,
+                  credited=credited, description="Unused time on Plan 90 after 21 Apr 2019"),
+        line_item("il_remaining", new_monthly // 3, (change, may_1), new_price, invoice="in_may", proration=True,
+                  description="Remaining time on the new plan after 21 Apr 2019"),
+        line_item("il_may", new_monthly, (may_1, at("2019-06-01")), new_price, invoice="in_may",
+                  description="1 \N{MULTIPLICATION SIGN} the new plan"),
+    ]
+    return [invoice("in_apr", [april], at("2019-04-01")), invoice("in_may", lines, may_1)]
+
+
+def catch_up_off_sums(tmp_path: Path, objects: list[Obj]) -> Sums:
+    """A round trip into tests/test_catch_up.py's ledger: catch-up off, revenue on its ``Income:Sales``."""
+    config = IMPORTER._replace(revenue=test_catch_up.SALES)
+    sums = round_trip(tmp_path, objects, config=config, head=test_catch_up.head(test_catch_up.OFF))
+    return {key: number for key, number in sums.items() if number}
+
+
+def test_7_4_upgrade_with_prorations(tmp_path: Path) -> None:
+    # -30.00 for the unused 10 days at 90.00, +40.00 for them at 120.00, May's 120.00.
+    sums = catch_up_off_sums(tmp_path, upgrade_or_downgrade("price_120", 12000))
+    assert sums == table(test_catch_up.UPGRADE_CATCH_UP_OFF)
+
+
+def test_7_5_downgrade_with_prorations(tmp_path: Path) -> None:
+    # -30.00 for the unused 10 days at 90.00, +10.00 for them at 30.00, May's 30.00.
+    sums = catch_up_off_sums(tmp_path, upgrade_or_downgrade("price_30", 3000))
+    assert sums == table(test_catch_up.DOWNGRADE_CATCH_UP_OFF)
+
+
+# --- 6. examples/credit-notes -------------------------------------------------------------------------------
+
+
+def credit_note_after_payment() -> Obj:
+    """45.00 credited on Feb 1 against il_1 of the paid quarter: 15.00 refunded (re_cn), 20.00 out of band, 10.00
+    left on the customer's balance."""
+    feb_1 = at("2019-02-01")
+    line = {"object": "credit_note_line_item", "id": "cnli_1", "amount": 4500, "description": "Plan",
+            "discount_amount": 0, "discount_amounts": [], "invoice_line_item": "il_1", "livemode": False,
+            "quantity": 1, "tax_rates": [], "taxes": [], "type": "invoice_line_item", "unit_amount": None,
+            "unit_amount_decimal": None, "pretax_credit_amounts": [], "metadata": {}}
+    return {
+        "object": "credit_note", "id": "cn_1", "number": "RT-in_1-CN-01", "amount": 4500, "amount_shipping": 0,
+        "created": feb_1, "effective_at": feb_1, "currency": "usd", "customer": "cus_1",
+        "customer_balance_transaction": "cbtxn_1", "discount_amount": 0, "discount_amounts": [],
+        "invoice": "in_1", "livemode": False, "memo": None, "metadata": {}, "out_of_band_amount": 2000,
+        "post_payment_amount": 4500, "pre_payment_amount": 0, "reason": "order_change",
+        "refunds": [{"amount_refunded": 1500, "refund": "re_cn", "type": "refund"}], "status": "issued",
+        "subtotal": 4500, "subtotal_excluding_tax": 4500, "total": 4500, "total_excluding_tax": 4500,
+        "total_taxes": [], "pretax_credit_amounts": [], "type": "post_payment", "voided_at": None,
+        "lines": {"object": "list", "data": [line], "has_more": False, "url": "/v1/credit_notes/cn_1/lines"},
+    }
+
+
+def test_6_2_credit_note_after_payment(tmp_path: Path) -> None:
+    # The credit note's refund is in the export too: it is booked once, with its credit note (Cash -15.00).
+    objects = [paid_quarter(), charge(9000, at("2019-01-01", "09:31")), invoice_payment(9000, at("2019-01-01")),
+               credit_note_after_payment(), refund("re_cn", 1500, at("2019-02-01"))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.CREDIT_NOTE_AFTER_PAYMENT_INPUTS_GIVE)
+
+
+# --- 5. examples/contra and 3. methodology/subscriptions-and-invoicing ----------------------------------------
+
+
+def test_5_4_partial_refund(tmp_path: Path) -> None:
+    objects = [paid_quarter(), charge(9000, at("2019-01-01", "09:31")), invoice_payment(9000, at("2019-01-01")),
+               refund("re_1", 900, at("2019-02-01"))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.PARTIAL_REFUND)
+
+
+def unpaid(line: Obj, status: str, moved: str) -> Obj:
+    """The invoice of ``line``, finalized on its period's first day, moved to ``status`` on Feb 1."""
+    return invoice("in_1", [line], line["period"]["start"], status=status, **{moved: at("2019-02-01")})
+
+
+def test_3_7_voided_monthly_invoice(tmp_path: Path) -> None:
+    sums = round_trip(tmp_path, [unpaid(monthly_line(), "void", "voided_at")])
+    assert_sums(sums, test_stripe.VOIDED_INVOICE)
+
+
+def test_5_5_voided_quarterly_invoice(tmp_path: Path) -> None:
+    assert_sums(round_trip(tmp_path, [unpaid(quarter_line(), "void", "voided_at")]), test_stripe.VOID)
+
+
+def test_3_6_uncollectible_monthly_invoice(tmp_path: Path) -> None:
+    sums = round_trip(tmp_path, [unpaid(monthly_line(), "uncollectible", "marked_uncollectible_at")])
+    assert_sums(sums, test_stripe.UNCOLLECTIBLE_INVOICE)
+
+
+def test_5_6_uncollectible_quarterly_invoice(tmp_path: Path) -> None:
+    sums = round_trip(tmp_path, [unpaid(quarter_line(), "uncollectible", "marked_uncollectible_at")])
+    assert_sums(sums, test_stripe.UNCOLLECTIBLE)
+
+
+# --- 4. methodology/refunds-and-disputes ---------------------------------------------------------------------
+
+
+def disputed(status: str, *moves: Obj) -> list[Obj]:
+    """The paid quarter, its charge (linked the older API's way, ``charge.invoice``) and its dispute of Feb 1."""
+    paid = at("2019-01-01", "09:31")
+    return [paid_quarter(), charge(9000, paid, invoice="in_1", disputed=True),
+            dispute(9000, at("2019-02-01"), status, *moves)]
+
+
+WITHDRAWN = balance_transaction("txn_dp_1", -9000, at("2019-02-01"))
+
+
+def test_4_2_disputed_subscription_lost(tmp_path: Path) -> None:
+    assert_sums(round_trip(tmp_path, disputed("lost", WITHDRAWN)), test_stripe.DISPUTED)
+
+
+def test_4_3_dispute_won(tmp_path: Path) -> None:
+    reinstated = balance_transaction("txn_dp_2", 9000, at("2019-03-01"))
+    assert_sums(round_trip(tmp_path, disputed("won", WITHDRAWN, reinstated)), test_stripe.DISPUTE_WON)
+
+
+# --- 15. performance-obligations-api ---------------------------------------------------------------------------
+
+
+def prepaid_package() -> Obj:
+    """Jun 1, 2022: 100 units of prod_prepaid at 1.00, a one-off invoice item (no service period), unpaid."""
+    june_1 = at("2022-06-01")
+    line = line_item("il_AAA", 10000, (june_1, june_1), "price_prepaid", product="prod_prepaid", quantity=100,
+                     description="Prepaid package")
+    line["parent"] = {"type": "invoice_item_details", "subscription_item_details": None,
+                      "invoice_item_details": {"invoice_item": "ii_1", "proration": False,
+                                               "proration_details": {"credited_items": None},
+                                               "subscription": None}}
+    return {**invoice("in_1", [line], june_1), "billing_reason": "manual", "parent": None}
+
+
+def fulfillment(day: str, **value: object) -> Obj:
+    """A Performance Obligations API request for il_AAA: ``amount`` and ``currency``, or ``quantity``."""
+    return {"target": {"type": "invoice_line_item", "invoice_line_item": "il_AAA"},
+            "period": {"start": at(day, "07:00")}, **value}
+
+
+def prepaid_round_trip(tmp_path: Path, *events: Obj) -> Sums:
+    directives, problems = import_fulfillments(json.dumps(list(events)), "events.json")
+    assert problems == []
+    fulfilled = "\n".join(printer.format_entry(directive) for directive in directives)
+    return round_trip(tmp_path, [prepaid_package()], head=ledger(FULFILLMENT_RULE, fulfilled))
+
+
+TEN_DOLLARS = fulfillment("2022-07-29", amount=1000, currency="usd")
+
+
+def test_15_2_before_fulfillment(tmp_path: Path) -> None:
+    assert_sums(prepaid_round_trip(tmp_path), test_stripe.BEFORE_FULFILLMENT)
+
+
+def test_15_2_partial_fulfillment(tmp_path: Path) -> None:
+    assert_sums(prepaid_round_trip(tmp_path, TEN_DOLLARS), test_stripe.PARTIAL_FULFILLMENT)
+
+
+def test_15_2_full_fulfillment_in_amounts_and_units(tmp_path: Path) -> None:
+    # The rest as 90 units (the line's quantity is 100): nothing is left for the fallback a year later.
+    sums = prepaid_round_trip(tmp_path, TEN_DOLLARS, fulfillment("2022-08-10", quantity=90))
+    assert_sums(sums, test_stripe.FULL_FULFILLMENT)
+    assert ("2023-06", "Income:Revenue") not in sums
+
