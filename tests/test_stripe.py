@@ -473,19 +473,22 @@ def tax_invoice(revenue: str, tax: str) -> str:
         + f"  Liabilities:TaxLiability  -{tax} USD\n" + payment("2019-01-01", str(total)))
 
 
+TAX_EXCLUSIVE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Tax liability (exclusive)", ("2019-01",),
+                            {"Revenue": ("+31.00",), "Cash": ("+34.10",), "TaxLiability": ("+3.10",)})
+TAX_INCLUSIVE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Tax liability (inclusive)", ("2019-01",),
+                            {"Revenue": ("+27.90",), "Cash": ("+31.00",), "TaxLiability": ("+3.10",)})
+# Flagged: Stripe prints Revenue 27.90 / TaxLiability 3.10, i.e. 10% of the gross 31.00. A 10% tax
+# included in 31.00 is 31 - 31 / 1.1 = 2.82, leaving 28.18 of revenue: the invoice books that.
+TAX_INCLUSIVE_INPUTS_GIVE = TAX_INCLUSIVE.corrected({("Revenue", "2019-01"): "+28.18",
+                                                     ("TaxLiability", "2019-01"): "+2.82"})
+
+
 def test_3_9a_tax_exclusive() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Tax liability (exclusive)", ("2019-01",),
-                        {"Revenue": ("+31.00",), "Cash": ("+34.10",), "TaxLiability": ("+3.10",)})
-    assert_table(load(ledger(tax_invoice("31.00", "3.10"))), table)
+    assert_table(load(ledger(tax_invoice("31.00", "3.10"))), TAX_EXCLUSIVE)
 
 
 def test_3_9b_tax_inclusive() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Tax liability (inclusive)", ("2019-01",),
-                        {"Revenue": ("+27.90",), "Cash": ("+31.00",), "TaxLiability": ("+3.10",)})
-    # Flagged: Stripe prints Revenue 27.90 / TaxLiability 3.10, i.e. 10% of the gross 31.00. A 10% tax
-    # included in 31.00 is 31 - 31 / 1.1 = 2.82, leaving 28.18 of revenue: the invoice books that.
-    inputs_give = table.corrected({("Revenue", "2019-01"): "+28.18", ("TaxLiability", "2019-01"): "+2.82"})
-    assert_table(load(ledger(tax_invoice("28.18", "2.82"))), inputs_give)
+    assert_table(load(ledger(tax_invoice("28.18", "2.82"))), TAX_INCLUSIVE_INPUTS_GIVE)
 
 
 def test_3_10_customer_credit_balance() -> None:

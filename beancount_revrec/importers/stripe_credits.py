@@ -12,6 +12,7 @@ from beancount_revrec.importers.stripe_base import (
     StripeError,
     entry_meta,
     exponent,
+    included_tax,
     line_tax,
     make_posting,
     split_in_proportion,
@@ -46,13 +47,14 @@ def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConf
 
 
 def _credit_note_lines(note: Obj, currency: str, accounts: dict[str, str]) -> list[tuple[str | None, Decimal, Decimal]]:
-    """A credit note's lines: (invoice line credited, amount net of discounts, tax), each of a line in ``accounts``."""
+    """A credit note's lines (of lines in ``accounts``): (line credited, net of discounts and included tax, tax)."""
     found = []
     if (note.get("lines") or {}).get("has_more"):
         raise StripeError("its lines are paginated (has_more): fetch with --api-key, which pages them in")
     for line in (note.get("lines") or {}).get("data") or []:
         try:
             net = to_decimal(line.get("amount"), currency) - to_decimal(line.get("discount_amount") or 0, currency)
+            net -= included_tax(line, currency)
         except StripeError as error:
             raise StripeError(f"line {line.get('id')}: {error}") from None
         credited = line.get("invoice_line_item")

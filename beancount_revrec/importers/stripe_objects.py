@@ -3,7 +3,7 @@
 What is booked:
 
 - ``invoice`` (open, paid, uncollectible, void): a transaction on its finalization date, one revenue
-  posting per line (net of the line's ``discount_amounts``), tax postings, the receivable debited by
+  posting per line (net of its ``discount_amounts`` and included tax), tax postings, the receivable debited by
   their sum (which must be the invoice's ``total``); ``paid`` adds a payment on ``paid_at``
   (``stripe_payments``); ``void`` and ``uncollectible`` add ``custom "revrec-void"`` /
   ``"revrec-uncollectible"``. A draft is an error. Lines beyond the first page come from ``line_item``
@@ -41,6 +41,7 @@ from beancount_revrec.importers.stripe_base import (
     StripeError,
     entry_meta,
     exponent,
+    included_tax,
     line_tax,
     make_posting,
     read_objects,
@@ -83,6 +84,7 @@ def _line_posting(line: Obj, currency: str, config: ImporterConfig) -> tuple[dat
     line_id = str(line.get("id"))
     try:
         net = to_decimal(line.get("amount"), currency) - sum_amounts(line.get("discount_amounts"), currency)
+        net -= included_tax(line, currency)  # revenue is net of the tax the amount includes
     except StripeError as error:
         raise StripeError(f"line {line_id}: {error}") from None
     price, product = _price_product(line)
