@@ -606,32 +606,40 @@ def test_5_6_uncollectible() -> None:
     assert_table(load(ledger(*WRITTEN_OFF)), UNCOLLECTIBLE)
 
 
+UNCOLLECTIBLE_THEN_PAID = StripeTable(
+    CONTRA, "Uncollectible (paid in April)", JAN_APR,
+    {"AccountsReceivable": ("+90.00", "-90.00", "", ""), "Revenue": ("+31.00", "", "", ""),
+     "DeferredRevenue": ("+59.00", "-59.00", "", ""), "BadDebt": ("", "+31.00", "", "-31.00"),
+     "Cash": ("", "", "", "+90.00"), "Recoverables": ("", "", "", "+59.00")})
+
+
 def test_5_6a_uncollectible_then_paid() -> None:
-    table = StripeTable(CONTRA, "Uncollectible (paid in April)", JAN_APR,
-                        {"AccountsReceivable": ("+90.00", "-90.00", "", ""), "Revenue": ("+31.00", "", "", ""),
-                         "DeferredRevenue": ("+59.00", "-59.00", "", ""), "BadDebt": ("", "+31.00", "", "-31.00"),
-                         "Cash": ("", "", "", "+90.00"), "Recoverables": ("", "", "", "+59.00")})
-    assert_table(load(ledger(*WRITTEN_OFF, payment("2019-04-01", "90.00"))), table)
+    assert_table(load(ledger(*WRITTEN_OFF, payment("2019-04-01", "90.00"))), UNCOLLECTIBLE_THEN_PAID)
+
+
+UNCOLLECTIBLE_THEN_VOIDED = StripeTable(
+    CONTRA, "Uncollectible (voided in April)", JAN_APR,
+    {"AccountsReceivable": ("+90.00", "-90.00", "", ""), "Revenue": ("+31.00", "", "", ""),
+     "DeferredRevenue": ("+59.00", "-59.00", "", ""), "BadDebt": ("", "+31.00", "", "-31.00"),
+     "Void": ("", "", "", "+31.00")})
 
 
 def test_5_6b_uncollectible_then_voided() -> None:
-    table = StripeTable(CONTRA, "Uncollectible (voided in April)", JAN_APR,
-                        {"AccountsReceivable": ("+90.00", "-90.00", "", ""), "Revenue": ("+31.00", "", "", ""),
-                         "DeferredRevenue": ("+59.00", "-59.00", "", ""), "BadDebt": ("", "+31.00", "", "-31.00"),
-                         "Void": ("", "", "", "+31.00")})
-    assert_table(load(ledger(*WRITTEN_OFF, '2019-04-01 custom "revrec-void" "in_1"\n')), table)
+    assert_table(load(ledger(*WRITTEN_OFF, '2019-04-01 custom "revrec-void" "in_1"\n')), UNCOLLECTIBLE_THEN_VOIDED)
+
+
+UNCOLLECTIBLE_PAID_THEN_DISPUTED = StripeTable(
+    CONTRA, "Uncollectible, paid, then disputed", ("2019-01", "2019-02", "2019-03", "2019-04", "2019-05"),
+    {"AccountsReceivable": ("+90.00", "-90.00", "", "", ""),
+     "Revenue": ("+31.00", "", "", "", ""),
+     "DeferredRevenue": ("+59.00", "-59.00", "", "", ""),
+     "BadDebt": ("", "+31.00", "", "-31.00", ""), "Cash": ("", "", "", "+90.00", "-90.00"),
+     "Disputes": ("", "", "", "", "+31.00"), "Recoverables": ("", "", "", "+59.00", "-59.00")})
 
 
 def test_5_8_uncollectible_paid_then_disputed() -> None:
-    table = StripeTable(CONTRA, "Uncollectible, paid, then disputed", ("2019-01", "2019-02", "2019-03", "2019-04",
-                                                                       "2019-05"),
-                        {"AccountsReceivable": ("+90.00", "-90.00", "", "", ""),
-                         "Revenue": ("+31.00", "", "", "", ""),
-                         "DeferredRevenue": ("+59.00", "-59.00", "", "", ""),
-                         "BadDebt": ("", "+31.00", "", "-31.00", ""), "Cash": ("", "", "", "+90.00", "-90.00"),
-                         "Disputes": ("", "", "", "", "+31.00"), "Recoverables": ("", "", "", "+59.00", "-59.00")})
     entries = load(ledger(*WRITTEN_OFF, payment("2019-04-01", "90.00"), credit("2019-05-01", "90.00", "dispute")))
-    assert_table(entries, table)
+    assert_table(entries, UNCOLLECTIBLE_PAID_THEN_DISPUTED)
 
 
 def test_5_9_dispute_lost_then_won() -> None:

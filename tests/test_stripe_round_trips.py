@@ -32,6 +32,10 @@ The examples (page, heading):
   monthly (31.00) and the quarterly (90.00) invoice, unpaid, voided on Feb 1.
 - 3.6 methodology/subscriptions-and-invoicing, "Uncollectible invoices", and 5.6 examples/contra,
   "Uncollectible": the same invoices marked uncollectible on Feb 1.
+- 5.6a / 5.6b / 5.8 examples/contra, "Uncollectible (paid in April)", "Uncollectible (voided in April)",
+  "Uncollectible, paid, then disputed": the unpaid quarter marked uncollectible on Feb 1, then paid on Apr 1
+  (status ``paid``; with a dispute of the payment on May 1) or voided on Apr 1 (status ``void``): the
+  invoice's ``status_transitions`` keep both dates.
 - 3.9(a) / 3.9(b) methodology/subscriptions-and-invoicing, "Tax liability (exclusive)" / "(inclusive)": a
   month's 31.00 with 10% tax on top (34.10 paid) or included (Stripe's line ``amount`` includes an inclusive
   tax: 28.18 of revenue and 2.82 of tax; Stripe prints 27.90 / 3.10, flagged in tests/test_stripe.py), in
@@ -346,6 +350,30 @@ def test_3_6_uncollectible_monthly_invoice(tmp_path: Path) -> None:
 def test_5_6_uncollectible_quarterly_invoice(tmp_path: Path) -> None:
     sums = round_trip(tmp_path, [unpaid(quarter_line(), "uncollectible", "marked_uncollectible_at")])
     assert_sums(sums, test_stripe.UNCOLLECTIBLE)
+
+
+def written_off(status: str, **moved: int) -> Obj:
+    """The unpaid quarter, marked uncollectible on Feb 1, then ``status`` (a later transition in ``moved``)."""
+    return invoice("in_1", [quarter_line()], at("2019-01-01"), status=status,
+                   marked_uncollectible_at=at("2019-02-01"), **moved)
+
+
+def test_5_6a_uncollectible_then_paid(tmp_path: Path) -> None:
+    # Paid on Apr 1 after the write-off: the invoice is "paid", its transitions keep the write-off's date.
+    objects = [written_off("paid", paid_at=at("2019-04-01")), charge(9000, at("2019-04-01")),
+               invoice_payment(9000, at("2019-04-01"))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.UNCOLLECTIBLE_THEN_PAID)
+
+
+def test_5_6b_uncollectible_then_voided(tmp_path: Path) -> None:
+    objects = [written_off("void", voided_at=at("2019-04-01"))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.UNCOLLECTIBLE_THEN_VOIDED)
+
+
+def test_5_8_uncollectible_paid_then_disputed(tmp_path: Path) -> None:
+    objects = [written_off("paid", paid_at=at("2019-04-01")), charge(9000, at("2019-04-01"), invoice="in_1"),
+               dispute(9000, at("2019-05-01"), "lost", balance_transaction("txn_dp_1", -9000, at("2019-05-01")))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.UNCOLLECTIBLE_PAID_THEN_DISPUTED)
 
 
 def taxed_month(amount: int, tax: int, behavior: str) -> Obj:
