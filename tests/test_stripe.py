@@ -455,14 +455,16 @@ def test_3_7_voided_invoice() -> None:
     assert_table(entries, VOIDED_INVOICE)
 
 
+CREDIT_NOTE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Credit notes", JAN_MAR,
+                          {"AccountsReceivable": ("+90.00", "-45.00", ""),
+                           "Revenue": ("+31.00", "+14.00", "+15.50"),
+                           "DeferredRevenue": ("+59.00", "-43.50", "-15.50"),
+                           "CreditNotes": ("", "+15.50", "")})
+
+
 def test_3_8_credit_note() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Credit notes", JAN_MAR,
-                        {"AccountsReceivable": ("+90.00", "-45.00", ""),
-                         "Revenue": ("+31.00", "+14.00", "+15.50"),
-                         "DeferredRevenue": ("+59.00", "-43.50", "-15.50"),
-                         "CreditNotes": ("", "+15.50", "")})
     entries = load(ledger(QUARTER_2019, credit("2019-02-01", "45.00", "credit-note", "Assets:AccountsReceivable")))
-    assert_table(entries, table)
+    assert_table(entries, CREDIT_NOTE)
 
 
 def tax_invoice(revenue: str, tax: str) -> str:
@@ -491,13 +493,15 @@ def test_3_9b_tax_inclusive() -> None:
     assert_table(load(ledger(tax_invoice("28.18", "2.82"))), TAX_INCLUSIVE_INPUTS_GIVE)
 
 
+CUSTOMER_CREDIT_BALANCE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Customer credit balance", ("2019-01",),
+                                      {"Cash": ("+20.00",), "Revenue": ("+31.00",), "CustomerBalance": ("-11.00",)})
+
+
 def test_3_10_customer_credit_balance() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Customer credit balance", ("2019-01",),
-                        {"Cash": ("+20.00",), "Revenue": ("+31.00",), "CustomerBalance": ("-11.00",)})
     paid = ('2019-01-15 * "Customer" "Credit balance and payment"\n  invoice: "in_1"\n'
             "  Liabilities:CustomerBalance  11.00 USD\n  Assets:Cash  20.00 USD\n"
             "  Assets:AccountsReceivable  -31.00 USD\n")
-    assert_table(load(ledger(invoice("2019-01-15", "31.00"), paid)), table)
+    assert_table(load(ledger(invoice("2019-01-15", "31.00"), paid)), CUSTOMER_CREDIT_BALANCE)
 
 
 # --- 4. methodology/refunds-and-disputes ----------------------------------------------------------------------
@@ -565,12 +569,14 @@ def test_5_2_negative_invoice_to_customer_balance() -> None:
     assert_table(load(ledger(negative, to_balance)), table)
 
 
+FULL_REFUND = StripeTable(CONTRA, "Refund", JAN_MAR,
+                          {"Revenue": ("+31.00", "", ""), "DeferredRevenue": ("+59.00", "-59.00", ""),
+                           "Cash": ("+90.00", "-90.00", ""), "Refunds": ("", "+31.00", "")})
+
+
 def test_5_3_full_refund() -> None:
-    table = StripeTable(CONTRA, "Refund", JAN_MAR,
-                        {"Revenue": ("+31.00", "", ""), "DeferredRevenue": ("+59.00", "-59.00", ""),
-                         "Cash": ("+90.00", "-90.00", ""), "Refunds": ("", "+31.00", "")})
     entries = load(ledger(QUARTER_2019, payment("2019-01-01", "90.00"), credit("2019-02-01", "90.00", "refund")))
-    assert_table(entries, table)
+    assert_table(entries, FULL_REFUND)
 
 
 PARTIAL_REFUND = StripeTable(CONTRA, "Partial refund", JAN_MAR,
@@ -666,19 +672,22 @@ def test_5_10_other_loss() -> None:
 # --- 6. examples/credit-notes ----------------------------------------------------------------------------------
 
 
+CREDIT_NOTE_BEFORE_PAYMENT = StripeTable(CREDIT_NOTES, "Credit note before a payment", JAN_MAR,
+                                         {"AccountsReceivable": ("+90.00", "-90.00", ""), "Cash": ("", "+90.00", ""),
+                                          "Revenue": ("+31.00", "+28.00", "+31.00"),
+                                          "DeferredRevenue": ("+59.00", "-28.00", "-31.00")},
+                                         ending={"AccountsReceivable": "0.00", "Cash": "90.00", "Revenue": "90.00",
+                                                 "DeferredRevenue": "0.00"})
+
+
 def test_6_1_credit_note_before_payment() -> None:
     # Printed as Jan-Mar 2024 (en-GB copy: 2026); 31 / 28 / 31 needs a non-leap year.
-    table = StripeTable(CREDIT_NOTES, "Credit note before a payment", JAN_MAR,
-                        {"AccountsReceivable": ("+90.00", "-90.00", ""), "Cash": ("", "+90.00", ""),
-                         "Revenue": ("+31.00", "+28.00", "+31.00"), "DeferredRevenue": ("+59.00", "-28.00", "-31.00")},
-                        ending={"AccountsReceivable": "0.00", "Cash": "90.00", "Revenue": "90.00",
-                                "DeferredRevenue": "0.00"})
     # A pre-payment credit note of 30.00 on the invoice's day: nothing is recognised yet, so it is an upfront
     # discount (no CreditNotes) and the 90.00 left is recognised at 1.00 a day.
     entries = load(ledger(invoice("2019-01-01", "120.00", "2019-01-01", "2019-04-01"),
                           credit("2019-01-01", "30.00", "credit-note", "Assets:AccountsReceivable"),
                           payment("2019-02-15", "90.00")))
-    assert_table(entries, table)
+    assert_table(entries, CREDIT_NOTE_BEFORE_PAYMENT)
 
 
 CREDIT_NOTE_AFTER_PAYMENT = StripeTable(CREDIT_NOTES, "Credit note after a payment", JAN_MAR,
