@@ -83,7 +83,7 @@ from beancount.parser import printer
 from beancount_revrec.importers import ImporterConfig, StripeImporter
 from beancount_revrec.importers.fulfillment_events import import_fulfillments
 from tests import test_catch_up, test_stripe
-from tests.conftest import run_tool, table
+from tests.conftest import ROOT, run_tool, table
 from tests.test_stripe import Sums, assert_sums, ledger
 
 Obj = dict[str, Any]
@@ -96,6 +96,8 @@ IMPORTER = ImporterConfig(
 
 MONTHLY_QUERY = ("SELECT year, month, account, sum(number) AS amount WHERE currency = 'USD' "
                  "GROUP BY year, month, account ORDER BY year, month, account")
+
+FIXTURES = ROOT.parent / "shared" / "stripe" / "fixtures3.json"  # ../shared beside the repository, as in CI
 
 FULFILLMENT_RULE = ('2022-01-01 custom "revrec-rule" "prepaid-usage"\n  product: "prod_prepaid"\n'
                     '  treatment: "fulfillment"\n')
@@ -210,6 +212,43 @@ def quarter_line(ident: str = "il_1") -> Obj:
 def paid_quarter() -> Obj:
     """The quarter's invoice, finalized and paid on Jan 1."""
     return invoice("in_1", [quarter_line()], at("2019-01-01"), status="paid", paid_at=at("2019-01-01", "09:31"))
+
+
+def fields_not_in(mine: Obj, fixture: Obj, path: str = "") -> set[str]:
+    """The fields of ``mine`` (nested objects and the first of each list of objects too) the fixture lacks."""
+    found = set()
+    for key, value in mine.items():
+        theirs = fixture.get(key)
+        if key not in fixture:
+            found.add(path + key)
+        elif isinstance(value, dict) and isinstance(theirs, dict):
+            found |= fields_not_in(value, theirs, f"{path}{key}.")
+        elif (isinstance(value, list) and value and isinstance(value[0], dict) and isinstance(theirs, list) and theirs
+              and isinstance(theirs[0], dict)):
+            found |= fields_not_in(value[0], theirs[0], f"{path}{key}[].")
+    return found
+
+
+@pytest.mark.skipif(not FIXTURES.exists(), reason="Stripe fixtures not present")
+def test_the_objects_have_the_shapes_of_stripes_fixtures() -> None:
+    fixtures = json.loads(FIXTURES.read_text(encoding="utf-8"))["resources"]
+    quarter, note = paid_quarter(), credit_note_after_payment()
+    built = {
+        "invoice": {key: value for key, value in quarter.items() if key != "lines"},
+        "line_item": quarter["lines"]["data"][0],
+        "credit_note": {key: value for key, value in note.items() if key != "lines"},
+        "credit_note_line_item": note["lines"]["data"][0],
+        "charge": charge(9000, at("2019-01-01"), invoice="in_1"),
+        "invoice_payment": invoice_payment(9000, at("2019-01-01")),
+        "refund": refund("re_1", 900, at("2019-02-01")),
+        "dispute": dispute(9000, at("2019-02-01"), "lost"),
+        "balance_transaction": WITHDRAWN,
+    }
+    # Besides the fixtures' fields: the sub-objects they leave out (a price's details, the payment intent an
+    # invoice payment names) and the older API's charge.invoice.
+    assert {kind: fields_not_in(obj, fixtures[kind]) for kind, obj in built.items()} == {
+        **{kind: set() for kind in built}, "line_item": {"pricing.price_details"}, "charge": {"invoice"},
+        "invoice_payment": {"payment.payment_intent"}}
 
 
 # --- The round trip ------------------------------------------------------------------------------------------
