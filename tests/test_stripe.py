@@ -425,14 +425,16 @@ def test_3_4_subscription_cancellation() -> None:
     assert_table(load(ledger(QUARTER_2019)), table)
 
 
+STANDALONE_INVOICE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Standalone invoices", ("2019-01",),
+                                 {"Revenue": ("+22.00",), "DeferredRevenue": ("+14.00",)})
+
+
 def test_3_5_standalone_invoice() -> None:
-    table = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Standalone invoices", ("2019-01",),
-                        {"Revenue": ("+22.00",), "DeferredRevenue": ("+14.00",)})
     text = ('2019-01-15 * "Customer" "Standalone invoice"\n  invoice: "in_1"\n'
             "  Assets:AccountsReceivable  36.00 USD\n"
             "  Income:Revenue  -31.00 USD\n    service-start: 2019-01-15\n    service-end: 2019-02-15\n"
             "  Income:Revenue  -5.00 USD\n")
-    assert_table(load(ledger(text)), table)
+    assert_table(load(ledger(text)), STANDALONE_INVOICE)
 
 
 UNCOLLECTIBLE_INVOICE = StripeTable(SUBSCRIPTIONS_AND_INVOICING, "Uncollectible invoices", JAN_FEB,
@@ -648,25 +650,29 @@ def test_5_8_uncollectible_paid_then_disputed() -> None:
     assert_table(entries, UNCOLLECTIBLE_PAID_THEN_DISPUTED)
 
 
+DISPUTE_LOST_THEN_WON = StripeTable(CONTRA, "Dispute", JAN_APR,
+                                    {"Revenue": ("+31.00", "", "", ""), "DeferredRevenue": ("+59.00", "-59.00", "", ""),
+                                     "Cash": ("+90.00", "-90.00", "", "+90.00"), "Disputes": ("", "+31.00", "", ""),
+                                     "Recoverables": ("", "", "", "+90.00")})
+
+
 def test_5_9_dispute_lost_then_won() -> None:
-    table = StripeTable(CONTRA, "Dispute", JAN_APR,
-                        {"Revenue": ("+31.00", "", "", ""), "DeferredRevenue": ("+59.00", "-59.00", "", ""),
-                         "Cash": ("+90.00", "-90.00", "", "+90.00"), "Disputes": ("", "+31.00", "", ""),
-                         "Recoverables": ("", "", "", "+90.00")})
     # As in 4.3, the table's reading of a won dispute: everything to Recoverables.
-    assert_table(load(ledger(*DISPUTED_LEDGER, won("2019-04-01"))), table)
+    assert_table(load(ledger(*DISPUTED_LEDGER, won("2019-04-01"))), DISPUTE_LOST_THEN_WON)
+
+
+OTHER_LOSS = StripeTable(CONTRA, "Other loss", JAN_MAR,
+                         {"Cash": ("+100.00", "-80.00", "-80.00"), "Revenue": ("+10.00", "+2.00", ""),
+                          "DeferredRevenue": ("+90.00", "-74.00", "-16.00"), "Refund": ("", "+8.00", ""),
+                          "Dispute": ("", "", "+4.00"), "OtherLoss": ("", "", "+60.00")})
 
 
 def test_5_10_other_loss() -> None:
-    table = StripeTable(CONTRA, "Other loss", JAN_MAR,
-                        {"Cash": ("+100.00", "-80.00", "-80.00"), "Revenue": ("+10.00", "+2.00", ""),
-                         "DeferredRevenue": ("+90.00", "-74.00", "-16.00"), "Refund": ("", "+8.00", ""),
-                         "Dispute": ("", "", "+4.00"), "OtherLoss": ("", "", "+60.00")})
     # This example recognises by the month (10.00 a month over ten months).
     entries = load(ledger(invoice("2019-01-01", "100.00", "2019-01-01", "2019-11-01", revrec="ratable monthly"),
                           payment("2019-01-01", "100.00"), credit("2019-02-01", "80.00", "refund"),
                           credit("2019-03-01", "80.00", "dispute")))
-    assert_table(entries, table)
+    assert_table(entries, OTHER_LOSS)
 
 
 # --- 6. examples/credit-notes ----------------------------------------------------------------------------------
@@ -714,18 +720,21 @@ def test_6_2_credit_note_after_payment() -> None:
     assert_table(entries, CREDIT_NOTE_AFTER_PAYMENT_INPUTS_GIVE)
 
 
+CREDIT_NOTE_WITHOUT_LINE_ITEMS = StripeTable(
+    CREDIT_NOTES, "Credit note without line items", JAN_MAR,
+    {"AccountsReceivable": ("+181.00", "-90.50", ""), "Revenue": ("+31.00", "+14.00", "+15.50"),
+     "DeferredRevenue": ("+150.00", "-89.00", "-15.50"), "CreditNotes": ("", "+15.50", "")},
+    ending={"AccountsReceivable": "90.50", "Revenue": "60.50", "DeferredRevenue": "0.00", "CreditNotes": "15.50"})
+# Flagged: the ending DeferredRevenue is printed 0.00; 150.00 - 89.00 - 15.50 = 45.50 (Apr-Jun still deferred).
+CREDIT_NOTE_WITHOUT_LINE_ITEMS_INPUTS_GIVE = CREDIT_NOTE_WITHOUT_LINE_ITEMS.corrected(
+    ending={"DeferredRevenue": "45.50"})
+
+
 def test_6_3_credit_note_without_line_items() -> None:
     # Printed as Jan-Mar 2024; 181.00 over Jan-Jun at 1.00 a day needs a non-leap year.
-    table = StripeTable(CREDIT_NOTES, "Credit note without line items", JAN_MAR,
-                        {"AccountsReceivable": ("+181.00", "-90.50", ""), "Revenue": ("+31.00", "+14.00", "+15.50"),
-                         "DeferredRevenue": ("+150.00", "-89.00", "-15.50"), "CreditNotes": ("", "+15.50", "")},
-                        ending={"AccountsReceivable": "90.50", "Revenue": "60.50", "DeferredRevenue": "0.00",
-                                "CreditNotes": "15.50"})
-    # Flagged: the ending DeferredRevenue is printed 0.00; 150.00 - 89.00 - 15.50 = 45.50 (Apr-Jun still deferred).
-    inputs_give = table.corrected(ending={"DeferredRevenue": "45.50"})
     entries = load(ledger(invoice("2019-01-01", "181.00", "2019-01-01", "2019-07-01"),
                           credit("2019-02-01", "90.50", "credit-note", "Assets:AccountsReceivable")))
-    assert_table(entries, inputs_give)
+    assert_table(entries, CREDIT_NOTE_WITHOUT_LINE_ITEMS_INPUTS_GIVE)
 
 
 # --- 7. examples/subscriptions ---------------------------------------------------------------------------------
@@ -890,15 +899,17 @@ def test_12_7a_annual_subscription_by_month() -> None:
     assert_table(load(ledger(invoice("2026-09-01", "365.00", "2026-09-01", "2027-09-01"))), table)
 
 
+PRODUCT_BUNDLE = StripeTable(GET_STARTED, "Product bundle", ("2026-01", "2026-02", "2026-03"),
+                             {"Revenue": ("+59.00", "+9.00", "+9.00")})
+
+
 def test_12_7b_product_bundle() -> None:
-    months = ("2026-01", "2026-02", "2026-03")
-    table = StripeTable(GET_STARTED, "Product bundle", months, {"Revenue": ("+59.00", "+9.00", "+9.00")})
     first = ('2026-01-01 * "Customer" "Plan and setup fee"\n  invoice: "in_1"\n  Assets:AccountsReceivable  59.00 USD\n'
              "  Income:Revenue  -9.00 USD\n    service-start: 2026-01-01\n    service-end: 2026-02-01\n"
              "  Income:Revenue  -50.00 USD\n")
     later = [invoice(f"2026-0{month}-01", "9.00", f"2026-0{month}-01", f"2026-0{month + 1}-01", ident=f"in_{month}",
                      line=f"il_{month}") for month in (2, 3)]
-    assert_table(load(ledger(first, *later)), table)
+    assert_table(load(ledger(first, *later)), PRODUCT_BUNDLE)
 
 
 # --- 14. reports/waterfall -------------------------------------------------------------------------------------------

@@ -418,6 +418,14 @@ def test_5_3_full_refund(tmp_path: Path) -> None:
     assert_sums(round_trip(tmp_path, objects), test_stripe.FULL_REFUND)
 
 
+def test_3_5_standalone_invoice(tmp_path: Path) -> None:
+    # Jan 15: a month's 31.00 and a one-off 5.00 item (its period a single instant: no service period).
+    jan_15 = at("2019-01-15")
+    once = line_item("il_2", 500, (jan_15, jan_15), "price_once", description="Setup")
+    standalone = invoice("in_1", [monthly_line(), once], jan_15)
+    assert_sums(round_trip(tmp_path, [standalone]), test_stripe.STANDALONE_INVOICE)
+
+
 def test_5_4_partial_refund(tmp_path: Path) -> None:
     objects = [paid_quarter(), charge(9000, at("2019-01-01", "09:31")), invoice_payment(9000, at("2019-01-01")),
                refund("re_1", 900, at("2019-02-01"))]
@@ -452,6 +460,17 @@ def written_off(status: str, **moved: int) -> Obj:
     """The unpaid quarter, marked uncollectible on Feb 1, then ``status`` (a later transition in ``moved``)."""
     return invoice("in_1", [quarter_line()], at("2019-01-01"), status=status,
                    marked_uncollectible_at=at("2019-02-01"), **moved)
+
+
+def test_5_10_other_loss(tmp_path: Path) -> None:
+    # 100.00 for ten months, recognised by the month (Stripe's revenue setting: a rule on the price), refunded
+    # 80.00 on Feb 1 and disputed for 80.00 on Mar 1: 60.00 more than was left is an other loss.
+    ten_months = line_item("il_1", 10000, (at("2019-01-01"), at("2019-11-01")), "price_ten_months")
+    paid = invoice("in_1", [ten_months], at("2019-01-01"), status="paid", paid_at=at("2019-01-01", "09:31"))
+    objects = [paid, charge(10000, at("2019-01-01", "09:31"), invoice="in_1"), refund("re_1", 8000, at("2019-02-01")),
+               dispute(8000, at("2019-03-01"), "lost", balance_transaction("txn_dp_1", -8000, at("2019-03-01")))]
+    monthly = '2019-01-01 custom "revrec-rule" "by-month"\n  price: "price_ten_months"\n  treatment: "ratable monthly"\n'
+    assert_sums(round_trip(tmp_path, objects, head=ledger(monthly)), test_stripe.OTHER_LOSS)
 
 
 def test_5_6a_uncollectible_then_paid(tmp_path: Path) -> None:
@@ -505,11 +524,8 @@ def test_3_9b_tax_inclusive(tmp_path: Path) -> None:
 def test_a_credit_note_of_a_tax_inclusive_line_credits_its_revenue_and_its_tax(tmp_path: Path) -> None:
     # Pre-payment, the whole 31.00 (tax included) on Jan 1: no revenue, no tax is left, nothing is receivable.
     taxed = {**taxed_month(3100, 282, "inclusive"), "status": "open"}
-    note = credit_note_after_payment()
-    note.update(type="pre_payment", total=3100, amount=3100, out_of_band_amount=None, refunds=[],
-                customer_balance_transaction=None, effective_at=at("2019-01-01", "10:00"),
-                created=at("2019-01-01", "10:00"))
-    note["lines"]["data"][0].update(amount=3100, taxes=taxed["lines"]["data"][0]["taxes"])
+    note = credit_note(3100, at("2019-01-01", "10:00"), "pre_payment")
+    note["lines"]["data"][0]["taxes"] = taxed["lines"]["data"][0]["taxes"]
     sums = round_trip(tmp_path, [taxed, note])
     assert {key: number for key, number in sums.items() if number} == {}
 
@@ -534,6 +550,26 @@ def test_4_2_disputed_subscription_lost(tmp_path: Path) -> None:
 def test_4_3_dispute_won(tmp_path: Path) -> None:
     reinstated = balance_transaction("txn_dp_2", 9000, at("2019-03-01"))
     assert_sums(round_trip(tmp_path, disputed("won", WITHDRAWN, reinstated)), test_stripe.DISPUTE_WON)
+
+
+def test_5_9_dispute_lost_then_won(tmp_path: Path) -> None:
+    # examples/contra's "Dispute": the same, the cash reinstated on Apr 1.
+    reinstated = balance_transaction("txn_dp_2", 9000, at("2019-04-01"))
+    assert_sums(round_trip(tmp_path, disputed("won", WITHDRAWN, reinstated)), test_stripe.DISPUTE_LOST_THEN_WON)
+
+
+# --- 12. get-started ---------------------------------------------------------------------------------------------
+
+
+def test_12_7b_product_bundle(tmp_path: Path) -> None:
+    # Jan 1, 2026: the plan's first month (9.00) and a setup fee (50.00, no period); 9.00 again on Feb 1, Mar 1.
+    def month(number: int) -> Obj:
+        return line_item(f"il_{number}", 900, (at(f"2026-0{number}-01"), at(f"2026-0{number + 1}-01")), "price_plan",
+                         invoice=f"in_{number}")
+    setup = line_item("il_setup", 5000, (at("2026-01-01"), at("2026-01-01")), "price_setup", description="Setup fee")
+    objects = [invoice("in_1", [month(1), setup], at("2026-01-01")),
+               *(invoice(f"in_{number}", [month(number)], at(f"2026-0{number}-01")) for number in (2, 3))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.PRODUCT_BUNDLE)
 
 
 # --- 15. performance-obligations-api ---------------------------------------------------------------------------
