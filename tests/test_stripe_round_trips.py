@@ -25,6 +25,9 @@ The examples (page, heading):
   quarter (15.00 refunded, 20.00 out of band, 10.00 to the customer balance), its refund also in the export.
   Compared with the table as its own inputs give it (Refunds 5.17 / CreditNotes 10.33; Stripe prints 5.10 /
   10.40, flagged in tests/test_stripe.py).
+- 6.3 examples/credit-notes, "Credit note without line items": 90.50 credited on Feb 1 on a half-year's 181.00,
+  before payment, for an amount (the credit note's ``lines`` empty): spread over the invoice's line. Compared
+  with the table as its inputs give it (ending DeferredRevenue 45.50; Stripe prints 0.00, flagged there).
 - 3.8 methodology/subscriptions-and-invoicing, "Credit notes": a pre-payment credit note of 45.00 on Feb 1
   on the unpaid quarter.
 - 5.3 examples/contra, "Refund": the paid quarter refunded in full on Feb 1.
@@ -384,6 +387,15 @@ def test_6_1_credit_note_before_payment(tmp_path: Path) -> None:
     objects = [paid, credit_note(3000, at("2019-01-01", "10:00"), "pre_payment"), charge(9000, at("2019-02-15")),
                invoice_payment(9000, at("2019-02-15"))]
     assert_sums(round_trip(tmp_path, objects), test_stripe.CREDIT_NOTE_BEFORE_PAYMENT)
+
+
+def test_6_3_credit_note_without_line_items(tmp_path: Path) -> None:
+    # 181.00 for Jan 1 - Jul 1 (1.00 a day), 90.50 credited on Feb 1 before payment, for an amount, not a line.
+    half_year = line_item("il_1", 18100, (at("2019-01-01"), at("2019-07-01")), "price_half_year")
+    note = credit_note(9050, at("2019-02-01"), "pre_payment")
+    note["lines"]["data"] = []
+    objects = [invoice("in_1", [half_year], at("2019-01-01")), note]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.CREDIT_NOTE_WITHOUT_LINE_ITEMS_INPUTS_GIVE)
 
 
 def test_6_2_credit_note_after_payment(tmp_path: Path) -> None:

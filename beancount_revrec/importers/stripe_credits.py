@@ -79,7 +79,8 @@ def credit_note_entries(
     Args:
         note: A Stripe ``credit_note`` object.
         config: The importer configuration.
-        known: The invoices imported so far (the export's and the ledger's).
+        known: The invoices imported so far (the export's and the ledger's). A credit note without line
+            items is spread over its invoice's lines and tax in proportion, as a refund is.
         where: The file and the object's position in it.
 
     Returns:
@@ -103,6 +104,10 @@ def credit_note_entries(
     lines = _credit_note_lines(note, currency, accounts)
     tax = sum((line[2] for line in lines), Decimal(0))
     rest = total - tax - sum((line[1] for line in lines), Decimal(0))
+    if not lines:  # no line items: all of it over the invoice's lines and tax, as a refund
+        invoice = known.invoices[invoice_id]
+        lines = [(line.line_id, line.units, Decimal(0)) for line in invoice.lines]
+        tax, rest = invoice.tax, Decimal(0)
     weights = [line[1] for line in lines] + [tax, rest]
     postings = []
     for kind, counter, amount in _credit_parts(note, total, currency, config):
