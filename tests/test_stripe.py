@@ -390,12 +390,14 @@ JAN_APR = ("2019-01", "2019-02", "2019-03", "2019-04")
 # --- 2. methodology -------------------------------------------------------------------------------------------
 
 
+ONE_TIME_PAYMENT_NET = StripeTable(METHODOLOGY, "One-time payment (net end state)", ("2019-01",),
+                                   {"Cash": ("+10.00",), "Revenue": ("+10.00",)})
+
+
 def test_2_4_one_time_payment_net() -> None:
-    table = StripeTable(METHODOLOGY, "One-time payment (net end state)", ("2019-01",),
-                        {"Cash": ("+10.00",), "Revenue": ("+10.00",)})
     entries = load(ledger('2019-01-10 * "Customer" "One-time payment"\n'
                           "  Assets:Cash  10.00 USD\n  Income:Revenue  -10.00 USD\n"))
-    assert_table(entries, table)
+    assert_table(entries, ONE_TIME_PAYMENT_NET)
 
 
 # --- 3. methodology/subscriptions-and-invoicing ---------------------------------------------------------------
@@ -509,13 +511,15 @@ def test_3_10_customer_credit_balance() -> None:
 # --- 4. methodology/refunds-and-disputes ----------------------------------------------------------------------
 
 
+ONE_TIME_PAYMENT_REFUND = StripeTable(REFUNDS_AND_DISPUTES, "One-time payment refund", JAN_FEB,
+                                      {"Revenue": ("+90.00", ""), "Refunds": ("", "+90.00")})
+
+
 def test_4_1_one_time_payment_refund() -> None:
-    table = StripeTable(REFUNDS_AND_DISPUTES, "One-time payment refund", JAN_FEB,
-                        {"Revenue": ("+90.00", ""), "Refunds": ("", "+90.00")})
     paid = ('2019-01-01 * "Customer" "One-time payment"\n  Assets:Cash  90.00 USD\n'
             '  Income:Revenue  -90.00 USD\n    line: "ch_1"\n')
     entries = load(ledger(paid, credit("2019-02-01", "90.00", "refund", line="ch_1")))
-    assert_table(entries, table)
+    assert_table(entries, ONE_TIME_PAYMENT_REFUND)
 
 
 DISPUTED = StripeTable(REFUNDS_AND_DISPUTES, "Disputed subscription invoice", JAN_FEB,
@@ -549,26 +553,30 @@ def test_4_3_dispute_won() -> None:
 # --- 5. examples/contra ----------------------------------------------------------------------------------------
 
 
+CUSTOMER_CREDIT_BALANCE_PAID_LATER = StripeTable(CONTRA, "Customer credit balance", JAN_FEB,
+                                                 {"AccountsReceivable": ("+20.00", "-20.00"), "Cash": ("", "+20.00"),
+                                                  "CustomerBalance": ("-11.00", ""), "Revenue": ("+17.00", "+14.00"),
+                                                  "DeferredRevenue": ("+14.00", "-14.00")})
+
+
 def test_5_1_customer_credit_balance() -> None:
-    table = StripeTable(CONTRA, "Customer credit balance", JAN_FEB,
-                        {"AccountsReceivable": ("+20.00", "-20.00"), "Cash": ("", "+20.00"),
-                         "CustomerBalance": ("-11.00", ""), "Revenue": ("+17.00", "+14.00"),
-                         "DeferredRevenue": ("+14.00", "-14.00")})
     entries = load(ledger(MONTH_FROM_JAN_15, payment("2019-01-15", "11.00", "Liabilities:CustomerBalance"),
                           payment("2019-02-09", "20.00")))
-    assert_table(entries, table)
+    assert_table(entries, CUSTOMER_CREDIT_BALANCE_PAID_LATER)
+
+
+NEGATIVE_INVOICE = StripeTable(CONTRA, "Negative invoice crediting the customer balance", JAN_FEB,
+                               {"AccountsReceivable": ("", ""), "Cash": ("", ""), "CustomerBalance": ("+31.00", ""),
+                                "Revenue": ("-17.00", "-14.00"), "DeferredRevenue": ("-14.00", "+14.00")})
 
 
 def test_5_2_negative_invoice_to_customer_balance() -> None:
-    table = StripeTable(CONTRA, "Negative invoice crediting the customer balance", JAN_FEB,
-                        {"AccountsReceivable": ("", ""), "Cash": ("", ""), "CustomerBalance": ("+31.00", ""),
-                         "Revenue": ("-17.00", "-14.00"), "DeferredRevenue": ("-14.00", "+14.00")})
     negative = ('2019-01-15 * "Customer" "Negative invoice"\n  invoice: "in_1"\n'
                 "  Assets:AccountsReceivable  -31.00 USD\n"
                 "  Income:Revenue  31.00 USD\n    service-start: 2019-01-15\n    service-end: 2019-02-15\n")
     to_balance = ('2019-01-15 * "Customer" "Credited to the customer balance"\n  invoice: "in_1"\n'
                   "  Assets:AccountsReceivable  31.00 USD\n  Liabilities:CustomerBalance  -31.00 USD\n")
-    assert_table(load(ledger(negative, to_balance)), table)
+    assert_table(load(ledger(negative, to_balance)), NEGATIVE_INVOICE)
 
 
 FULL_REFUND = StripeTable(CONTRA, "Refund", JAN_MAR,
@@ -830,13 +838,15 @@ def test_9_1_exclude_paid_transaction_in_a_closed_january(tmp_path: Path) -> Non
 # --- 10. examples/other-examples -----------------------------------------------------------------------------------
 
 
+EXTERNAL_ASSET = StripeTable(OTHER_EXAMPLES, "External asset", JAN_FEB,
+                             {"AccountsReceivable": ("+31.00", "-31.00"), "Revenue": ("+31.00", ""), "Cash": ("", ""),
+                              "ExternalAsset": ("", "+31.00")})
+
+
 def test_10_1_external_asset() -> None:
-    table = StripeTable(OTHER_EXAMPLES, "External asset", JAN_FEB,
-                        {"AccountsReceivable": ("+31.00", "-31.00"), "Revenue": ("+31.00", ""), "Cash": ("", ""),
-                         "ExternalAsset": ("", "+31.00")})
     entries = load(ledger(invoice("2019-01-01", "31.00", "2019-01-01", "2019-02-01"),
                           payment("2019-02-05", "31.00", "Assets:ExternalAsset")))
-    assert_table(entries, table)
+    assert_table(entries, EXTERNAL_ASSET)
 
 
 def test_10_2_fees() -> None:

@@ -25,11 +25,19 @@ The examples (page, heading):
   quarter (15.00 refunded, 20.00 out of band, 10.00 to the customer balance), its refund also in the export.
   Compared with the table as its own inputs give it (Refunds 5.17 / CreditNotes 10.33; Stripe prints 5.10 /
   10.40, flagged in tests/test_stripe.py).
+- 6.1 examples/credit-notes, "Credit note before a payment": 120.00 for the quarter, 30.00 credited before
+  payment on Jan 1, the 90.00 left paid on Feb 15 (the invoice's ``amount_paid``).
 - 6.3 examples/credit-notes, "Credit note without line items": 90.50 credited on Feb 1 on a half-year's 181.00,
   before payment, for an amount (the credit note's ``lines`` empty): spread over the invoice's line. Compared
   with the table as its inputs give it (ending DeferredRevenue 45.50; Stripe prints 0.00, flagged there).
 - 3.8 methodology/subscriptions-and-invoicing, "Credit notes": a pre-payment credit note of 45.00 on Feb 1
   on the unpaid quarter.
+- 3.10 methodology/subscriptions-and-invoicing, "Customer credit balance": 31.00, 11.00 of it from the
+  customer's credit balance (``starting_balance``), 20.00 by card.
+- 5.2 examples/contra, "Negative invoice crediting the customer balance": a negative line of -31.00 for Jan 15 -
+  Feb 15, the invoice "paid" with nothing and its -31.00 left on the customer's balance (``ending_balance``).
+- 10.1 other-examples, "External asset": January's 31.00 paid outside Stripe on Feb 5 (``paid_out_of_band``),
+  the importer's ``out_of_band`` account set to the table's ExternalAsset.
 - 5.3 examples/contra, "Refund": the paid quarter refunded in full on Feb 1.
 - 5.4 examples/contra, "Partial refund": 9.00 refunded on Feb 1 of the paid 90.00 quarter. The refund names
   its charge and payment intent, and the invoice is linked the current API's way: an ``invoice_payment`` for
@@ -46,6 +54,9 @@ The examples (page, heading):
   month's 31.00 with 10% tax on top (34.10 paid) or included (Stripe's line ``amount`` includes an inclusive
   tax: 28.18 of revenue and 2.82 of tax; Stripe prints 27.90 / 3.10, flagged in tests/test_stripe.py), in
   the current ``taxes`` shape and the older ``tax_amounts`` one; and a credit note of the inclusive line.
+- 2.4 methodology, "One-time payment (net end state)", and 4.1 methodology/refunds-and-disputes, "One-time
+  payment refund": a charge for no invoice (10.00 on Jan 10; 90.00 on Jan 1, refunded on Feb 1), in the
+  older API's shape (``"invoice": null``; later versions need the export's invoice payments to tell).
 - 4.2 / 4.3 methodology/refunds-and-disputes, "Disputed subscription invoice" / "Winning a dispute": the paid
   quarter disputed on Feb 1 (lost; won with the cash reinstated on Mar 1). The charge links the invoice the
   older API's way (``charge.invoice``). The dispute's balance transactions carry no fee: Stripe's tables
@@ -57,17 +68,19 @@ The examples (page, heading):
   recognised on fulfillment is Stripe's product setting, not part of any object: the ledger says it with a
   ``revrec-rule``, as tests/test_stripe.py does.
 
-Expected to fail (``xfail(strict=True)``, an importer bug reported with issue 16): 6.1 examples/credit-notes,
-"Credit note before a payment" (120.00, 30.00 credited before payment, 90.00 paid on Feb 15) and 3.10
-methodology/subscriptions-and-invoicing, "Customer credit balance" (31.00, 11.00 of it from the customer's
-balance, 20.00 by card): the importer books a paid invoice's payment as the invoice's total (120.00, 31.00),
-not its ``amount_paid`` (90.00, 20.00), and never debits the customer balance it used. When that is fixed these
-tests pass and their markers must go.
+Expected to fail (``xfail(strict=True)``, reported with issue 16): 5.1 examples/contra, "Customer credit
+balance" (the month from Jan 15, 11.00 of the customer's balance applied at finalization, 20.00 paid on Feb 9):
+the importer books the balance the invoice used with its payment on ``paid_at`` (February: receivable 31.00 in
+January, CustomerBalance -11.00 in February), where Stripe applies it when the invoice is finalized (receivable
+20.00, CustomerBalance -11.00 in January). When that is fixed the test passes and its marker must go.
 
-Not reproduced here: the tables these examples share with the demo ledger (7.1 and 7.2 are also
-ledgers/stripe-demo, tested in tests/test_importers.py); every other table of tests/test_stripe.py, which
-needs objects the importer does not read yet (standalone payments, customer balance applied to an invoice)
-or the plugin cannot book (see that module's docstring).
+Not reproduced here (the rest of tests/test_stripe.py): 3.1, 3.4 and 12.7a are 7.1's, 5.x's and 7.2's objects
+again; 3.3 is 7.4 in prose; 7.3.1, 13.x and 14.7 are usage reported to Stripe (usage records, which the
+importer does not read; metered lines are recognised on ``revrec-fulfill`` events); 8.1 and 8.2 are 3.9(a)'s
+invoice without and with its tax; 9.1 is the exclusion CSV (tests/test_revenue_import.py); 10.2's processing
+fee needs the charge's expanded balance transaction (tests/test_stripe_payments.py); 11.x are revenue
+settings, not objects; 14.x check the waterfall of the same invoices; and the tables that module's docstring
+cannot book.
 """
 
 from __future__ import annotations
@@ -118,7 +131,7 @@ def at(day: str, clock: str = "09:30") -> int:
 def line_item(ident: str, amount: int, period: tuple[int, int], price: str, *, invoice: str = "in_1",
               product: str = "prod_plan", quantity: int = 1, description: str = "1 \N{MULTIPLICATION SIGN} Plan",
               proration: bool = False, credited: Obj | None = None) -> Obj:
-    """An invoice line of a subscription (``parent.subscription_item_details``); a proration comes from an invoice item."""
+    """An invoice line of a subscription (``parent.subscription_item_details``), a proration from an invoice item."""
     return {
         "object": "line_item", "id": ident, "amount": amount, "currency": "usd", "description": description,
         "discount_amounts": [], "discountable": True, "discounts": [], "invoice": invoice, "livemode": False,
@@ -290,7 +303,8 @@ def round_trip(tmp_path: Path, objects: list[Obj], *, config: ImporterConfig = I
 
 def test_7_1_monthly_subscription(tmp_path: Path) -> None:
     paid = invoice("in_1", [monthly_line()], at("2019-01-15"), status="paid", paid_at=at("2019-01-15", "09:31"))
-    sums = round_trip(tmp_path, [paid, charge(3100, at("2019-01-15", "09:31")), invoice_payment(3100, at("2019-01-15"))])
+    objects = [paid, charge(3100, at("2019-01-15", "09:31")), invoice_payment(3100, at("2019-01-15"))]
+    sums = round_trip(tmp_path, objects)
     assert_sums(sums, test_stripe.MONTHLY_SUBSCRIPTION)
     assert (sums["2019-01", "Assets:Cash"], sums.get(("2019-01", "Assets:AccountsReceivable"), Decimal(0))) == (
         Decimal("31.00"), 0)
@@ -374,11 +388,6 @@ def credit_note_after_payment() -> Obj:
                        refunds=[{"amount_refunded": 1500, "refund": "re_cn", "type": "refund"}])
 
 
-PAYMENT_IS_THE_TOTAL = ("importer bug: a paid invoice's payment is booked as its total, not its amount_paid "
-                        "(a pre-payment credit note or the customer balance pays part of it)")
-
-
-@pytest.mark.xfail(strict=True, reason=PAYMENT_IS_THE_TOTAL)
 def test_6_1_credit_note_before_payment(tmp_path: Path) -> None:
     # 120.00 for the quarter, 30.00 credited before payment on Jan 1, the 90.00 left paid on Feb 15.
     quarter = line_item("il_1", 12000, (at("2019-01-01"), at("2019-04-01")), "price_quarterly")
@@ -414,7 +423,6 @@ def test_3_8_credit_note_before_payment(tmp_path: Path) -> None:
     assert_sums(round_trip(tmp_path, objects), test_stripe.CREDIT_NOTE)
 
 
-@pytest.mark.xfail(strict=True, reason=PAYMENT_IS_THE_TOTAL)
 def test_3_10_customer_credit_balance(tmp_path: Path) -> None:
     # 31.00 on Jan 15 (no service period), 11.00 of it from the customer's credit balance, 20.00 by card.
     once = line_item("il_1", 3100, (at("2019-01-15"), at("2019-01-15")), "price_once")
@@ -422,6 +430,26 @@ def test_3_10_customer_credit_balance(tmp_path: Path) -> None:
     paid.update(starting_balance=-1100, ending_balance=0, amount_due=2000, amount_paid=2000)
     objects = [paid, charge(2000, at("2019-01-15", "09:31")), invoice_payment(2000, at("2019-01-15", "09:31"))]
     assert_sums(round_trip(tmp_path, objects), test_stripe.CUSTOMER_CREDIT_BALANCE)
+
+
+@pytest.mark.xfail(strict=True, reason="importer: the customer balance an invoice uses is booked on paid_at, "
+                   "not when Stripe applies it, at finalization")
+def test_5_1_customer_credit_balance_then_paid(tmp_path: Path) -> None:
+    # The month from Jan 15 (31.00): 11.00 of the customer's credit balance applied at finalization, the 20.00
+    # left paid by card on Feb 9.
+    paid = invoice("in_1", [monthly_line()], at("2019-01-15"), status="paid", paid_at=at("2019-02-09"))
+    paid.update(starting_balance=-1100, ending_balance=0, amount_due=2000, amount_paid=2000)
+    objects = [paid, charge(2000, at("2019-02-09")), invoice_payment(2000, at("2019-02-09"))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.CUSTOMER_CREDIT_BALANCE_PAID_LATER)
+
+
+def test_5_2_negative_invoice_to_customer_balance(tmp_path: Path) -> None:
+    # A month's credit of 31.00 from Jan 15 (a negative line): the invoice is paid with nothing, its -31.00
+    # left on the customer's balance.
+    credit = line_item("il_1", -3100, (at("2019-01-15"), at("2019-02-15")), "price_monthly")
+    negative = invoice("in_1", [credit], at("2019-01-15"), status="paid", paid_at=at("2019-01-15"))
+    negative.update(amount_due=0, amount_paid=0, amount_remaining=0, ending_balance=-3100)
+    assert_sums(round_trip(tmp_path, [negative]), test_stripe.NEGATIVE_INVOICE)
 
 
 def test_5_3_full_refund(tmp_path: Path) -> None:
@@ -481,7 +509,8 @@ def test_5_10_other_loss(tmp_path: Path) -> None:
     paid = invoice("in_1", [ten_months], at("2019-01-01"), status="paid", paid_at=at("2019-01-01", "09:31"))
     objects = [paid, charge(10000, at("2019-01-01", "09:31"), invoice="in_1"), refund("re_1", 8000, at("2019-02-01")),
                dispute(8000, at("2019-03-01"), "lost", balance_transaction("txn_dp_1", -8000, at("2019-03-01")))]
-    monthly = '2019-01-01 custom "revrec-rule" "by-month"\n  price: "price_ten_months"\n  treatment: "ratable monthly"\n'
+    monthly = ('2019-01-01 custom "revrec-rule" "by-month"\n  price: "price_ten_months"\n'
+               '  treatment: "ratable monthly"\n')
     assert_sums(round_trip(tmp_path, objects, head=ledger(monthly)), test_stripe.OTHER_LOSS)
 
 
@@ -540,6 +569,28 @@ def test_a_credit_note_of_a_tax_inclusive_line_credits_its_revenue_and_its_tax(t
     note["lines"]["data"][0]["taxes"] = taxed["lines"]["data"][0]["taxes"]
     sums = round_trip(tmp_path, [taxed, note])
     assert {key: number for key, number in sums.items() if number} == {}
+
+
+def test_10_1_external_asset(tmp_path: Path) -> None:
+    # other-examples, "External asset": Jan's 31.00 paid outside Stripe on Feb 5 (marked paid out of band).
+    month = line_item("il_1", 3100, (at("2019-01-01"), at("2019-02-01")), "price_monthly")
+    paid = invoice("in_1", [month], at("2019-01-01"), status="paid", paid_at=at("2019-02-05"))
+    paid["paid_out_of_band"] = True
+    sums = round_trip(tmp_path, [paid], config=IMPORTER._replace(out_of_band="Assets:ExternalAsset"))
+    assert_sums(sums, test_stripe.EXTERNAL_ASSET)
+
+
+def test_2_4_one_time_payment(tmp_path: Path) -> None:
+    # methodology, "One-time payment (net end state)": 10.00 charged on Jan 10 for no invoice (API versions before
+    # 2025-03-31 say so with "invoice": null), recognised at once.
+    sums = round_trip(tmp_path, [charge(1000, at("2019-01-10"), invoice=None, description="One-time payment")])
+    assert_sums(sums, test_stripe.ONE_TIME_PAYMENT_NET)
+
+
+def test_4_1_one_time_payment_refund(tmp_path: Path) -> None:
+    one_time = charge(9000, at("2019-01-01"), invoice=None, description="One-time payment")
+    sums = round_trip(tmp_path, [one_time, refund("re_1", 9000, at("2019-02-01"))])
+    assert_sums(sums, test_stripe.ONE_TIME_PAYMENT_REFUND)
 
 
 # --- 4. methodology/refunds-and-disputes ---------------------------------------------------------------------
