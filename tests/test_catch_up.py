@@ -161,6 +161,20 @@ def test_a_renamed_unbilled_account() -> None:
 # --- docs.stripe.com/revenue-recognition/examples/subscriptions, "Upgrade" and "Downgrade" ---------------------
 
 APRIL = invoice("2019-04-01", "in_apr", ("90.00", "2019-04-01", "2019-05-01"))
+UPGRADE_CATCH_UP_OFF: Table = {
+    AR: {"2019-04": "90.00", "2019-05": "130.00"},
+    UNBILLED: {"2019-04": "10.00", "2019-05": "-10.00"},
+    SALES: {"2019-04": "-100.00", "2019-05": "-120.00"},
+}
+"""Subscriptions, "Upgrade", catch-up off: Apr Revenue +100, AR +90, Unbilled +10; May Revenue +120, AR +130,
+Unbilled -10 (Beancount's signs)."""
+DOWNGRADE_CATCH_UP_OFF: Table = {
+    AR: {"2019-04": "90.00", "2019-05": "10.00"},
+    UNBILLED: {"2019-04": "-20.00", "2019-05": "20.00"},
+    SALES: {"2019-04": "-70.00", "2019-05": "-30.00"},
+}
+"""Subscriptions, "Downgrade", catch-up off: Apr Revenue +70, AR +90, Unbilled -20; May Revenue +30, AR +10,
+Unbilled +20 (Beancount's signs)."""
 
 
 def test_stripe_subscription_upgrade_catch_up_off() -> None:
@@ -168,11 +182,7 @@ def test_stripe_subscription_upgrade_catch_up_off() -> None:
     Catch-up off: Apr Revenue +100, AR +90, Unbilled +10; May Revenue +120, AR +130, Unbilled -10."""
     may = invoice("2019-05-01", "in_may", ("-30.00", "2019-04-21", "2019-05-01"),
                   ("40.00", "2019-04-21", "2019-05-01"), ("120.00", "2019-05-01", "2019-06-01"))
-    assert monthly(loaded(head(OFF) + APRIL + may)) == {
-        AR: {"2019-04": "90.00", "2019-05": "130.00"},
-        UNBILLED: {"2019-04": "10.00", "2019-05": "-10.00"},
-        SALES: {"2019-04": "-100.00", "2019-05": "-120.00"},
-    }
+    assert monthly(loaded(head(OFF) + APRIL + may)) == UPGRADE_CATCH_UP_OFF
 
 
 def test_stripe_subscription_downgrade_catch_up_off() -> None:
@@ -180,11 +190,7 @@ def test_stripe_subscription_downgrade_catch_up_off() -> None:
     Catch-up off: Apr Revenue +70, AR +90, Unbilled -20; May Revenue +30, AR +10, Unbilled +20."""
     may = invoice("2019-05-01", "in_may", ("-30.00", "2019-04-21", "2019-05-01"),
                   ("10.00", "2019-04-21", "2019-05-01"), ("30.00", "2019-05-01", "2019-06-01"))
-    assert monthly(loaded(head(OFF) + APRIL + may)) == {
-        AR: {"2019-04": "90.00", "2019-05": "10.00"},
-        UNBILLED: {"2019-04": "-20.00", "2019-05": "20.00"},
-        SALES: {"2019-04": "-70.00", "2019-05": "-30.00"},
-    }
+    assert monthly(loaded(head(OFF) + APRIL + may)) == DOWNGRADE_CATCH_UP_OFF
 
 
 def test_stripe_subscription_upgrade_catch_up_on() -> None:

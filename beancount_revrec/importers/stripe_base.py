@@ -218,10 +218,25 @@ def split_in_proportion(amount: Decimal, weights: list[Decimal], places: int) ->
     return shares
 
 
-def line_tax(line: Obj, currency: str) -> Decimal:
-    """The tax of an invoice line: its ``taxes`` (or the older ``tax_amounts``)."""
+def _taxes(line: Obj) -> list[Obj]:
+    """A line's tax amounts: its ``taxes`` (or the older ``tax_amounts``)."""
     taxes = line.get("taxes")
     if taxes is None:
         taxes = line.get("tax_amounts")
-    return sum_amounts(taxes, currency)
+    return [tax for tax in taxes if isinstance(tax, dict)] if isinstance(taxes, list) else []
+
+
+def line_tax(line: Obj, currency: str) -> Decimal:
+    """The tax of an invoice or credit note line, inclusive and exclusive."""
+    return sum_amounts(_taxes(line), currency)
+
+
+def included_tax(line: Obj, currency: str) -> Decimal:
+    """The part of a line's tax its ``amount`` already includes.
+
+    Stripe's line amount is gross of inclusive tax (``tax_behavior: "inclusive"``, or the older
+    ``inclusive: true``) and net of exclusive tax.
+    """
+    included = [tax for tax in _taxes(line) if tax.get("tax_behavior") == "inclusive" or tax.get("inclusive") is True]
+    return sum_amounts(included, currency)
 

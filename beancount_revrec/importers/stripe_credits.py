@@ -12,6 +12,7 @@ from beancount_revrec.importers.stripe_base import (
     StripeError,
     entry_meta,
     exponent,
+    included_tax,
     line_tax,
     make_posting,
     split_in_proportion,
@@ -39,20 +40,21 @@ def _credit_parts(note: Obj, total: Decimal, currency: str, config: ImporterConf
         raise StripeError(f"refunded {refunded} and out of band {out_of_band} exceed its total {total}")
     parts = [
         ("refund", config.cash, refunded),
-        ("refund", config.out_of_band, out_of_band),
+        ("credit-note", config.out_of_band, out_of_band),
         ("credit-note", config.customer_balance, balance),
     ]
     return [part for part in parts if part[2]]
 
 
 def _credit_note_lines(note: Obj, currency: str, accounts: dict[str, str]) -> list[tuple[str | None, Decimal, Decimal]]:
-    """A credit note's lines: (invoice line credited, amount net of discounts, tax), each of a line in ``accounts``."""
+    """A credit note's lines (of lines in ``accounts``): (line credited, net of discounts and included tax, tax)."""
     found = []
     if (note.get("lines") or {}).get("has_more"):
         raise StripeError("its lines are paginated (has_more): fetch with --api-key, which pages them in")
     for line in (note.get("lines") or {}).get("data") or []:
         try:
             net = to_decimal(line.get("amount"), currency) - to_decimal(line.get("discount_amount") or 0, currency)
+            net -= included_tax(line, currency)
         except StripeError as error:
             raise StripeError(f"line {line.get('id')}: {error}") from None
         credited = line.get("invoice_line_item")
@@ -69,14 +71,16 @@ def credit_note_entries(
 
     A post-payment credit note is split by kind: what it refunds (``refunds``, else, in the older
     API, all but the out-of-band amount unless it credits the customer's balance) is ``refund``
-    against cash, the out-of-band amount ``refund`` against ``out_of_band``, the rest ``credit-note``
-    against the customer balance. Each part is spread over the lines (and tax, and whatever the
+    against cash; the out-of-band amount is ``credit-note`` against ``out_of_band`` and the rest
+    ``credit-note`` against the customer balance (Stripe's CreditNotes, as its "Credit note after a
+    payment" table books both). Each part is spread over the lines (and tax, and whatever the
     lines leave of the total, such as shipping) in proportion to their amounts.
 
     Args:
         note: A Stripe ``credit_note`` object.
         config: The importer configuration.
-        known: The invoices imported so far (the export's and the ledger's).
+        known: The invoices imported so far (the export's and the ledger's). A credit note without line
+            items is spread over its invoice's lines and tax in proportion, as a refund is.
         where: The file and the object's position in it.
 
     Returns:
@@ -100,6 +104,10 @@ def credit_note_entries(
     lines = _credit_note_lines(note, currency, accounts)
     tax = sum((line[2] for line in lines), Decimal(0))
     rest = total - tax - sum((line[1] for line in lines), Decimal(0))
+    if not lines:  # no line items: all of it over the invoice's lines and tax, as a refund
+        invoice = known.invoices[invoice_id]
+        lines = [(line.line_id, line.units, Decimal(0)) for line in invoice.lines]
+        tax, rest = invoice.tax, Decimal(0)
     weights = [line[1] for line in lines] + [tax, rest]
     postings = []
     for kind, counter, amount in _credit_parts(note, total, currency, config):

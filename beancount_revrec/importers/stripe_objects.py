@@ -3,14 +3,15 @@
 What is booked:
 
 - ``invoice`` (open, paid, uncollectible, void): a transaction on its finalization date, one revenue
-  posting per line (net of the line's ``discount_amounts``), tax postings, the receivable debited by
+  posting per line (net of its ``discount_amounts`` and included tax), tax postings, the receivable debited by
   their sum (which must be the invoice's ``total``); ``paid`` adds a payment on ``paid_at``
   (``stripe_payments``); ``void`` and ``uncollectible`` add ``custom "revrec-void"`` /
-  ``"revrec-uncollectible"``. A draft is an error. Lines beyond the first page come from ``line_item``
-  objects of the export.
+  ``"revrec-uncollectible"`` (a paid or void invoice marked uncollectible first keeps that write-off, on
+  its ``marked_uncollectible_at``). A draft is an error. Lines beyond the first page come from
+  ``line_item`` objects of the export.
 - ``credit_note`` (issued): positive revenue postings with ``credit-for`` (the invoice line) against
   the receivable (``pre_payment``, kind ``credit-note``); a ``post_payment`` one is split by kind:
-  ``refund`` against cash (and out of band), ``credit-note`` against the customer balance. The refunds
+  ``refund`` against cash, ``credit-note`` against out of band and the customer balance. The refunds
   it names are booked with it, not again as ``refund`` objects.
 - ``refund`` and ``dispute`` of a charge whose invoice (or one-time payment) is in the export or the
   ledger (``stripe_links``): the amount is split over its lines and tax in proportion to their amounts
@@ -41,6 +42,7 @@ from beancount_revrec.importers.stripe_base import (
     StripeError,
     entry_meta,
     exponent,
+    included_tax,
     line_tax,
     make_posting,
     read_objects,
@@ -83,6 +85,7 @@ def _line_posting(line: Obj, currency: str, config: ImporterConfig) -> tuple[dat
     line_id = str(line.get("id"))
     try:
         net = to_decimal(line.get("amount"), currency) - sum_amounts(line.get("discount_amounts"), currency)
+        net -= included_tax(line, currency)  # revenue is net of the tax the amount includes
     except StripeError as error:
         raise StripeError(f"line {line_id}: {error}") from None
     price, product = _price_product(line)
@@ -157,6 +160,7 @@ def invoice_entries(invoice: Obj, config: ImporterConfig, known: Known, where: t
     entries: list[data.Directive] = [
         data.Transaction(meta, date, "*", invoice.get("customer_name"), narration, data.EMPTY_SET, links, postings)
     ]
+    entries.extend(_earlier_write_off(invoice, config, where))
     if status == "paid":
         entries.extend(invoice_payment_entries(invoice, total, config, known, where))
     entries.extend(_transition_entries(invoice, config, where))
@@ -174,6 +178,18 @@ def _transition_entries(invoice: Obj, config: ImporterConfig, where: tuple[str, 
     date = to_date((invoice.get("status_transitions") or {}).get(key), config.zone())
     value = ValueType(invoice_id, str)
     return [data.Custom(entry_meta(where[0], where[1], f"{invoice_id}/{status}"), date, kind, [value])]
+
+
+def _earlier_write_off(invoice: Obj, config: ImporterConfig, where: tuple[str, int]) -> list[data.Directive]:
+    """The write-off of a paid or void invoice marked uncollectible first (before its ``paid_at`` or ``voided_at``)."""
+    transitions = invoice.get("status_transitions") or {}
+    marked = transitions.get("marked_uncollectible_at")
+    later = transitions.get({"paid": "paid_at", "void": "voided_at"}.get(str(invoice.get("status")), ""))
+    if not isinstance(marked, int) or not isinstance(later, int) or marked >= later:
+        return []
+    invoice_id = str(invoice.get("id"))
+    meta = entry_meta(where[0], where[1], f"{invoice_id}/uncollectible")
+    return [data.Custom(meta, to_date(marked, config.zone()), "revrec-uncollectible", [ValueType(invoice_id, str)])]
 
 
 def _check_new(kind: object, obj_id: str, seen: set[str]) -> None:
