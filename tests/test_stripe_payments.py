@@ -35,11 +35,24 @@ def link(charge="ch_1", invoice_id="in_1"):
 
 def test_a_payment_books_the_customer_balance_it_used_and_names_its_charge():
     paid = invoice(total=3100, amount_due=1100, amount_paid=1100, starting_balance=-2000)
-    payment = by_id(convert([paid, link()], ImporterConfig(), "f.json"))["in_1/payment"]
-    assert postings(payment) == [("Assets:Stripe", Decimal("11.00")), ("Liabilities:CustomerBalance", Decimal("20.00")),
-                                 ("Assets:AccountsReceivable", Decimal("-31.00"))]
+    paid["status_transitions"]["paid_at"] = FEB_1
+    entries = by_id(convert([paid, link()], ImporterConfig(), "f.json"))
+    payment, balance = entries["in_1/payment"], entries["in_1/balance"]
+    assert postings(balance) == [("Liabilities:CustomerBalance", Decimal("20.00")),
+                                 ("Assets:AccountsReceivable", Decimal("-20.00"))]
+    assert balance.date == datetime.date(2019, 1, 15)  # applied when the invoice is finalized, as Stripe does
+    assert postings(payment) == [("Assets:Stripe", Decimal("11.00")), ("Assets:AccountsReceivable", Decimal("-11.00"))]
     assert payment.meta["charge"] == "ch_1"
-    assert payment.date == datetime.date(2019, 1, 15)
+    assert payment.date == datetime.date(2019, 2, 1)
+    still_open = by_id(convert([{**paid, "status": "open", "amount_paid": 0}], ImporterConfig(), "f.json"))
+    assert sorted(still_open) == ["in_1", "in_1/balance"]
+
+
+def test_an_overpayment_is_left_on_the_customer_balance():
+    paid = invoice(total=3100, amount_due=3100, amount_paid=3500)
+    assert postings(by_id(convert([paid], ImporterConfig(), "f.json"))["in_1/payment"]) == [
+        ("Assets:Stripe", Decimal("35.00")), ("Liabilities:CustomerBalance", Decimal("-4.00")),
+        ("Assets:AccountsReceivable", Decimal("-31.00"))]
 
 
 def test_a_payment_after_a_pre_payment_credit_note_closes_the_receivable():

@@ -432,8 +432,6 @@ def test_3_10_customer_credit_balance(tmp_path: Path) -> None:
     assert_sums(round_trip(tmp_path, objects), test_stripe.CUSTOMER_CREDIT_BALANCE)
 
 
-@pytest.mark.xfail(strict=True, reason="importer: the customer balance an invoice uses is booked on paid_at, "
-                   "not when Stripe applies it, at finalization")
 def test_5_1_customer_credit_balance_then_paid(tmp_path: Path) -> None:
     # The month from Jan 15 (31.00): 11.00 of the customer's credit balance applied at finalization, the 20.00
     # left paid by card on Feb 9.

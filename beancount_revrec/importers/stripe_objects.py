@@ -161,8 +161,7 @@ def invoice_entries(invoice: Obj, config: ImporterConfig, known: Known, where: t
         data.Transaction(meta, date, "*", invoice.get("customer_name"), narration, data.EMPTY_SET, links, postings)
     ]
     entries.extend(_earlier_write_off(invoice, config, where))
-    if status == "paid":
-        entries.extend(invoice_payment_entries(invoice, total, config, known, where))
+    entries.extend(invoice_payment_entries(invoice, total, config, known, where))
     entries.extend(_transition_entries(invoice, config, where))
     known.invoices[invoice_id] = InvoiceParts(invoice_id, parts, tax)
     return entries

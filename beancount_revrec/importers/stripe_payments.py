@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 
 from beancount.core import data
@@ -23,44 +24,58 @@ from beancount_revrec.importers.stripe_links import Known
 def invoice_payment_entries(
     invoice: Obj, total: Decimal, config: ImporterConfig, known: Known, where: tuple[str, int]
 ) -> list[data.Directive]:
-    """A paid invoice's payment on ``paid_at``: what it was paid, and the customer balance it used.
+    """The customer balance an invoice used when it was finalized, and a paid invoice's payment on ``paid_at``.
 
-    The receivable is credited by the invoice's total less its pre-payment credit notes (which credited
-    it already); cash (the out-of-band account for an invoice paid out of band) is debited by
-    ``amount_paid``; the difference is the customer balance it applied (a debit) or an overpayment left
-    on it (a credit).
+    Stripe applies the customer's balance at finalization: what the total (less pre-payment credit notes,
+    which credit the receivable themselves) leaves of ``amount_due`` is a receipt from the customer balance
+    on the finalization date (a debit of the balance; a credit where the customer owed it). The payment
+    credits the receivable by ``amount_due``; cash (the out-of-band account for an invoice paid out of band)
+    is debited by ``amount_paid``, and an overpayment is left on the customer balance.
 
     Args:
-        invoice: A Stripe ``invoice`` object with status ``paid``.
+        invoice: A finalized Stripe ``invoice`` object.
         total: Its total (lines and tax), as booked.
         config: The importer configuration.
         known: The payment links, for the payment's ``charge:`` / ``payment-intent:`` metadata.
         where: The file and the object's position in it.
 
     Returns:
-        The payment's transaction, or nothing for an invoice of nothing.
+        The balance's and the payment's transactions, each only when it moves something.
 
     Raises:
         StripeError: A bad amount, currency or timestamp.
     """
     invoice_id, currency = str(invoice.get("id")), str(invoice.get("currency"))
     owed = total - to_decimal(invoice.get("pre_payment_credit_notes_amount") or 0, currency)
-    paid = to_decimal(invoice["amount_paid"], currency) if "amount_paid" in invoice else owed
-    if not owed and not paid:
-        return []
-    transitions = invoice.get("status_transitions") or {}
-    date = to_date(transitions.get("paid_at") or transitions.get("finalized_at") or invoice.get("created"),
-                   config.zone())
-    cash = config.out_of_band if invoice.get("paid_out_of_band") else config.cash
-    postings = [make_posting(cash, paid, currency)] if paid else []
-    if owed != paid:
-        postings.append(make_posting(config.customer_balance, owed - paid, currency))
-    postings.append(make_posting(config.receivable, -owed, currency))
-    meta = entry_meta(where[0], where[1], f"{invoice_id}/payment", **known.payers_of(invoice_id))
-    narration = f"Payment of {invoice.get('number') or invoice_id}"
-    links = frozenset({invoice_id})
-    return [data.Transaction(meta, date, "*", invoice.get("customer_name"), narration, data.EMPTY_SET, links,
-                             postings)]
+    due = to_decimal(invoice["amount_due"], currency) if "amount_due" in invoice else owed
+    transitions, zone = invoice.get("status_transitions") or {}, config.zone()
+    finalized = transitions.get("finalized_at") or invoice.get("created")
+    entries: list[data.Directive] = []
+    if owed != due:
+        postings = [make_posting(config.customer_balance, owed - due, currency),
+                    make_posting(config.receivable, due - owed, currency)]
+        entries.append(_receipt(invoice, f"{invoice_id}/balance", to_date(finalized, zone), postings,
+                                f"Customer balance applied to {invoice.get('number') or invoice_id}", where))
+    paid = to_decimal(invoice["amount_paid"], currency) if "amount_paid" in invoice else due
+    if invoice.get("status") == "paid" and (due or paid):
+        cash = config.out_of_band if invoice.get("paid_out_of_band") else config.cash
+        postings = [make_posting(cash, paid, currency)] if paid else []
+        if due != paid:
+            postings.append(make_posting(config.customer_balance, due - paid, currency))
+        postings.append(make_posting(config.receivable, -due, currency))
+        date = to_date(transitions.get("paid_at") or finalized, zone)
+        entries.append(_receipt(invoice, f"{invoice_id}/payment", date, postings,
+                                f"Payment of {invoice.get('number') or invoice_id}", where,
+                                known.payers_of(invoice_id)))
+    return entries
+
+
+def _receipt(invoice: Obj, stripe_id: str, date: datetime.date, postings: list[data.Posting], narration: str,
+             where: tuple[str, int], payers: dict[str, str] | None = None) -> data.Transaction:
+    """A transaction linked to its invoice, the customer's name its payee."""
+    meta = entry_meta(where[0], where[1], stripe_id, **(payers or {}))
+    links = frozenset({str(invoice.get("id"))})
+    return data.Transaction(meta, date, "*", invoice.get("customer_name"), narration, data.EMPTY_SET, links, postings)
 
 
 def _captured(charge: Obj) -> object:
