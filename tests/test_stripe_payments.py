@@ -238,3 +238,33 @@ def test_a_credit_note_of_more_than_one_page_of_lines_is_an_error():
     assert result.errors == [("f.json: cn_1: its lines are paginated (has_more): fetch with --api-key, which pages "
                              "them in")]
     assert sorted(e.meta["stripe-id"] for e in result.entries) == ["in_1", "in_1/payment"]
+
+
+def test_a_refund_takes_back_what_was_sold_not_a_prorations_negative_line(tmp_path):
+    """Stripe's upgrade invoice: -30.00 unused time, +40.00 remaining time, +120.00 May; refunded in full."""
+    upgrade = invoice(status="paid", total=13000)
+    first = upgrade["lines"]["data"][0]
+    upgrade["lines"]["data"] = [{**first, "id": "il_unused", "amount": -3000}, {**first, "id": "il_rest", "amount": 4000},
+                                {**first, "id": "il_may", "amount": 12000}]
+    refund = {"object": "refund", "id": "re_1", "charge": "ch_1", "amount": 13000, "currency": "usd",
+              "created": FEB_1, "status": "succeeded"}
+    result = convert([upgrade, link(), refund], ImporterConfig(), "f.json")
+    booked = [(p.meta["credit-for"], p.units.number) for p in by_id(result)["re_1"].postings[1:]]
+    assert booked == [("il_rest", Decimal("32.50")), ("il_may", Decimal("97.50"))]
+    entries, errors, _ = load_with_plugin(tmp_path, result.entries)
+    assert errors == []
+    sales = sum(p.units.number for t in transactions(entries) for p in t.postings if p.account == "Income:Sales")
+    refunds = sum(p.units.number for t in transactions(entries) for p in t.postings if p.account == "Income:Refunds")
+    assert sales + refunds == 0  # all of the invoice's revenue is taken back
+
+
+def test_a_refund_naming_only_its_charge_finds_the_invoice_its_payment_intent_paid():
+    charge = {"object": "charge", "id": "ch_1", "payment_intent": "pi_1", "amount": 3100, "amount_captured": 3100,
+              "currency": "usd", "status": "succeeded", "created": JAN_15}
+    paid_by_intent = {**link(), "payment": {"type": "payment_intent", "payment_intent": "pi_1"}}
+    refund = {"object": "refund", "id": "re_1", "charge": "ch_1", "payment_intent": None, "amount": 1000,
+              "currency": "usd", "created": FEB_1, "status": "succeeded"}
+    entries = by_id(convert([invoice(), paid_by_intent, charge, refund], ImporterConfig(), "f.json"))
+    assert [(p.meta["credit-for"], p.units.number) for p in entries["re_1"].postings[1:]] == [("il_1", Decimal("10.00"))]
+    assert "ch_1" not in entries  # it paid in_1: no one-time sale
+    assert entries["in_1/payment"].meta["charge"] == "ch_1"

@@ -8,6 +8,7 @@ from beancount.core import data
 
 from beancount_revrec.importers.config import ImporterConfig
 from beancount_revrec.importers.stripe_base import (
+    InvoiceLine,
     Obj,
     StripeError,
     entry_meta,
@@ -106,7 +107,7 @@ def credit_note_entries(
     rest = total - tax - sum((line[1] for line in lines), Decimal(0))
     if not lines:  # no line items: all of it over the invoice's lines and tax, as a refund
         invoice = known.invoices[invoice_id]
-        lines = [(line.line_id, line.units, Decimal(0)) for line in invoice.lines]
+        lines = [(line.line_id, _weight(line), Decimal(0)) for line in invoice.lines]
         tax, rest = invoice.tax, Decimal(0)
     weights = [line[1] for line in lines] + [tax, rest]
     postings = []
@@ -130,6 +131,14 @@ def credit_note_entries(
     links = frozenset({invoice_id})
     narration = f"Credit note {note.get('number') or note_id}"
     return [data.Transaction(meta, date, "*", None, narration, data.EMPTY_SET, links, postings)]
+
+
+def _weight(line: InvoiceLine) -> Decimal:
+    """A line's weight in a credit spread over its invoice: its amount, 0 for a negative line.
+
+    A negative line (a proration's unused time) is already a credit: a refund takes back what was sold.
+    """
+    return max(line.units, Decimal(0))
 
 
 def charge_credit_entries(
@@ -157,7 +166,7 @@ def charge_credit_entries(
     amount = to_decimal(credit.get("amount"), currency)
     assert isinstance(currency, str)
     postings = [make_posting(config.cash, -amount, currency)]
-    weights = [line.units for line in invoice.lines] + [invoice.tax]
+    weights = [_weight(line) for line in invoice.lines] + [invoice.tax]
     if not any(weights):
         raise StripeError(f"{invoice.invoice_id} has no amount to take back: book it yourself")
     shares = split_in_proportion(amount, weights, exponent(currency))

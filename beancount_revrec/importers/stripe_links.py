@@ -92,8 +92,16 @@ def known_links(objects: Iterable[Obj], existing: Iterable[data.Directive], conf
     for entry in existing:
         if isinstance(entry, data.Transaction) and "stripe-id" in entry.meta:
             _read_entry(entry, config, known)
+    objects = list(objects)
     for obj in objects:
         _read_object(obj, known)
+    for obj in objects:  # a charge and its payment intent paid the same invoice, whichever of them is linked
+        charge, intent = obj.get("id"), obj.get("payment_intent")
+        if obj.get("object") == "charge" and isinstance(charge, str) and isinstance(intent, str):
+            paid = known.payers.get(charge) or known.payers.get(intent)
+            if paid is not None:
+                known.payers.setdefault(charge, paid)
+                known.payers.setdefault(intent, paid)
     return known
 
 
