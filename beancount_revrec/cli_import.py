@@ -77,7 +77,7 @@ def _extracted(importer: StripeImporter, files: tuple[str, ...], existing: data.
     ``existing`` is read as each source is extracted: the caller adds each source's entries to it.
     """
     if files:
-        yield from (importer.extract(path, existing) for path in files)
+        yield importer.extract_files(list(files), existing)
         return
     assert api_key
     start = since.replace(tzinfo=importer.config.zone()) if since else None

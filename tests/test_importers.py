@@ -287,13 +287,13 @@ def test_bad_objects_are_messages_and_the_rest_imports():
     ]
     result = convert(objects, ImporterConfig(), "f.json")
     assert [e.meta["stripe-id"] for e in result.entries] == ["in_1"]
-    assert result.errors == [
+    assert result.errors == [  # in the file's order
+        "f.json: wd_1: unknown object type 'widget'",
         "f.json: in_bad: line il_1: no amount (found None)",
         "f.json: in_cur: unknown currency 'zzzz': not an ISO 4217 code",
         "f.json: in_usx: unknown currency 'usx': not an ISO 4217 code",
         "f.json: in_draft: invoice in status 'draft': only finalized invoices are imported",
         "f.json: in_1: duplicate id: imported once, this copy is skipped",
-        "f.json: wd_1: unknown object type 'widget'",
     ]
 
 
@@ -526,7 +526,8 @@ def test_the_demo_import_script_sends_each_file_to_its_importer_and_skips_what_t
 
     lines = demo("identify", str(DEMO / "export")).splitlines()  # "* FILE ... OK", then "  IMPORTER"
     assert {Path(lines[index].split()[1]).name: lines[index + 1].strip() for index in range(0, len(lines), 2)} == {
-        "invoices.json": "beancount_revrec.stripe", "external-transactions.csv": "beancount_revrec.revenue_csv"}
+        "invoices.json": "beancount_revrec.stripe", "invoice-payments.json": "beancount_revrec.stripe",
+        "charges.json": "beancount_revrec.stripe", "external-transactions.csv": "beancount_revrec.revenue_csv"}
     again = demo("extract", str(DEMO / "export"), "-e", str(DEMO / "books.beancount"))
     assert [line for line in again.splitlines() if line[:1].isdigit()] == []
 
@@ -545,7 +546,13 @@ def test_the_demo_ledger_gives_stripes_subscription_tables():
     assert [sums[month, "Income:Subscriptions"] for month in ("2019-01", "2019-02", "2019-03")] == [
         Decimal("-31.00"), Decimal("-28.00"), Decimal("-31.00")]
     assert sums["2019-01", "Liabilities:DeferredRevenue"] == Decimal("-348.00")  # 334.00 + 14.00
-    assert sums["2019-01", "Assets:Stripe"] == Decimal("396.00")
+    # each file of the export is booked from its own objects, the folder read as one export: the charges'
+    # processing fees (1.20 and 10.89, from their balance transactions), the payments naming their charges
+    assert sums["2019-01", "Expenses:StripeFees"] == Decimal("12.09")
+    assert sums["2019-01", "Assets:Stripe"] == Decimal("396.00") - Decimal("12.09")
+    payments = {e.meta["stripe-id"]: e.meta.get("charge") for e in transactions(entries)
+                if str(e.meta.get("stripe-id")).endswith("/payment")}
+    assert payments == {"in_1/payment": "ch_1", "in_2/payment": "ch_2"}
     # Stripe's data-import example of an external transaction: 100 USD paid on 2019-12-15 for 2020, a day's share
     # of 100/366 a month: 8.47 in January, 7.92 in February (the annual plan's last 31.00 is in December 2019)
     assert (sums["2019-12", "Assets:Bank"], sums["2019-12", "Liabilities:DeferredRevenue"]) == (

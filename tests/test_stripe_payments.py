@@ -10,7 +10,7 @@ from beancount import loader
 from beancount.core import data
 from beancount.parser import printer
 
-from beancount_revrec.importers import ImporterConfig
+from beancount_revrec.importers import ImporterConfig, StripeImporter
 from beancount_revrec.importers.revenue_csv import import_general
 from beancount_revrec.importers.stripe_objects import convert
 from tests.conftest import invoke, ok
@@ -268,3 +268,33 @@ def test_a_refund_naming_only_its_charge_finds_the_invoice_its_payment_intent_pa
     assert [(p.meta["credit-for"], p.units.number) for p in entries["re_1"].postings[1:]] == [("il_1", Decimal("10.00"))]
     assert "ch_1" not in entries  # it paid in_1: no one-time sale
     assert entries["in_1/payment"].meta["charge"] == "ch_1"
+
+
+def test_beangulp_reads_a_folder_of_exports_as_one_export(tmp_path):
+    """``stripe invoices list``, ``stripe get /v1/invoice_payments``, ``stripe refunds list``: one file each."""
+    folder = tmp_path / "export"
+    folder.mkdir()
+    refund = {"object": "refund", "id": "re_1", "charge": "ch_1", "amount": 1000, "currency": "usd",
+              "created": FEB_1, "status": "succeeded"}
+    for name, objects in (("invoices.json", [invoice()]), ("invoice-payments.json", [link()]),
+                          ("refunds.json", [refund])):
+        (folder / name).write_text(json.dumps({"object": "list", "data": objects}))
+    importer = StripeImporter()
+    refunds = importer.extract(str(folder / "refunds.json"), [])
+    assert importer.errors == []
+    assert [(e.meta["stripe-id"], [(p.meta or {}).get("credit-for") for p in e.postings]) for e in refunds] == [
+        ("re_1", [None, "il_1"])]
+    invoices = importer.extract(str(folder / "invoices.json"), [])
+    assert [(e.meta["stripe-id"], e.meta.get("charge")) for e in invoices] == [("in_1", None), ("in_1/payment", "ch_1")]
+    assert importer.extract(str(folder / "invoice-payments.json"), []) == []
+
+
+def test_of_two_exports_holding_an_object_the_later_ones_state_counts(tmp_path):
+    january, february = tmp_path / "january.json", tmp_path / "february.json"
+    january.write_text(json.dumps(invoice(status="open")))
+    february.write_text(json.dumps(invoice(status="paid")))
+    result = invoke("import", "stripe", january, february)
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    assert [line for line in result.stdout.splitlines() if "stripe-id" in line] == [
+        '  stripe-id: "in_1"', '  stripe-id: "in_1/payment"']

@@ -19,7 +19,15 @@ from beancount_revrec.importers.config import ImporterConfig
 from beancount_revrec.importers.revenue_csv import Accounts
 from beancount_revrec.importers.revrec_files import FulfillmentImporter, RevenueCsvImporter
 from beancount_revrec.importers.stripe_base import ImportResult, Obj
-from beancount_revrec.importers.stripe_objects import KNOWN, StripeError, convert, import_text, read_objects
+from beancount_revrec.importers.stripe_objects import (
+    KNOWN,
+    StripeError,
+    convert,
+    convert_files,
+    import_text,
+    read_files,
+    read_objects,
+)
 
 __all__ = ["Accounts", "FulfillmentImporter", "ImporterConfig", "RevenueCsvImporter", "StripeImporter"]
 
@@ -83,7 +91,11 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         return max((entry.date for entry in result.entries), default=None)
 
     def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
-        """The file's entries; each problem is printed on standard error and kept in ``errors``.
+        """The file's entries, its folder's Stripe files read as one export; problems on standard error.
+
+        ``stripe invoices list``, ``stripe charges list`` and the others write one file each: a refund in
+        one file finds its invoice in another, a charge the invoice payment that ties it to its invoice.
+        Only this file's objects are booked; an object in two files is the later file's (by name).
 
         Args:
             filepath: The file.
@@ -93,11 +105,25 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         Returns:
             The entries of everything usable in the file.
         """
-        try:
-            text = Path(filepath).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as error:
-            return self._report(ImportResult([], [f"{filepath}: cannot read: {error}"]))
-        return self._report(import_text(text, self.config, filepath, existing))
+        folder = sorted(str(path) for path in Path(filepath).parent.iterdir() if self.identify(str(path)))
+        sources, errors = read_files(sorted({*folder, filepath}))
+        result = convert_files(sources, self.config, existing)
+        mine = [entry for entry in result.entries if entry.meta.get("filename") == filepath]
+        return self._report(ImportResult(mine, [e for e in errors + result.errors if e.startswith(f"{filepath}: ")]))
+
+    def extract_files(self, paths: list[str], existing: data.Entries) -> data.Entries:
+        """The entries of files read as one export; problems as for ``extract``.
+
+        Args:
+            paths: The files, in order (an object in two of them is the later one's).
+            existing: Entries already in the ledger, as for ``extract``.
+
+        Returns:
+            The entries of everything usable in the files.
+        """
+        sources, errors = read_files(paths)
+        result = convert_files(sources, self.config, existing)
+        return self._report(ImportResult(result.entries, errors + result.errors))
 
     def extract_objects(self, objects: list[Obj], source: str, existing: data.Entries) -> data.Entries:
         """The entries of Stripe objects already read (a live fetch); problems as for ``extract``.

@@ -30,8 +30,6 @@ CURRENCIES = frozenset([
     "uzs", "ved", "vef", "ves", "vnd", "vuv", "wst", "xaf", "xag", "xau", "xba", "xbb", "xbc", "xbd", "xcd", "xcg",
     "xdr", "xof", "xpd", "xpf", "xpt", "xsu", "xts", "xua", "yer", "zar", "zmk", "zmw", "zwg", "zwl",
 ])
-PASSIVE = frozenset({"payment_intent", "invoice_payment", "line_item"})
-KNOWN = PASSIVE | {"invoice", "credit_note", "charge", "refund", "dispute"}
 
 Obj = dict[str, Any]
 

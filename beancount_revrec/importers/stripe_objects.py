@@ -26,15 +26,15 @@ Every entry has ``stripe-id`` metadata for deduplication.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
+from pathlib import Path
 
 from beancount.core import data
 from beancount.parser.grammar import ValueType
 
 from beancount_revrec.importers.config import ImporterConfig
 from beancount_revrec.importers.stripe_base import (
-    KNOWN,
     ImportResult,
     InvoiceLine,
     InvoiceParts,
@@ -59,8 +59,8 @@ from beancount_revrec.importers.stripe_credits import (
 from beancount_revrec.importers.stripe_links import Known, known_links
 from beancount_revrec.importers.stripe_payments import fee_entries, invoice_payment_entries, one_time_entries
 
-__all__ = ["KNOWN", "StripeError", "convert", "import_text", "read_objects", "split_in_proportion", "to_date",
-           "to_decimal"]
+__all__ = ["KNOWN", "StripeError", "convert", "convert_files", "import_text", "read_files", "read_objects",
+           "split_in_proportion", "to_date", "to_decimal"]
 
 
 
@@ -191,17 +191,9 @@ def _earlier_write_off(invoice: Obj, config: ImporterConfig, where: tuple[str, i
     return [data.Custom(meta, to_date(marked, config.zone()), "revrec-uncollectible", [ValueType(invoice_id, str)])]
 
 
-def _check_new(kind: object, obj_id: str, seen: set[str]) -> None:
-    """Record an object's id, or raise for an unknown type or an id seen before."""
-    if kind not in KNOWN:
-        raise StripeError(f"unknown object type {kind!r}")
-    if obj_id in seen:
-        raise StripeError("duplicate id: imported once, this copy is skipped")
-    seen.add(obj_id)
-
-
 _ORDER = {"invoice": 0, "charge": 1}  # invoices, then charges (one-time payments), then what credits them
 _BOOKS: dict[str, tuple[Callable[[Obj, ImporterConfig, Known, tuple[str, int]], list[data.Directive]], ...]] = {
+    "payment_intent": (), "invoice_payment": (), "line_item": (),  # they tie objects together (stripe_links)
     "invoice": (invoice_entries,),
     "charge": (one_time_entries, fee_entries),
     "credit_note": (credit_note_entries,),
@@ -210,10 +202,13 @@ _BOOKS: dict[str, tuple[Callable[[Obj, ImporterConfig, Known, tuple[str, int]], 
 }
 
 
+KNOWN = frozenset(_BOOKS)
+
+
 def convert(
     objects: list[Obj], config: ImporterConfig, filename: str, existing: data.Entries | None = None
 ) -> ImportResult:
-    """Stripe objects to Beancount entries; every problem is a message and the rest is imported.
+    """One file's Stripe objects as Beancount entries (``convert_files`` of that file alone).
 
     Args:
         objects: The file's objects, as ``read_objects`` returns them.
@@ -224,24 +219,72 @@ def convert(
     Returns:
         The entries and the error messages.
     """
+    return convert_files([(filename, objects)], config, existing)
+
+
+def convert_files(
+    sources: Sequence[tuple[str, list[Obj]]], config: ImporterConfig, existing: data.Entries | None = None
+) -> ImportResult:
+    """Files of Stripe objects, read as one export: every problem is a message and the rest is imported.
+
+    An object found in two files is the later file's (an export taken later holds its newer state); one
+    found twice in a file, or of an unknown type, is a message. Each entry's metadata names its object's
+    file and position (``filename``, ``lineno``); each message starts with them.
+
+    Args:
+        sources: Each file's name and objects, in order.
+        config: The importer configuration.
+        existing: Entries already in the ledger: the invoices and payments credits may refer to.
+
+    Returns:
+        The entries and the error messages.
+    """
+    problems: list[tuple[int, int, str]] = []  # (file, position, message): messages in the files' order
+    latest: dict[str, tuple[int, str, int, Obj]] = {}
+    for order, (filename, objects) in enumerate(sources):
+        seen: set[str] = set()
+        for index, obj in enumerate(objects):
+            kind, obj_id = obj.get("object"), str(obj.get("id"))
+            if kind not in KNOWN:
+                problems.append((order, index, f"{filename}: {obj_id}: unknown object type {kind!r}"))
+            elif obj_id in seen:
+                problems.append((order, index, (f"{filename}: {obj_id}: duplicate id: imported once, this copy is "
+                                 "skipped")))
+            else:
+                seen.add(obj_id)
+                latest[obj_id] = (order, filename, index, obj)
+    known = known_links([obj for *_, obj in latest.values()], existing or [], config)
     entries: list[data.Directive] = []
-    errors: list[str] = []
-    known = known_links(objects, existing or [], config)
-    seen: set[str] = set()
-    for index, obj in sorted(enumerate(objects), key=lambda pair: _ORDER.get(str(pair[1].get("object")), 2)):
-        kind, obj_id = obj.get("object"), str(obj.get("id"))
-        try:
-            _check_new(kind, obj_id, seen)
-        except StripeError as error:
-            errors.append(f"{filename}: {obj_id}: {error}")
-            continue
-        for book in _BOOKS.get(str(kind), ()):
+    for order, filename, index, obj in sorted(latest.values(), key=lambda item: (
+            _ORDER.get(str(item[3]["object"]), 2), item[0], item[2])):
+        for book in _BOOKS[str(obj["object"])]:
             try:
                 entries.extend(book(obj, config, known, (filename, index)))
             except StripeError as error:
-                errors.append(f"{filename}: {obj_id}: {error}")
+                problems.append((order, index, f"{filename}: {obj.get('id')}: {error}"))
+    errors = [message for *_, message in sorted(problems)]
     entries.sort(key=data.entry_sortkey)
     return ImportResult(entries, errors)
+
+
+def read_files(paths: Sequence[str]) -> tuple[list[tuple[str, list[Obj]]], list[str]]:
+    """Read files of Stripe objects; one that cannot be read or parsed is a message.
+
+    Args:
+        paths: The files.
+
+    Returns:
+        Each readable file's name and objects, and the messages of the others.
+    """
+    sources, errors = [], []
+    for path in paths:
+        try:
+            sources.append((path, read_objects(Path(path).read_text(encoding="utf-8"))))
+        except (OSError, UnicodeDecodeError) as error:
+            errors.append(f"{path}: cannot read: {error}")
+        except StripeError as error:
+            errors.append(f"{path}: {error}")
+    return sources, errors
 
 
 def import_text(text: str, config: ImporterConfig, filename: str, existing: data.Entries | None = None) -> ImportResult:
