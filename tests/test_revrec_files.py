@@ -92,3 +92,10 @@ def test_fulfillment_importer_account_date_extract_and_deduplicate(files):
     again = importer.extract(files["events.json"], ledger)
     importer.deduplicate(again, ledger)
     assert again == []
+
+
+def test_each_importer_names_the_archived_file_after_its_kind() -> None:
+    assert StripeImporter().filename("export/invoices.json") == "stripe-invoices.json"
+    assert StripeImporter().filename("export/stripe-charges.json") == "stripe-charges.json"
+    assert RevenueCsvImporter().filename("export/general.csv") == "revenue-csv-general.csv"
+    assert FulfillmentImporter().filename("events.jsonl") == "fulfillment-events.jsonl"

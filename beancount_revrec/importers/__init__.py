@@ -18,7 +18,7 @@ from beancount.core import data
 from beancount_revrec.importers.config import ImporterConfig
 from beancount_revrec.importers.revenue_csv import Accounts
 from beancount_revrec.importers.revrec_files import FulfillmentImporter, RevenueCsvImporter
-from beancount_revrec.importers.stripe_base import ImportResult, Obj
+from beancount_revrec.importers.stripe_base import ImportResult, Obj, archive_name
 from beancount_revrec.importers.stripe_objects import (
     KNOWN,
     StripeError,
@@ -66,6 +66,17 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         except (OSError, UnicodeDecodeError, StripeError):
             return False
         return any(obj.get("object") in KNOWN for obj in objects)
+
+    def filename(self, filepath: str) -> str:
+        """The name beangulp's ``archive`` files it under: the file's, after the importer's kind.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            For example ``stripe-invoices.json``.
+        """
+        return archive_name(self.name, filepath)
 
     def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every Stripe file
         """The account files are filed under.

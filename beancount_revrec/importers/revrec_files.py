@@ -31,7 +31,7 @@ from beancount_revrec.importers.revenue_csv import (
     import_exclusions,
     import_general,
 )
-from beancount_revrec.importers.stripe_base import ImportProblem
+from beancount_revrec.importers.stripe_base import ImportProblem, archive_name
 
 __all__ = ["FulfillmentImporter", "RevenueCsvImporter", "identity", "kind", "read_revenue_csv"]
 
@@ -142,6 +142,17 @@ class FileImporter(beangulp.Importer):  # type: ignore[misc]
             return self.accepts(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             return False
+
+    def filename(self, filepath: str) -> str:
+        """The name beangulp's ``archive`` files it under: the file's, after the importer's kind.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            For example ``stripe-invoices.json``.
+        """
+        return archive_name(self.name, filepath)
 
     def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every file
         """The account files are filed under.
