@@ -12,13 +12,12 @@ import datetime
 import sys
 from pathlib import Path
 
-import beangulp
 from beancount.core import data
 
 from beancount_revrec.importers.config import ImporterConfig
 from beancount_revrec.importers.revenue_csv import Accounts
-from beancount_revrec.importers.revrec_files import FulfillmentImporter, RevenueCsvImporter
-from beancount_revrec.importers.stripe_base import ImportResult, Obj, archive_name
+from beancount_revrec.importers.revrec_files import FiledImporter, FulfillmentImporter, RevenueCsvImporter
+from beancount_revrec.importers.stripe_base import ImportResult, Obj
 from beancount_revrec.importers.stripe_objects import (
     KNOWN,
     StripeError,
@@ -32,7 +31,7 @@ from beancount_revrec.importers.stripe_objects import (
 __all__ = ["Accounts", "FulfillmentImporter", "ImporterConfig", "RevenueCsvImporter", "StripeImporter"]
 
 
-class StripeImporter(beangulp.Importer):  # type: ignore[misc]
+class StripeImporter(FiledImporter):
     """Stripe invoices, credit notes, refunds and disputes as revenue-recognition entries."""
 
     def __init__(self, config: ImporterConfig | None = None) -> None:
@@ -42,7 +41,7 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
             config: Accounts and time zone; the documented defaults when omitted.
         """
         self.config = config or ImporterConfig()
-        self.errors: list[str] = []
+        super().__init__(self.config.cash)  # files are filed under the Stripe balance
 
     @property
     def name(self) -> str:
@@ -66,28 +65,6 @@ class StripeImporter(beangulp.Importer):  # type: ignore[misc]
         except (OSError, UnicodeDecodeError, StripeError):
             return False
         return any(obj.get("object") in KNOWN for obj in objects)
-
-    def filename(self, filepath: str) -> str:
-        """The name beangulp's ``archive`` files it under: the file's, after the importer's kind.
-
-        Args:
-            filepath: The file.
-
-        Returns:
-            For example ``stripe-invoices.json``.
-        """
-        return archive_name(self.name, filepath)
-
-    def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every Stripe file
-        """The account files are filed under.
-
-        Args:
-            filepath: The file.
-
-        Returns:
-            The cash (clearing) account.
-        """
-        return self.config.cash
 
     def date(self, filepath: str) -> datetime.date | None:
         """The file's date: the latest entry's.

@@ -31,7 +31,7 @@ from beancount_revrec.importers.revenue_csv import (
     import_exclusions,
     import_general,
 )
-from beancount_revrec.importers.stripe_base import ImportProblem, archive_name
+from beancount_revrec.importers.stripe_base import ImportProblem
 
 __all__ = ["FulfillmentImporter", "RevenueCsvImporter", "identity", "kind", "read_revenue_csv"]
 
@@ -101,14 +101,43 @@ def _is_rule(entry: data.Directive) -> TypeGuard[data.Custom]:
     return isinstance(entry, data.Custom) and entry.type == RULE
 
 
-class FileImporter(beangulp.Importer):  # type: ignore[misc]
+class FiledImporter(beangulp.Importer):  # type: ignore[misc]
+    """What every importer here files its files under: one account, and a name after the importer's kind."""
+
+    def __init__(self, account: str) -> None:
+        """Keep the account files are filed under."""
+        self.filing_account = account
+        self.errors: list[str] = []
+
+    def filename(self, filepath: str) -> str:
+        """The name beangulp's ``archive`` files it under: the file's, after the importer's kind.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            For example ``stripe-invoices.json``.
+        """
+        kind = str(self.name).rsplit(".", 1)[-1].replace("_", "-")
+        name = Path(filepath).name
+        return name if name.startswith(f"{kind}-") else f"{kind}-{name}"
+
+    def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every file
+        """The account files are filed under.
+
+        Args:
+            filepath: The file.
+
+        Returns:
+            The importer's account.
+        """
+        return self.filing_account
+
+
+class FileImporter(FiledImporter):
     """Reads one kind of file with a reader that returns ``(entries, problems)``."""
 
     suffixes: frozenset[str] = frozenset()
-
-    def __init__(self, account: str) -> None:
-        self.filing_account = account
-        self.errors: list[str] = []
 
     def read(self, text: str, filepath: str) -> Read:
         """The file's entries and problems (each importer's reader)."""
@@ -142,28 +171,6 @@ class FileImporter(beangulp.Importer):  # type: ignore[misc]
             return self.accepts(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError):
             return False
-
-    def filename(self, filepath: str) -> str:
-        """The name beangulp's ``archive`` files it under: the file's, after the importer's kind.
-
-        Args:
-            filepath: The file.
-
-        Returns:
-            For example ``stripe-invoices.json``.
-        """
-        return archive_name(self.name, filepath)
-
-    def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every file
-        """The account files are filed under.
-
-        Args:
-            filepath: The file.
-
-        Returns:
-            The importer's account.
-        """
-        return self.filing_account
 
     def date(self, filepath: str) -> datetime.date | None:
         """The file's date: the latest of its entries other than rules (which are dated 1970-01-01).

@@ -6,7 +6,6 @@ import datetime
 import json
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any, NamedTuple
 
 from beancount.core import data
@@ -239,9 +238,3 @@ def included_tax(line: Obj, currency: str) -> Decimal:
     included = [tax for tax in _taxes(line) if tax.get("tax_behavior") == "inclusive" or tax.get("inclusive") is True]
     return sum_amounts(included, currency)
 
-
-def archive_name(importer: str, filepath: str) -> str:
-    """The name beangulp archives a file under: its name after the importer's (``stripe-invoices.json``)."""
-    kind = importer.rsplit(".", 1)[-1].replace("_", "-")
-    name = Path(filepath).name
-    return name if name.startswith(f"{kind}-") else f"{kind}-{name}"
