@@ -68,11 +68,9 @@ The examples (page, heading):
   recognised on fulfillment is Stripe's product setting, not part of any object: the ledger says it with a
   ``revrec-rule``, as tests/test_stripe.py does.
 
-Expected to fail (``xfail(strict=True)``, reported with issue 16): 5.1 examples/contra, "Customer credit
-balance" (the month from Jan 15, 11.00 of the customer's balance applied at finalization, 20.00 paid on Feb 9):
-the importer books the balance the invoice used with its payment on ``paid_at`` (February: receivable 31.00 in
-January, CustomerBalance -11.00 in February), where Stripe applies it when the invoice is finalized (receivable
-20.00, CustomerBalance -11.00 in January). When that is fixed the test passes and its marker must go.
+- 5.1 examples/contra, "Customer credit balance": the month from Jan 15, 11.00 of the customer's balance
+  applied when the invoice is finalized (the importer's ``Customer balance applied`` receipt, January), 20.00
+  paid on Feb 9.
 
 Not reproduced here (the rest of tests/test_stripe.py): 3.1, 3.4 and 12.7a are 7.1's, 5.x's and 7.2's objects
 again; 3.3 is 7.4 in prose; 7.3.1, 13.x and 14.7 are usage reported to Stripe (usage records, which the
