@@ -849,10 +849,13 @@ def test_10_1_external_asset() -> None:
     assert_table(entries, EXTERNAL_ASSET)
 
 
+FEES = StripeTable(OTHER_EXAMPLES, "Fees", JAN_MAR,
+                   {"Revenue": ("+31.00", "+28.00", "+31.00"), "DeferredRevenue": ("+59.00", "-28.00", "-31.00"),
+                    "Cash": ("+89.98", "", ""), "Fees": ("+0.02", "", "")})
+
+
 def test_10_2_fees() -> None:
-    table = StripeTable(OTHER_EXAMPLES, "Fees", JAN_MAR,
-                        {"Revenue": ("+31.00", "+28.00", "+31.00"), "DeferredRevenue": ("+59.00", "-28.00", "-31.00"),
-                         "Cash": ("+89.98", "", ""), "Fees": ("+0.02", "", "")})
+    table = FEES
     paid = ('2019-01-01 * "Customer" "Payment, less the processing fee"\n  invoice: "in_1"\n'
             "  Assets:Cash  89.98 USD\n  Expenses:Fees  0.02 USD\n  Assets:AccountsReceivable  -90.00 USD\n")
     assert_table(load(ledger(QUARTER_2019, paid)), table)

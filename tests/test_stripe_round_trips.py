@@ -61,6 +61,8 @@ The examples (page, heading):
   quarter disputed on Feb 1 (lost; won with the cash reinstated on Mar 1). The charge links the invoice the
   older API's way (``charge.invoice``). The dispute's balance transactions carry no fee: Stripe's tables
   leave the 15.00 dispute fee out (with a fee, Cash would be -105.00 in February).
+- 10.2 other-examples, "Fees": the paid quarter's charge with its balance transaction expanded (a 0.02
+  processing fee).
 - 15.2 performance-obligations-api, "Before fulfillment", "Partial fulfillment", "Full fulfillment": a
   prepaid package of 100 units at 1.00 (a one-off invoice item, no service period), recognised on
   fulfillment events sent as Performance Obligations API requests (target invoice line, ``period[start]``,
@@ -75,8 +77,7 @@ The examples (page, heading):
 Not reproduced here (the rest of tests/test_stripe.py): 3.1, 3.4 and 12.7a are 7.1's, 5.x's and 7.2's objects
 again; 3.3 is 7.4 in prose; 7.3.1, 13.x and 14.7 are usage reported to Stripe (usage records, which the
 importer does not read; metered lines are recognised on ``revrec-fulfill`` events); 8.1 and 8.2 are 3.9(a)'s
-invoice without and with its tax; 9.1 is the exclusion CSV (tests/test_revenue_import.py); 10.2's processing
-fee needs the charge's expanded balance transaction (tests/test_stripe_payments.py); 11.x are revenue
+invoice without and with its tax; 9.1 is the exclusion CSV (tests/test_revenue_import.py); 11.x are revenue
 settings, not objects; 14.x check the waterfall of the same invoices; and the tables that module's docstring
 cannot book.
 """
@@ -676,3 +677,11 @@ def test_15_2_full_fulfillment_in_amounts_and_units(tmp_path: Path) -> None:
     assert_sums(sums, test_stripe.FULL_FULFILLMENT)
     assert ("2023-06", "Income:Revenue") not in sums
 
+
+
+def test_10_2_processing_fee(tmp_path: Path) -> None:
+    fee = {"object": "balance_transaction", "id": "txn_ch_1", "amount": 9000, "fee": 2, "net": 8998,
+           "currency": "usd", "created": at("2019-01-01", "09:31"), "type": "charge", "source": "ch_1"}
+    objects = [paid_quarter(), charge(9000, at("2019-01-01", "09:31"), balance_transaction=fee),
+               invoice_payment(9000, at("2019-01-01"))]
+    assert_sums(round_trip(tmp_path, objects), test_stripe.FEES)
