@@ -77,6 +77,35 @@ def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date
     return months
 
 
+GroupOf = Callable[[Transaction, Posting, RuleOf], object]
+
+
+def _entry_meta(key: str) -> GroupOf:
+    return lambda entry, _posting, _rules: entry.meta.get(key)
+
+
+def _account(_entry: Transaction, posting: Posting, _rules: RuleOf) -> object:
+    return posting.account
+
+
+def _own_rule(entry: Transaction, posting: Posting, rules: RuleOf) -> object:
+    return rules.get((id(posting.meta or entry.meta), posting.account))
+
+
+_GENERATED: dict[str, GroupOf] = {"account": _account, "rule": _entry_meta(RULE),
+                                  **{by: _entry_meta(by) for by in ("product", "customer", "contract", "invoice")}}
+"""Each group of a generated entry's posting: its account, else the entry's metadata."""
+_OWN: dict[str, GroupOf] = {
+    "account": _account, "rule": _own_rule, "contract": _entry_meta("contract"), "invoice": _entry_meta("invoice"),
+    "product": lambda _entry, posting, _rules: (posting.meta or {}).get("product"),
+    "customer": lambda entry, _posting, _rules: entry.meta.get("customer", entry.payee),
+}
+"""Each group of the user's revenue posting, where the plugin reads its line's (``sources.read_lines``)."""
+
+
+Cell = tuple[datetime.date, str, str]  # month, group, currency
+
+
 def waterfall(
     entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date | None, by: str,
     as_of: datetime.date, rule_of: RuleOf | None = None, top: int = 0,
@@ -100,9 +129,6 @@ def waterfall(
     current = month_start(as_of)
     return [WaterfallRow(month_text(month), group, currency, amount, "recognised" if month <= current else "scheduled")
             for (month, group, currency), amount in sorted(revenue.items(), key=_shown_order)]
-
-
-Cell = tuple[datetime.date, str, str]  # month, group, currency
 
 
 def _revenue(
@@ -164,32 +190,6 @@ def pivot(rows: Sequence[WaterfallRow]) -> Pivot:
         month[row.group, row.currency] = row.revenue
         month[row.currency] = month.get(row.currency, Decimal(0)) + row.revenue
     return Pivot(columns, sorted({currency for _, currency in columns}), [months[key] for key in sorted(months)])
-
-
-GroupOf = Callable[[Transaction, Posting, RuleOf], object]
-
-
-def _entry_meta(key: str) -> GroupOf:
-    return lambda entry, _posting, _rules: entry.meta.get(key)
-
-
-def _account(_entry: Transaction, posting: Posting, _rules: RuleOf) -> object:
-    return posting.account
-
-
-def _own_rule(entry: Transaction, posting: Posting, rules: RuleOf) -> object:
-    return rules.get((id(posting.meta or entry.meta), posting.account))
-
-
-_GENERATED: dict[str, GroupOf] = {"account": _account, "rule": _entry_meta(RULE),
-                                  **{by: _entry_meta(by) for by in ("product", "customer", "contract", "invoice")}}
-"""Each group of a generated entry's posting: its account, else the entry's metadata."""
-_OWN: dict[str, GroupOf] = {
-    "account": _account, "rule": _own_rule, "contract": _entry_meta("contract"), "invoice": _entry_meta("invoice"),
-    "product": lambda _entry, posting, _rules: (posting.meta or {}).get("product"),
-    "customer": lambda entry, _posting, _rules: entry.meta.get("customer", entry.payee),
-}
-"""Each group of the user's revenue posting, where the plugin reads its line's (``sources.read_lines``)."""
 
 
 def rollforward(
