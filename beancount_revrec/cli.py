@@ -19,8 +19,9 @@ from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, for
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.example import example_ledger
-from beancount_revrec.output import WIDTH, render, table
+from beancount_revrec.output import TEXT, WIDTH, amounts_text, render, table
 from beancount_revrec.reports import (
+    DEFAULT_TOP,
     GROUPS,
     METRIC_COLUMNS,
     ROLL_COLUMNS,
@@ -30,9 +31,9 @@ from beancount_revrec.reports import (
     months_after,
     period_end,
     pivot,
+    revenue_by,
     rollforward,
     rule_usage,
-    waterfall,
 )
 from beancount_revrec.reports import explain as explain_lines
 from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
@@ -141,15 +142,21 @@ def _wrapped(text: str, indent: str = "") -> str:
 @as_of_option
 @format_option
 def rules(ledger: str, as_of: datetime.datetime | None, fmt: str) -> None:
-    """List the rules in priority order with how many lines each matched, won and lost."""
+    """List the rules in priority order: match keys, treatment, lines matched, won and lost, the revenue governed."""
     books = load(ledger).books
     rows = rule_usage(books, as_of_date(books, as_of))
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-rule")
-    columns = ["rule", "effective", "matched", "won", "lost", "status"]
-    if fmt != "table":
-        columns = ["rule", "location", "effective", "treatment", "matched", "won", "lost", "lost_to", "status"]
-    click.echo(render(rows, columns, fmt), nl=False)
+    if fmt == "json":
+        click.echo(render(rows, [], fmt), nl=False)
+        return
+    shown = [{**row._asdict(), "governs": amounts_text(row.governs)} for row in rows]
+    if fmt == TEXT:  # two tables: 80 columns hold either, not both
+        click.echo(render(shown, ["rule", "match", "treatment", "effective"], fmt))
+        click.echo(render(shown, ["rule", "matched", "won", "lost", "governs", "status"], fmt), nl=False)
+        return
+    click.echo(render(shown, ["rule", "location", "match", "effective", "treatment", "matched", "won", "lost",
+                              "lost_to", "governs", "status"], fmt), nl=False)
 
 
 @main.command()
@@ -166,7 +173,7 @@ def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None
     rows = contract_metrics(books, day, contract)
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-contract with items")
-    if fmt == "table":
+    if fmt == TEXT:
         click.echo(f"Contract metrics as of {day}")
         click.echo(_metrics_table(rows), nl=False)
     else:
@@ -192,11 +199,14 @@ def _metrics_table(rows: list[MetricRow]) -> str:
               help="First month shown. Default: the month of the as-of date.")
 @click.option("--months", default=12, show_default=True, type=click.IntRange(1, 600), help="Months shown.")
 @click.option("--by", type=click.Choice(GROUPS), default="account", show_default=True,
-              help="Break revenue down by revenue account, contract or product.")
+              help="Break revenue down by revenue account, product, customer, contract, invoice or rule.")
+@click.option("--top", default=DEFAULT_TOP, show_default=True, type=click.IntRange(0),
+              help="Show the N groups with the most revenue over the months shown (per currency), the rest summed "
+                   "as (other); 0 shows every group.")
 @as_of_option
 @format_option
-def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str, as_of: datetime.datetime | None,
-             fmt: str) -> None:
+def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str, top: int,
+             as_of: datetime.datetime | None, fmt: str) -> None:
     """The revenue waterfall: revenue recognised per month, and what is scheduled for later months.
 
     Months up to the as-of date's month are recognised; later months hold the
@@ -205,8 +215,8 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     books = load(ledger).books
     day = as_of_date(books, as_of)
     first = month_start(start.date() if start else day)
-    rows = waterfall(books.entries, books.config, first, months_after(first, months), by, day)
-    if fmt != "table":
+    rows = revenue_by(books, first, months_after(first, months), by, day, top)
+    if fmt != TEXT:
         shown = [{"month": row.month, by: row.group, "currency": row.currency, "revenue": row.revenue,
                   "status": row.status} for row in rows]
         click.echo(render(shown, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
@@ -241,7 +251,7 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
     first = start.date() if start else books.first_transaction or day
     rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
     columns = ["account", "currency", "month", *ROLL_COLUMNS]
-    click.echo(render(rows, columns if fmt != "table" else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
+    click.echo(render(rows, columns if fmt != TEXT else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
 
 
 main.add_command(close)

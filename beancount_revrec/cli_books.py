@@ -22,7 +22,7 @@ from beancount_revrec.cli_support import Loaded, format_option, load
 from beancount_revrec.close import CLOSE, is_frozen, totals
 from beancount_revrec.directives import is_custom
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
-from beancount_revrec.output import render
+from beancount_revrec.output import TEXT, render
 from beancount_revrec.reports import correction_rows, month_start
 from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.writer import (
@@ -158,16 +158,16 @@ def corrections(ledger: str, fmt: str) -> None:
     """
     books = load(ledger).books
     rows = correction_rows(books.booked)
-    if books.closed_through is None and fmt == "table":
+    if books.closed_through is None and fmt == TEXT:
         click.echo(f"The books of {ledger} are not closed (no {CLOSE}), so there are no corrections; "
                    f"close them with bean-revrec close {ledger} --through DATE.")
         return
-    if fmt == "table":
+    if fmt == TEXT:
         click.echo(f"Books closed through {books.closed_through}; {len(rows)} correction(s).")
         if not rows:
             return
     columns = ["date", "corrects", "frozen", "recomputed", "cause"]
-    if fmt != "table":
+    if fmt != TEXT:
         columns = [*columns, "postings"]
     click.echo(render(rows, columns, fmt), nl=False)
 

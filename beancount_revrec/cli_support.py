@@ -10,16 +10,24 @@ from typing import Any, NamedTuple, TypeVar
 import click
 from beancount import loader
 
-from beancount_revrec.output import FORMATS
+from beancount_revrec.output import ALIASES, FORMATS, TEXT
 from beancount_revrec.reports import Books, read_books, waiting_for_payment
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class Format(click.Choice):  # type: ignore[type-arg]  # generic only from click 8.2
+    """One of ``FORMATS``; an alias (``table``, text's old name) is taken for the format it names."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:  # noqa: ANN401
+        """The format ``value`` names."""
+        return super().convert(ALIASES.get(value, value), param, ctx)
+
+
 def format_option(function: F) -> F:
-    """The ``--format table|csv|json`` option."""
-    return click.option("--format", "fmt", type=click.Choice(FORMATS), default="table", show_default=True,
-                        help="Output format.")(function)
+    """The ``--format text|csv|json`` option (``table`` is text too)."""
+    return click.option("--format", "fmt", type=Format(FORMATS), default=TEXT, show_default=True,
+                        help="Output format: text (aligned tables; 'table' still works), csv or json.")(function)
 
 
 class Loaded(NamedTuple):

@@ -7,20 +7,23 @@ import datetime
 import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
 from tabulate import MIN_PADDING, tabulate
 
-FORMATS = ("table", "csv", "json")
+FORMATS = ("text", "csv", "json")
+TEXT = "text"
+ALIASES = {"table": TEXT}
+"""Other names a format is known by: ``table``, text's name before ``text``."""
 WIDTH = 80
 NARROWEST = 20  # in a table too wide anyway, a column that wraps keeps this much room
 _AMOUNT = re.compile(r"-?[\d,]*\.?\d+ [A-Z][A-Z0-9'._-]*")  # "416.67 USD": one word in a table
 
 
 def render(rows: Sequence[Any], columns: Sequence[str], fmt: str) -> str:
-    """Report rows (NamedTuples or dicts) as a table, CSV (``columns`` only) or JSON (whole rows)."""
+    """Report rows (NamedTuples or dicts) as a text table, CSV (``columns`` only) or JSON (whole rows)."""
     rows = [plain(row) for row in rows]
     if fmt == "json":
         return json.dumps(rows, indent=2) + "\n"
@@ -31,6 +34,11 @@ def render(rows: Sequence[Any], columns: Sequence[str], fmt: str) -> str:
         writer.writerows([[_cell(row.get(column)) for column in columns] for row in rows])
         return buffer.getvalue()
     return table([[_cell(row.get(column)) for column in columns] for row in rows], columns)
+
+
+def amounts_text(amounts: Iterable[tuple[Decimal, str]]) -> str:
+    """Amounts in several currencies as one cell: ``1200.00 USD; 50.00 EUR`` (empty for none)."""
+    return "; ".join(f"{number} {currency}" for number, currency in amounts)
 
 
 def plain(value: object) -> object:

@@ -497,55 +497,72 @@ def test_explain_revrec_key_of_the_longer_line_key_names_one_line(prefix_ledger)
 
 def test_rules_table(ledger):
     out = ok("rules", ledger)
-    (table,) = tables(out)
-    assert table == [
-        ["rule", "effective", "matched", "won", "lost", "status"],
-        ["old-promo", "2022-01-01 to 2022-02-01", "0", "0", "0", "never wins: expired"],
-        ["widgets-6-months", "2022-01-01 to open", "2", "1", "1", "active"],
-        ["widgets-yearly", "2022-01-01 to open", "2", "0", "2", "never wins: shadowed"],
-        ["gadgets", "2022-01-01 to 2030-01-01", "0", "0", "0", "matches no line"],
-        ["late-support", "2022-05-01 to open", "1", "1", "0", "active"],
+    what, use = tables(out)
+    assert what == [
+        ["rule", "match", "treatment", "effective"],
+        ["old-promo", "product: widget", "immediate", "2022-01-01 to 2022-02-01"],
+        ["widgets-6-months", "product: widget", "amortize 6 months monthly", "2022-01-01 to open"],
+        ["widgets-yearly", "product: widget", "amortize 12 months monthly", "2022-01-01 to open"],
+        ["gadgets", "product: gadget", "tax", "2022-01-01 to 2030-01-01"],
+        ["late-support", "product: support", "defer 1 month", "2022-05-01 to open"],
+    ]
+    # governs: what the lines it wins bring in, il_w1's 600.00 and il_s2's 45.00
+    assert use == [
+        ["rule", "matched", "won", "lost", "governs", "status"],
+        ["old-promo", "0", "0", "0", "", "never wins: expired"],
+        ["widgets-6-months", "2", "1", "1", "600.00 USD", "active"],
+        ["widgets-yearly", "2", "0", "2", "", "never wins: shadowed"],
+        ["gadgets", "0", "0", "0", "", "matches no line"],
+        ["late-support", "1", "1", "0", "45.00 USD", "active"],
     ]
 
 
 def test_rules_json_exact(ledger):
     def row(name: str, effective: str, treatment: str, counts: tuple[int, int, int], lost_to: list[str],
-            lost_lines: list[str], status: str) -> dict[str, Any]:
+            lost_lines: list[str], governs: list[str], status: str) -> dict[str, Any]:
         matched, won, lost = counts
-        return {"rule": name, "location": f"{ledger}:{rule_line(name)}", "effective": effective,
+        match = "product: " + {"gadgets": "gadget", "late-support": "support"}.get(name, "widget")
+        return {"rule": name, "location": f"{ledger}:{rule_line(name)}", "match": match, "effective": effective,
                 "treatment": treatment, "matched": matched, "won": won, "lost": lost, "lost_to": lost_to,
-                "lost_lines": lost_lines, "status": status}
+                "lost_lines": lost_lines, "governs": [{"number": number, "currency": "USD"} for number in governs],
+                "status": status}
 
     assert json.loads(ok("rules", ledger, "--format", "json")) == [
-        row("old-promo", "2022-01-01 to 2022-02-01", "immediate", (0, 0, 0), [], [], "never wins: expired"),
+        row("old-promo", "2022-01-01 to 2022-02-01", "immediate", (0, 0, 0), [], [], [], "never wins: expired"),
         row("widgets-6-months", "2022-01-01 to open", "amortize 6 months monthly", (2, 1, 1), ["override"],
-            ["il_w2"], "active"),
+            ["il_w2"], ["600.00"], "active"),
         row("widgets-yearly", "2022-01-01 to open", "amortize 12 months monthly", (2, 0, 2),
-            ["override", "widgets-6-months"], ["il_w1", "il_w2"], "never wins: shadowed"),
-        row("gadgets", "2022-01-01 to 2030-01-01", "tax", (0, 0, 0), [], [], "matches no line"),
-        row("late-support", "2022-05-01 to open", "defer 1 month", (1, 1, 0), [], [], "active"),
+            ["override", "widgets-6-months"], ["il_w1", "il_w2"], [], "never wins: shadowed"),
+        row("gadgets", "2022-01-01 to 2030-01-01", "tax", (0, 0, 0), [], [], [], "matches no line"),
+        row("late-support", "2022-05-01 to open", "defer 1 month", (1, 1, 0), [], [], ["45.00"], "active"),
     ]
 
 
 def test_rules_csv(ledger):
     rows = list(csv.reader(io.StringIO(ok("rules", ledger, "--format", "csv"))))
     assert rows == [
-        ["rule", "location", "effective", "treatment", "matched", "won", "lost", "lost_to", "status"],
-        ["old-promo", f"{ledger}:5", "2022-01-01 to 2022-02-01", "immediate", "0", "0", "0", "",
-         "never wins: expired"],
-        ["widgets-6-months", f"{ledger}:10", "2022-01-01 to open", "amortize 6 months monthly", "2", "1", "1",
-         "override", "active"],
-        ["widgets-yearly", f"{ledger}:14", "2022-01-01 to open", "amortize 12 months monthly", "2", "0", "2",
-         "override widgets-6-months", "never wins: shadowed"],
-        ["gadgets", f"{ledger}:18", "2022-01-01 to 2030-01-01", "tax", "0", "0", "0", "", "matches no line"],
-        ["late-support", f"{ledger}:23", "2022-05-01 to open", "defer 1 month", "1", "1", "0", "", "active"],
+        ["rule", "location", "match", "effective", "treatment", "matched", "won", "lost", "lost_to", "governs",
+         "status"],
+        ["old-promo", f"{ledger}:5", "product: widget", "2022-01-01 to 2022-02-01", "immediate", "0", "0", "0", "",
+         "", "never wins: expired"],
+        ["widgets-6-months", f"{ledger}:10", "product: widget", "2022-01-01 to open", "amortize 6 months monthly",
+         "2", "1", "1", "override", "600.00 USD", "active"],
+        ["widgets-yearly", f"{ledger}:14", "product: widget", "2022-01-01 to open", "amortize 12 months monthly",
+         "2", "0", "2", "override widgets-6-months", "", "never wins: shadowed"],
+        ["gadgets", f"{ledger}:18", "product: gadget", "2022-01-01 to 2030-01-01", "tax", "0", "0", "0", "", "",
+         "matches no line"],
+        ["late-support", f"{ledger}:23", "product: support", "2022-05-01 to open", "defer 1 month", "1", "1", "0",
+         "", "45.00 USD", "active"],
     ]
 
 
 def test_rules_of_the_example_ledgers():
-    (amortize,) = tables(ok("rules", AMORTIZE))
-    assert amortize[1:] == [["onboarding-6-months", "2022-01-01 to open", "1", "1", "0", "active"],
-                            ["training-from-payment", "2022-01-01 to open", "1", "1", "0", "active"]]
+    what, use = tables(ok("rules", AMORTIZE))
+    assert what[1:] == [
+        ["onboarding-6-months", "product: prod_onboarding", "amortize 6 months monthly", "2022-01-01 to open"],
+        ["training-from-payment", "product: prod_training", "amortize 3 months from payment monthly", "2022-01-01 to open"]]
+    assert use[1:] == [["onboarding-6-months", "1", "1", "0", "600.00 USD", "active"],
+                       ["training-from-payment", "1", "1", "0", "300.00 USD", "active"]]
     exclude = list(csv.DictReader(io.StringIO(ok("rules", EXCLUDE, "--format", "csv"))))
     assert [(row["rule"], row["location"], row["treatment"], row["matched"], row["won"], row["status"])
             for row in exclude] == [
@@ -626,13 +643,17 @@ def test_explain_amount_in_another_currency(tmp_path):
 
 
 def test_rules_of_the_description_and_amount_ledger():
+    # what each rule governs: il_da2's 10.00 (avatax), il_da1's 1200.00, il_da4's 2.50 and il_da3's 600.00
     rows = json.loads(ok("rules", DESCRIPTION_AMOUNT, "--format", "json"))
-    assert [(row["rule"], row["treatment"], row["matched"], row["won"], row["lost"], row["lost_to"], row["status"])
-            for row in rows] == [
-        ("avatax", "tax", 1, 1, 0, [], "active"),
-        ("large-implementations", "amortize 4 months monthly", 1, 1, 0, [], "active"),
-        ("card-surcharge", "fee", 1, 1, 0, [], "active"),
-        ("invoice-lines", "90% ratable + 10% passthrough", 3, 1, 2, ["avatax", "large-implementations"], "active"),
+    assert [(row["rule"], row["match"], row["treatment"], row["matched"], row["won"], row["lost"], row["lost_to"],
+             row["governs"], row["status"]) for row in rows] == [
+        ("avatax", "description: AvaTax", "tax", 1, 1, 0, [], [{"number": "10.00", "currency": "USD"}], "active"),
+        ("large-implementations", "description: implementation, min-amount: 1000.00 USD",
+         "amortize 4 months monthly", 1, 1, 0, [], [{"number": "1200.00", "currency": "USD"}], "active"),
+        ("card-surcharge", "min-amount: 2.50 USD, max-amount: 2.50 USD", "fee", 1, 1, 0, [],
+         [{"number": "2.50", "currency": "USD"}], "active"),
+        ("invoice-lines", "source: invoice", "90% ratable + 10% passthrough", 3, 1, 2,
+         ["avatax", "large-implementations"], [{"number": "600.00", "currency": "USD"}], "active"),
     ]
 
 
@@ -672,7 +693,7 @@ def test_rules_subprocess(ledger):
     result = run_tool("bean-revrec", "rules", ledger)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ok("rules", ledger)
-    assert [row[-1] for row in tables(result.stdout)[0][1:]] == [
+    assert [row[-1] for row in tables(result.stdout)[1][1:]] == [
         "never wins: expired", "active", "never wins: shadowed", "matches no line", "active"]
 
 

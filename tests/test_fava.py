@@ -172,10 +172,44 @@ def test_rule_usage_matches_bean_revrec_rules(tmp_path: Path) -> None:
     path = with_extension(tmp_path, "rules-tax-and-fee.beancount")
     html = Fava(path).page()
     expected = json.loads(ok("rules", path, "--format", "json"))
-    rows = tables_of(html, "revrec-rules")[0]["rows"][1:]
-    assert [(row["cells"][0], int(row["cells"][3]), int(row["cells"][4])) for row in rows] == [
-        (rule["rule"], rule["matched"], rule["won"]) for rule in expected]
-    assert rows
+    rows = tables_of(html, "revrec-rules")[0]["rows"]
+    assert rows[0]["cells"] == ["Rule", "Match keys", "Treatment", "Effective", "Matched", "Won", "Lost", "Governs",
+                                "Status"]
+    assert [(row["cells"][0], row["cells"][1], row["cells"][2], int(row["cells"][4]), int(row["cells"][5]),
+             row["cells"][7]) for row in rows[1:]] == [
+        (rule["rule"], rule["match"], rule["treatment"], rule["matched"], rule["won"],
+         " ".join(f"{item['number']} {item['currency']}" for item in rule["governs"])) for rule in expected]
+    assert rows[1:]
+    assert all(rule["governs"] for rule in expected)
+
+
+def test_the_waterfall_by_any_group_shows_the_largest_and_other(tmp_path: Path) -> None:
+    path = with_extension(tmp_path, "demo.beancount")
+    fava = Fava(path)
+    html = fava.page("?time=2022&revrec_by=customer&revrec_top=3")
+    assert re.findall(r'<option value="(\w+)"', html) == ["account", "product", "customer", "contract", "invoice",
+                                                           "rule"]
+    assert '<option value="customer" selected>' in html
+    assert 'name="revrec_top" min="0" max="99999" value="3"' in html
+    table = tables_of(html, "revrec-waterfall")[0]
+    header = table["rows"][0]["cells"]
+    assert len(header) == 2 + 3 + 1 + 1
+    assert header[-2:] == ["(other) (USD)", "Total (USD)"]
+    # the CLI for the same months: 2022 recognised, then the 12 scheduled months the page shows by default
+    cli = json.loads(ok("schedule", path, "--from", "2022-01", "--months", "24", "--by", "customer", "--top", "3",
+                        "--as-of", "2022-12-31", "--format", "json"))
+    shown = {(row["cells"][0], header[i].rsplit(" ", 1)[0]): number(cell)
+             for row in table["rows"][1:] for i, cell in enumerate(row["cells"][2:-1], start=2) if cell}
+    assert shown == {(row["month"], row["customer"]): Decimal(row["revenue"]) for row in cli}
+    every = json.loads(ok("schedule", path, "--from", "2022-01", "--months", "24", "--by", "customer", "--top", "0",
+                          "--as-of", "2022-12-31", "--format", "json"))
+    totals = {row["cells"][0]: number(row["cells"][-1]) for row in table["rows"][1:]}
+    assert totals == {month: sum(Decimal(row["revenue"]) for row in every if row["month"] == month)
+                      for month in {row["month"] for row in every}}
+    data = fava.client.get(f"/{fava.slug}/{PAGE}report_json?time=2022&revrec_by=rule&revrec_top=0").get_json()
+    assert (data["by"], data["top"]) == ("rule", 0)
+    assert "(none)" not in {row["group"] for row in data["waterfall"]}
+    assert {row["group"] for row in data["waterfall"]} >= {"default", "bundle-allocation", "prepaid-usage"}
 
 
 @pytest.mark.parametrize(("config", "message"), [

@@ -319,6 +319,22 @@ def test_breakdown_after_time_filter_keeps_fava_layout(tab: Tab, fava: Fava) -> 
     expect(page.get_by_placeholder("Time")).to_be_visible(timeout=2_000)
 
 
+def test_the_largest_groups_box_sums_the_rest_as_other(tab: Tab, fava: Fava) -> None:
+    page = open_revenue(tab, fava, "?time=2022&revrec_by=contract")
+    header = page.locator("table.revrec-waterfall thead")
+    expect(header).to_contain_text(CONTRACT)
+    totals = page.locator("table.revrec-waterfall tbody td.total").all_inner_texts()
+    with page.expect_navigation():
+        page.fill("input[name=revrec_top]", "1")
+        page.press("input[name=revrec_top]", "Enter")
+    expect(header).to_contain_text("(other)")
+    assert "revrec_top=1" in page.url, page.url
+    expect(page.locator("select[name=revrec_by]")).to_have_value("contract")
+    assert page.locator("table.revrec-waterfall tbody td.total").all_inner_texts() == totals
+    assert len(totals) == 12  # the months of 2022: both contracts end with the year
+    assert tab.errors == []
+
+
 def test_chart_interval_does_not_overdraw_bars(tab: Tab, fava: Fava) -> None:
     page = open_revenue(tab, fava, "?interval=year")
     expect(page.locator(BARS).first).to_be_visible()

@@ -6,10 +6,12 @@ it); every report takes those ``Books`` and returns typed rows
 """
 
 from beancount_revrec.reports.books import Books, default_as_of, read_books
+from beancount_revrec.reports.breakdown import DEFAULT_TOP, revenue_by
 from beancount_revrec.reports.explain import explain, location, rule_usage, waiting_for_payment
 from beancount_revrec.reports.metrics import contract_metrics, metric_totals
 from beancount_revrec.reports.periods import (
     GROUPS,
+    OTHER,
     Pivot,
     correction_rows,
     month_start,
@@ -23,9 +25,11 @@ from beancount_revrec.reports.periods import (
 from beancount_revrec.reports.rows import METRIC_COLUMNS, METRICS, ROLL_COLUMNS
 
 __all__ = [
+    "DEFAULT_TOP",
     "GROUPS",
     "METRICS",
     "METRIC_COLUMNS",
+    "OTHER",
     "ROLL_COLUMNS",
     "Books",
     "Pivot",
@@ -41,6 +45,7 @@ __all__ = [
     "period_end",
     "pivot",
     "read_books",
+    "revenue_by",
     "rollforward",
     "rule_usage",
     "waiting_for_payment",

@@ -21,8 +21,8 @@ from beancount_revrec.meta import KEY, KIND, corrected_key, source_of
 from beancount_revrec.records import Treated
 from beancount_revrec.reports.books import Books
 from beancount_revrec.reports.periods import posting_rows
-from beancount_revrec.reports.rows import CreditRow, EntryRow, Explained, RuleRow, Verdict, Waiting
-from beancount_revrec.rules import Rule, applies, mismatch
+from beancount_revrec.reports.rows import CreditRow, EntryRow, Explained, Money, RuleRow, Verdict, Waiting
+from beancount_revrec.rules import MATCH_KEYS, Rule, applies, mismatch
 from beancount_revrec.sources import Line
 
 
@@ -156,7 +156,7 @@ def _entry_row(entry: Transaction) -> EntryRow:
 
 
 def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[RuleRow]:
-    """Per rule: effective period, lines matched, won and lost, and whether it ever wins.
+    """Per rule: match keys, effective period, lines matched, won and lost, what it governs, whether it ever wins.
 
     ``last_date`` (the ledger's last date) tells expired rules from unused ones.
     """
@@ -168,10 +168,24 @@ def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[Rul
         won = [line for line in matched if winners.get(line.key) == rule.name]
         lost = [line for line in matched if winners.get(line.key) != rule.name]
         rows.append(RuleRow(
-            rule.name, location(rule.meta), f"{rule.start} to {rule.until or 'open'}", rule.treatment.text,
-            len(matched), len(won), len(lost), tuple(sorted({winners.get(line.key) or "error" for line in lost})),
-            tuple(line.key for line in lost), _status(rule, won, lost, last_date)))
+            rule.name, location(rule.meta), match_keys(rule), f"{rule.start} to {rule.until or 'open'}",
+            rule.treatment.text, len(matched), len(won), len(lost),
+            tuple(sorted({winners.get(line.key) or "error" for line in lost})), tuple(line.key for line in lost),
+            _governed(won), _status(rule, won, lost, last_date)))
     return rows
+
+
+def match_keys(rule: Rule) -> str:
+    """A rule's match keys as its directive writes them, in its order: ``account: Income:Sales, product: prod_1``."""
+    return ", ".join(f"{key}: {value}" for key, value in rule.meta.items() if key in MATCH_KEYS)
+
+
+def _governed(lines: list[Line]) -> tuple[Money, ...]:
+    """The revenue of ``lines`` per currency, in currency order."""
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.amount
+    return tuple(Money(totals[currency], currency) for currency in sorted(totals))
 
 
 def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: datetime.date | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -17,13 +17,18 @@ from beancount.core.data import Posting, Transaction
 
 from beancount_revrec.config import Config
 from beancount_revrec.errors import OutOfRangeError
-from beancount_revrec.meta import CAUSE, CORRECTS, FROZEN, KEY, KIND, RECOMPUTED, parse_key
+from beancount_revrec.meta import CAUSE, CORRECTS, FROZEN, KEY, KIND, RECOMPUTED, RULE, parse_key
 from beancount_revrec.reports.rows import ROLL_COLUMNS, CorrectionRow, PostingRow, RollRow, WaterfallRow
 from beancount_revrec.schedule import ZERO, add_months
 from beancount_revrec.sources import Membership
 
-GROUPS = ("account", "contract", "product")
+GROUPS = ("account", "product", "customer", "contract", "invoice", "rule")
+"""What revenue can be broken down by: a generated entry's metadata (``revrec-rule`` for the rule), else the line's."""
 NONE = "(none)"
+OTHER = "(other)"
+"""The group of what the groups beyond the largest ones hold together (``reports.breakdown``); last in a pivot."""
+RuleOf = Mapping[tuple[int, str], str]
+"""The rule each of the user's revenue postings follows, by the id of its metadata and its account."""
 _COLUMN_OF_KIND = {"deferral": "deferred", "billing": "billed", "recognition": "recognised",
                    "correction": "corrections"}
 _BILLED_RECLASS = "unbilled"  # the reclass of a line's unbilled revenue on its date: the line bills it
@@ -72,26 +77,100 @@ def month_starts(start: datetime.date, end: datetime.date) -> list[datetime.date
     return months
 
 
+GroupOf = Callable[[Transaction, Posting, RuleOf], object]
+
+
+def _entry_meta(key: str) -> GroupOf:
+    return lambda entry, _posting, _rules: entry.meta.get(key)
+
+
+def _account(_entry: Transaction, posting: Posting, _rules: RuleOf) -> object:
+    return posting.account
+
+
+def _own_rule(entry: Transaction, posting: Posting, rules: RuleOf) -> object:
+    return rules.get((id(posting.meta or entry.meta), posting.account))
+
+
+_GENERATED: dict[str, GroupOf] = {"account": _account, "rule": _entry_meta(RULE),
+                                  **{by: _entry_meta(by) for by in ("product", "customer", "contract", "invoice")}}
+"""Each group of a generated entry's posting: its account, else the entry's metadata."""
+_OWN: dict[str, GroupOf] = {
+    "account": _account, "rule": _own_rule, "contract": _entry_meta("contract"), "invoice": _entry_meta("invoice"),
+    "product": lambda _entry, posting, _rules: (posting.meta or {}).get("product"),
+    "customer": lambda entry, _posting, _rules: entry.meta.get("customer", entry.payee),
+}
+"""Each group of the user's revenue posting, where the plugin reads its line's (``sources.read_lines``)."""
+
+
+Cell = tuple[datetime.date, str, str]  # month, group, currency
+
+
 def waterfall(
     entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date | None, by: str,
-    as_of: datetime.date,
+    as_of: datetime.date, rule_of: RuleOf | None = None, top: int = 0,
 ) -> list[WaterfallRow]:
-    """Revenue per month in [start, end) (None: no end) per group (revenue account, contract or product) and currency.
+    """Revenue per month in [start, end) (None: no end) per group (one of ``GROUPS``) and currency.
 
     Revenue is the credit balance of the revenue accounts: what the income
     statement shows. Months after ``as_of``'s month are ``scheduled``: their
     revenue is recognition the plugin has already dated in the future.
+
+    A generated entry's revenue belongs to the group its metadata names; a
+    posting of the user's to the group of its line, read as the plugin reads
+    it (so a line's revenue and its deferral fall in one group). Only the
+    engine knows the rule of a line: ``rule_of`` (``reports.breakdown``) tells
+    it; without it the user's own postings are ``(none)`` by rule. With ``top``,
+    only the ``top`` largest groups of each currency show, the rest as ``(other)``.
     """
-    revenue: dict[tuple[datetime.date, str, str], Decimal] = defaultdict(Decimal)
-    is_revenue = Membership(config.revenue)
-    for entry in _transactions(entries, start, end):
-        for posting in entry.postings:
-            if is_revenue[posting.account] and posting.units is not None and posting.units.number is not None:
-                key = month_start(entry.date), _group(by, entry, posting), posting.units.currency
-                revenue[key] -= posting.units.number
+    revenue = _revenue(entries, config, start, end, _GENERATED[by], _OWN[by], rule_of or {})
+    if top:
+        revenue = _largest(revenue, top)
     current = month_start(as_of)
     return [WaterfallRow(month_text(month), group, currency, amount, "recognised" if month <= current else "scheduled")
-            for (month, group, currency), amount in sorted(revenue.items()) if amount]
+            for (month, group, currency), amount in sorted(revenue.items(), key=_shown_order)]
+
+
+def _revenue(
+    entries: Iterable[Any], config: Config, start: datetime.date, end: datetime.date | None,
+    generated_group: GroupOf, own_group: GroupOf, rules: RuleOf,
+) -> dict[Cell, Decimal]:
+    """Revenue per month, group and currency, none zero."""
+    revenue: dict[Cell, Decimal] = defaultdict(Decimal)
+    is_revenue = Membership(config.revenue)
+    for entry in _transactions(entries, start, end):
+        group_of = generated_group if KIND in entry.meta else own_group
+        for posting in entry.postings:
+            if is_revenue[posting.account] and posting.units is not None and posting.units.number is not None:
+                group = group_of(entry, posting, rules)
+                key = month_start(entry.date), NONE if group is None else str(group), posting.units.currency
+                revenue[key] -= posting.units.number
+    return {cell: amount for cell, amount in revenue.items() if amount}
+
+
+def _largest(revenue: dict[Cell, Decimal], top: int) -> dict[Cell, Decimal]:
+    """Per currency, the ``top`` groups of the largest absolute revenue (ties by name), the rest summed as OTHER.
+
+    A currency with ``top`` groups or fewer keeps them all. No month's total changes.
+    """
+    totals: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    for (_, group, currency), amount in revenue.items():
+        totals[currency, group] += amount
+    ranked: dict[str, list[tuple[Decimal, str]]] = defaultdict(list)
+    for (currency, group), total in totals.items():
+        ranked[currency].append((-abs(total), group))
+    kept = {(currency, group) for currency, groups in ranked.items()
+            for _, group in (sorted(groups)[:top] if len(groups) > top else groups)}
+    folded: dict[Cell, Decimal] = defaultdict(Decimal)
+    for (month, group, currency), amount in revenue.items():
+        folded[month, group if (currency, group) in kept else OTHER, currency] += amount
+    return {cell: amount for cell, amount in folded.items() if amount}
+
+
+def _shown_order(item: tuple[Cell, Decimal]) -> tuple[datetime.date, bool, str, str]:
+    """Rows by month, then group ((other) last), then currency."""
+    (month, group, currency), _ = item
+    return month, group == OTHER, group, currency
 
 
 class Pivot(NamedTuple):
@@ -104,20 +183,13 @@ class Pivot(NamedTuple):
 
 def pivot(rows: Sequence[WaterfallRow]) -> Pivot:
     """The waterfall's rows pivoted: months down, groups across, with each month's total per currency."""
-    columns = sorted({(row.group, row.currency) for row in rows})
+    columns = sorted({(row.group, row.currency) for row in rows}, key=lambda column: (column[0] == OTHER, column))
     months: dict[str, dict[Any, Any]] = {}
     for row in rows:
         month = months.setdefault(row.month, {"month": row.month, "status": row.status})
         month[row.group, row.currency] = row.revenue
         month[row.currency] = month.get(row.currency, Decimal(0)) + row.revenue
     return Pivot(columns, sorted({currency for _, currency in columns}), [months[key] for key in sorted(months)])
-
-
-def _group(by: str, entry: Transaction, posting: Posting) -> str:
-    if by == "account":
-        return str(posting.account)
-    value = (posting.meta or {}).get(by, entry.meta.get(by))
-    return NONE if value is None else str(value)
 
 
 def rollforward(

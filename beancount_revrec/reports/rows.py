@@ -78,11 +78,19 @@ class CorrectionRow(NamedTuple):
     postings: tuple[PostingRow, ...]
 
 
+class Money(NamedTuple):
+    """An amount in one currency."""
+
+    number: Decimal
+    currency: str
+
+
 class RuleRow(NamedTuple):
-    """A rule's use: effective period, lines matched, won and lost, and whether it ever wins."""
+    """A rule and its use: match keys, treatment, effective period, lines matched, won and lost, what it governs."""
 
     rule: str
     location: str  # file:line
+    match: str  # its match keys as written: "account: Income:Sales, product: prod_1"
     effective: str  # "2022-01-01 to open"
     treatment: str
     matched: int
@@ -90,6 +98,7 @@ class RuleRow(NamedTuple):
     lost: int
     lost_to: tuple[str, ...]
     lost_lines: tuple[str, ...]
+    governs: tuple[Money, ...]  # per currency, the revenue of the lines it wins (an invoice line's amount)
     status: str
 
 

@@ -9,8 +9,11 @@ Enable it in the ledger, next to the plugin::
 The page shows, as of the end of Fava's time filter (without one: the date of
 the last entry the user wrote, ``bean-revrec``'s default too): the contract
 metrics, the revenue waterfall (recognised months in the filter, then scheduled
-ones), the roll-forward of deferred revenue, contract assets and unbilled revenue, the corrections and
-the rules with their match counts. It reads what the plugin generated in the
+ones) by account, product, customer, contract, invoice or rule (``revrec_by``),
+its ten largest groups and the rest as "(other)" (``revrec_top``, 0: all), the
+roll-forward of deferred revenue, contract assets and unbilled revenue, the
+corrections and the rules with their match keys, match counts and the revenue
+they govern. It reads what the plugin generated in the
 loaded ledger with the same functions as ``bean-revrec`` (``beancount_revrec.reports``)
 and serves the same figures as JSON (``report_json``). A filter Fava cannot parse
 (``time=garbage``) shows Fava's own error page, as Fava's reports do.
@@ -38,6 +41,7 @@ from flask import Response, jsonify, request
 from beancount_revrec.errors import OutOfRangeError, RevrecError
 from beancount_revrec.output import plain
 from beancount_revrec.reports import (
+    DEFAULT_TOP,
     GROUPS,
     METRICS,
     ROLL_COLUMNS,
@@ -51,9 +55,9 @@ from beancount_revrec.reports import (
     period_end,
     pivot,
     read_books,
+    revenue_by,
     rollforward,
     rule_usage,
-    waterfall,
 )
 from beancount_revrec.reports.periods import BEYOND_LAST_MONTH
 from beancount_revrec.reports.rows import CorrectionRow, MetricRow, RollRow, RuleRow, WaterfallRow
@@ -94,6 +98,7 @@ class Page(NamedTuple):
     as_of_reason: str  # "filter": the end of Fava's time filter; "default": the last entry the user wrote
     start: datetime.date
     by: str
+    top: int  # groups shown in the waterfall per currency, the rest as "(other)"; 0: all
     metrics: list[MetricRow]
     metric_totals: list[MetricRow]
     waterfall: list[WaterfallRow]
@@ -147,7 +152,10 @@ class FavaRevrec(FavaExtensionBase):
 
     @extension_endpoint
     def report_json(self) -> Response:
-        """The page's figures as JSON, for the same time filter and breakdown (``?time=2023&revrec_by=product``)."""
+        """The page's figures as JSON, for the same time filter and breakdown (``?time=2023&revrec_by=product``).
+
+        ``revrec_top`` sets the number of groups shown, the rest summed as ``(other)`` (0: all).
+        """
         page = self.page(request.args.get("revrec_by"))
         if isinstance(page, str):
             response = jsonify({"error": page})
@@ -173,12 +181,12 @@ class FavaRevrec(FavaExtensionBase):
         except OutOfRangeError:
             which = "the time filter" if reason == "filter" else f"the default as-of date {as_of}"
             return f"{which} {BEYOND_LAST_MONTH}"
-        by = by if by in GROUPS else "account"
-        rows = waterfall(books.entries, books.config, month_start(start),
-                         months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
+        by, top = by if by in GROUPS else "account", _top(request.args.get("revrec_top"))
+        rows = revenue_by(books, month_start(start), months_after(month_start(as_of), 1 + self.settings.months), by,
+                          as_of, top)
         roll = rollforward(books.entries, books.rolled_forward, start, end)
         metrics = contract_metrics(books, as_of)
-        return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
+        return Page(as_of, reason, start, by, top, metrics, metric_totals(metrics), rows, pivot(rows),
                     _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
                     rule_usage(books, as_of))
 
@@ -193,6 +201,11 @@ class FavaRevrec(FavaExtensionBase):
     def roll_columns(self) -> tuple[str, ...]:
         """The roll-forward's columns, in order."""
         return ROLL_COLUMNS
+
+
+def _top(value: str | None) -> int:
+    """The ``revrec_top`` URL argument: the groups the waterfall shows (0: all); ``DEFAULT_TOP`` unless a count."""
+    return int(value) if value is not None and value.isdigit() and len(value) < 6 else DEFAULT_TOP
 
 
 def _time_filter(ledger: FavaLedger) -> DateRange | None:
