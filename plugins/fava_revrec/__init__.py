@@ -57,6 +57,7 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports.periods import BEYOND_LAST_MONTH
 from beancount_revrec.reports.rows import CorrectionRow, MetricRow, RollRow, RuleRow, WaterfallRow
+from beancount_revrec.reports.summary import SECTIONS, Summary, monthly_summary
 
 DEFAULT_MONTHS = 12
 
@@ -103,6 +104,7 @@ class Page(NamedTuple):
     corrections: list[CorrectionRow]
     closed_through: datetime.date | None
     rules: list[RuleRow]
+    summary: Summary  # the month of the as-of date: the last month of Fava's time filter
 
     def rollforward_by_account(self) -> dict[str, list[RollRow]]:
         """The roll-forward's rows per account and currency, as the page shows them."""
@@ -180,7 +182,11 @@ class FavaRevrec(FavaExtensionBase):
         metrics = contract_metrics(books, as_of)
         return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
                     _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
-                    rule_usage(books, as_of))
+                    rule_usage(books, as_of), monthly_summary(books, as_of))
+
+    def summary_sections(self) -> dict[str, str]:
+        """The monthly summary's sections and their titles, in order."""
+        return SECTIONS
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
