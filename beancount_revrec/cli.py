@@ -268,10 +268,11 @@ def summary(ledger: str, month: datetime.datetime | None, fmt: str) -> None:
 
 
 def _summary_tables(result: Summary) -> str:
-    """One table per section: a figure a row, a currency a column."""
-    return "\n".join(table([[figure.label, *map(str, amounts)] for figure, amounts in result.table()
+    """One table per section with figures (``Summary.table``): a figure a row, a currency a column."""
+    shown = result.table()
+    return "\n".join(table([[figure.label, *map(str, amounts)] for figure, amounts in shown
                             if figure.section == section], [title, *result.currencies])
-                     for section, title in SECTIONS.items())
+                     for section, title in SECTIONS.items() if any(figure.section == section for figure, _ in shown))
 
 
 main.add_command(close)
