@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any, NamedTuple
 
@@ -137,25 +137,29 @@ def summary_accounts(config: Config) -> _Accounts:
                      {account: tuple(kinds) for account, kinds in contra.items()})
 
 
-def monthly_summary(books: Books, month: datetime.date) -> Summary:
-    """The summary of ``month`` (any day of it) in the loaded ledger."""
+def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] | None = None) -> Summary:
+    """The summary of ``month`` (any day of it), the whole month, in the loaded ledger.
+
+    ``roll``: the roll-forward (``rollforward`` of ``books.rolled_forward``) of a period that holds the
+    whole month, if the caller has it (the Revenue page does); otherwise the month's is computed.
+    """
     start = month.replace(day=1)
     end = add_months(start, 1)
     revenue = _revenue(books.entries, summary_accounts(books.config), start, end)
-    balances = {(row.account, row.currency): row for row in rollforward(books.entries, books.rolled_forward,
-                                                                         start, end)}
+    rows = rollforward(books.entries, books.rolled_forward, start, end) if roll is None else roll
+    balances = {(row.account, row.currency): row for row in rows if row.month == month_text(start)}
     currencies = sorted({currency for _, currency in revenue} | {currency for _, currency in balances})
-    rows = []
+    figures = []
     for currency in currencies:
         amounts = {name: -number for (name, cur), number in revenue.items() if cur == currency}
         amounts["net"] = sum(amounts.values(), ZERO)
         amounts |= _balances(books.config, balances, currency)
         zero = ZERO.scaleb(-books.places(currency))  # 0.00: a zero written as the currency's amounts are
-        rows += [(figure, currency, amounts.get(figure.name, ZERO) + zero) for figure in FIGURES]
+        figures += [(figure, currency, amounts.get(figure.name, ZERO) + zero) for figure in FIGURES]
     order = {figure: index for index, figure in enumerate(FIGURES)}
     return Summary(month_text(start), start, end, currencies,
                    [SummaryRow(month_text(start), figure.section, figure.name, figure.label, currency, amount)
-                    for figure, currency, amount in sorted(rows, key=lambda row: (order[row[0]], row[1]))],
+                    for figure, currency, amount in sorted(figures, key=lambda row: (order[row[0]], row[1]))],
                    {figure.name: figure_query(books.config, figure, start, end) for figure in FIGURES})
 
 

@@ -182,7 +182,7 @@ class FavaRevrec(FavaExtensionBase):
         metrics = contract_metrics(books, as_of)
         return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
                     _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
-                    rule_usage(books, as_of), monthly_summary(books, as_of))
+                    rule_usage(books, as_of), _summary(books, start, as_of, roll))
 
     def summary_sections(self) -> dict[str, str]:
         """The monthly summary's sections and their titles, in order."""
@@ -199,6 +199,12 @@ class FavaRevrec(FavaExtensionBase):
     def roll_columns(self) -> tuple[str, ...]:
         """The roll-forward's columns, in order."""
         return ROLL_COLUMNS
+
+
+def _summary(books: Books, start: datetime.date, as_of: datetime.date, roll: list[RollRow]) -> Summary:
+    """The monthly summary of the as-of date's month, from the page's roll-forward when it holds the whole month."""
+    whole = start <= month_start(as_of) and (as_of + datetime.timedelta(days=1)).day == 1
+    return monthly_summary(books, as_of, roll if whole else None)
 
 
 def _time_filter(ledger: FavaLedger) -> DateRange | None:
