@@ -15,7 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-from tests.conftest import LEDGERS, ok
+from tests.conftest import LEDGERS, assert_one_error_line, invoke, ok
 from tests.test_fava import EXTENSION, PAGE, Fava
 
 # The ledgers, and the income accounts each holds that are no revenue: the plugin's fee, exclusion and
@@ -353,3 +353,13 @@ def test_kinds_sharing_one_contra_account(shared: dict[str, tuple[Fava, Path]], 
         figure: Decimal(amount) for figure, amount in expected.items()}
     assert_ties(fava, path, NOT_REVENUE[name], month)
     assert_links(fava, month)
+
+
+def test_the_cli_refuses_a_month_it_cannot_end(apps: dict[str, tuple[Fava, Path]]) -> None:
+    path = apps["credit-kinds.beancount"][1]
+    result = invoke("summary", path, "--month", "9999-12")
+    assert result.exit_code == 1
+    assert_one_error_line(result.output, "the summary of 9999-12 reaches into December 9999", "9999-11-30")
+    result = invoke("summary", path, "--month", "2019-02-01")
+    assert result.exit_code == 2
+    assert "'2019-02-01' does not match the format '%Y-%m'" in result.output

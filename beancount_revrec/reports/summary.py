@@ -29,11 +29,12 @@ from beancount.core.data import Posting, Transaction
 from beancount_revrec.config import Config
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.credits import CONTRA, CREDIT_RULE, KINDS, CreditKind
+from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.meta import KEY, KIND, RULE, TREATMENT, parse_key
 from beancount_revrec.reports.books import Books
-from beancount_revrec.reports.periods import month_text, rollforward
+from beancount_revrec.reports.periods import BEYOND_LAST_MONTH, month_text, months_after, rollforward
 from beancount_revrec.reports.rows import RollRow
-from beancount_revrec.schedule import ZERO, add_months
+from beancount_revrec.schedule import ZERO
 from beancount_revrec.sources import Membership
 
 
@@ -142,9 +143,14 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
 
     ``roll``: the roll-forward (``rollforward`` of ``books.rolled_forward``) of a period that holds the
     whole month, if the caller has it (the Revenue page does); otherwise the month's is computed.
+
+    Raises:
+        OutOfRangeError: the month is December 9999, whose end Beancount cannot date.
     """
     start = month.replace(day=1)
-    end = add_months(start, 1)
+    end = months_after(start, 1)
+    if end is None:
+        raise OutOfRangeError(f"the summary of {month_text(start)} {BEYOND_LAST_MONTH}")
     revenue = _revenue(books.entries, summary_accounts(books.config), start, end)
     rows = rollforward(books.entries, books.rolled_forward, start, end) if roll is None else roll
     balances = {(row.account, row.currency): row for row in rows if row.month == month_text(start)}
