@@ -293,6 +293,12 @@ def test_without_a_filter_the_month_of_the_default_as_of_date(apps: dict[str, tu
     fava, path = apps["contracts.beancount"]
     assert 'id="revrec-summary-title">Monthly summary for 2022-07<' in fava.page()  # last entry: 2022-07-05
     assert ok("summary", path).startswith("Monthly summary for 2022-07\n")
+    # the whole month, past the as-of date: the page's roll-forward stops on 2022-07-05, the summary does not
+    rows = report_json(fava, "")["summary"]["rows"]
+    assert rows == json.loads(ok("summary", path, "--format", "json"))
+    assert amounts(rows)["deferred_closing"]["USD"] == Decimal("-5000.00")  # as on the balance sheet of 2022-07
+    last = report_json(fava, "")["rollforward"][-1]
+    assert (last["account"], last["month"], last["closing"]) == ("Liabilities:DeferredRevenue", "2022-07", "-6500.00")
 
 
 def test_the_cli_table_csv_and_json_agree(apps: dict[str, tuple[Fava, Path]]) -> None:

@@ -19,6 +19,7 @@ balances are the roll-forward's own rows (``periods.rollforward``).
 from __future__ import annotations
 
 import datetime
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
@@ -141,8 +142,9 @@ def summary_accounts(config: Config) -> _Accounts:
 def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] | None = None) -> Summary:
     """The summary of ``month`` (any day of it), the whole month, in the loaded ledger.
 
-    ``roll``: the roll-forward (``rollforward`` of ``books.rolled_forward``) of a period that holds the
-    whole month, if the caller has it (the Revenue page does); otherwise the month's is computed.
+    ``roll``: the roll-forward (``rollforward`` of ``books.rolled_forward``) of a period that starts on or
+    before the month's first day and reaches into the month, if the caller has it (the Revenue page does):
+    its row of the month gives the opening balances, which otherwise take a pass over the whole ledger.
 
     Raises:
         OutOfRangeError: the month is December 9999, whose end Beancount cannot date.
@@ -151,9 +153,9 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
     end = months_after(start, 1)
     if end is None:
         raise OutOfRangeError(f"the summary of {month_text(start)} {BEYOND_LAST_MONTH}")
-    revenue = _revenue(books.entries, summary_accounts(books.config), start, end)
-    rows = rollforward(books.entries, books.rolled_forward, start, end) if roll is None else roll
-    balances = {(row.account, row.currency): row for row in rows if row.month == month_text(start)}
+    month_entries = _between(books.entries, start, end)
+    revenue = _revenue(month_entries, summary_accounts(books.config))
+    balances = _month_rows(books, month_entries, start, end, roll)
     currencies = sorted({currency for _, currency in revenue} | {currency for _, currency in balances})
     figures = []
     for currency in currencies:
@@ -169,13 +171,43 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
                    {figure.name: figure_query(books.config, figure, start, end) for figure in FIGURES})
 
 
-def _revenue(
-    entries: Iterable[Any], accounts: _Accounts, start: datetime.date, end: datetime.date,
-) -> dict[tuple[str, str], Decimal]:
-    """The month's postings to the revenue and contra accounts, summed per figure and currency (Beancount's signs)."""
+def _between(entries: Sequence[Any], start: datetime.date, end: datetime.date) -> Sequence[Any]:
+    """The entries dated in [start, end): a slice, as Beancount sorts a ledger by date."""
+    return entries[bisect_left(entries, start, key=_date):bisect_left(entries, end, key=_date)]
+
+
+def _date(entry: Any) -> datetime.date:  # noqa: ANN401 - any directive
+    return entry.date  # type: ignore[no-any-return]
+
+
+def _month_rows(
+    books: Books, month_entries: Sequence[Any], start: datetime.date, end: datetime.date,
+    roll: Sequence[RollRow] | None,
+) -> dict[tuple[str, str], RollRow]:
+    """The roll-forward's row of the month per account and currency.
+
+    Without ``roll``, the roll-forward of the month over the whole ledger. With it, the movements are the
+    roll-forward of the month's entries alone, the opening balances ``roll``'s (at the month's first day).
+    """
+    month = month_text(start)
+    if roll is None:
+        return {(row.account, row.currency): row for row in rollforward(books.entries, books.rolled_forward,
+                                                                         start, end)}
+    opening = {(row.account, row.currency): row.opening for row in roll if row.month == month}
+    moves = {(row.account, row.currency): row for row in rollforward(month_entries, books.rolled_forward, start, end)}
+    rows = {}
+    for account, currency in opening.keys() | moves.keys():
+        row = moves.get((account, currency), RollRow(account, currency, month, *(ZERO,) * 7))
+        balance = opening.get((account, currency), ZERO)
+        rows[account, currency] = row._replace(opening=balance, closing=balance + row.closing)
+    return rows
+
+
+def _revenue(entries: Iterable[Any], accounts: _Accounts) -> dict[tuple[str, str], Decimal]:
+    """The postings of ``entries`` to the revenue and contra accounts, per figure and currency (Beancount's signs)."""
     sums: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
     for entry in entries:
-        if isinstance(entry, Transaction) and start <= entry.date < end:
+        if isinstance(entry, Transaction):
             for posting in entry.postings:
                 if accounts.holds(posting.account) and posting.units is not None and posting.units.number is not None:
                     sums[figure_of(entry, posting, accounts), posting.units.currency] += posting.units.number

@@ -202,9 +202,8 @@ class FavaRevrec(FavaExtensionBase):
 
 
 def _summary(books: Books, start: datetime.date, as_of: datetime.date, roll: list[RollRow]) -> Summary:
-    """The monthly summary of the as-of date's month, from the page's roll-forward when it holds the whole month."""
-    whole = start <= month_start(as_of) and (as_of + datetime.timedelta(days=1)).day == 1
-    return monthly_summary(books, as_of, roll if whole else None)
+    """The monthly summary of the as-of date's month, its opening balances from the page's roll-forward if it has."""
+    return monthly_summary(books, as_of, roll if start <= month_start(as_of) else None)
 
 
 def _time_filter(ledger: FavaLedger) -> DateRange | None:
