@@ -285,13 +285,18 @@ def test_a_filter_of_several_months_shows_its_last(apps: dict[str, tuple[Fava, P
     html = fava.page("?time=2019-Q1")
     assert 'id="revrec-summary-title">Monthly summary for 2019-03<' in html
     assert "Fava's time filter covers several months: this is its last month, 2019-03." in html
-    assert "covers several months" not in fava.page("?time=2019-03")
+    html = fava.page("?time=2019-03")
+    assert "covers several months" not in html
+    assert "The whole month" not in html
     assert report_json(fava, "2019-Q1")["summary"] == report_json(fava, "2019-03")["summary"]
 
 
 def test_without_a_filter_the_month_of_the_default_as_of_date(apps: dict[str, tuple[Fava, Path]]) -> None:
     fava, path = apps["contracts.beancount"]
-    assert 'id="revrec-summary-title">Monthly summary for 2022-07<' in fava.page()  # last entry: 2022-07-05
+    html = fava.page()
+    assert 'id="revrec-summary-title">Monthly summary for 2022-07<' in html  # last entry: 2022-07-05
+    assert "The whole month of the as-of date: what it dates after 2022-07-05 is scheduled." in html
+    assert "covers several months" not in html
     assert ok("summary", path).startswith("Monthly summary for 2022-07\n")
     # the whole month, past the as-of date: the page's roll-forward stops on 2022-07-05, the summary does not
     rows = report_json(fava, "")["summary"]["rows"]
@@ -373,3 +378,14 @@ def test_the_cli_refuses_a_month_it_cannot_end(apps: dict[str, tuple[Fava, Path]
     result = invoke("summary", path, "--month", "2019-02-01")
     assert result.exit_code == 2
     assert "'2019-02-01' does not match the format '%Y-%m'" in result.output
+
+
+def test_zero_figures_are_left_off_but_a_balance_shows_with_its_pair(apps: dict[str, tuple[Fava, Path]]) -> None:
+    fava, path = apps["contracts.beancount"]
+    table = SummaryTable()
+    table.feed(fava.page("?time=2022-07"))
+    shown = {figure: text for figure, ((_, _), (text, _)) in table.rows.items()}
+    assert shown == {"contracts": "1500.00", "net": "1500.00", "deferred_opening": "-6500.00",
+                     "deferred_recognised": "1500.00", "deferred_closing": "-5000.00",
+                     "contract_asset_opening": "3000.00", "contract_asset_closing": "0.00"}
+    assert "Closing contract assets                 0.00" in ok("summary", path, "--month", "2022-07")

@@ -104,18 +104,31 @@ class Summary(NamedTuple):
     rows: list[SummaryRow]  # FIGURES' order, then currency
     queries: dict[str, str]  # figure name -> the BQL that gives its amount per currency (``figure_query``)
 
-    def amount(self, figure: str, currency: str) -> Decimal:
-        """The amount of ``figure`` ("net", "opening"...: a ``Figure.name``) in ``currency``."""
-        return next((row.amount for row in self.rows if row.figure == figure and row.currency == currency), ZERO)
+    @property
+    def last_day(self) -> datetime.date:
+        """The month's last day."""
+        return self.end - datetime.timedelta(days=1)
 
     def table(self) -> list[tuple[Figure, list[Decimal]]]:
         """The summary as the CLI and the page lay it out, as Stripe's: each figure with its amounts by currency.
 
-        A figure zero in every currency is left out, but for net revenue and the deferred revenue balances.
+        A figure zero in every currency is left out, but for net revenue and the deferred revenue balances;
+        an opening balance and its closing one show together.
         """
         found = {(row.figure, row.currency): row.amount for row in self.rows}
-        table = [(figure, [found[figure.name, currency] for currency in self.currencies]) for figure in FIGURES]
-        return [(figure, amounts) for figure, amounts in table if any(amounts) or figure.name in ALWAYS_SHOWN]
+        table = {figure.name: (figure, [found[figure.name, currency] for currency in self.currencies])
+                 for figure in FIGURES}
+        return [(figure, amounts) for figure, amounts in table.values()
+                if figure.name in ALWAYS_SHOWN or any(amounts) or any(table.get(_pair(figure.name), (None, ()))[1])]
+
+
+def _pair(name: str) -> str:
+    """The closing balance of an opening one, and the other way round (any other name: itself)."""
+    account, _, column = name.rpartition("_")
+    return f"{account}_{_PAIRS.get(column, column)}"
+
+
+_PAIRS = {"opening": "closing", "closing": "opening"}
 
 
 class _Accounts(NamedTuple):
