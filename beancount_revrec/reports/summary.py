@@ -23,6 +23,7 @@ from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from operator import attrgetter
 from typing import Any, NamedTuple
 
 from beancount.core.data import Posting, Transaction
@@ -186,11 +187,10 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
 
 def _between(entries: Sequence[Any], start: datetime.date, end: datetime.date) -> Sequence[Any]:
     """The entries dated in [start, end): a slice, as Beancount sorts a ledger by date."""
-    return entries[bisect_left(entries, start, key=_date):bisect_left(entries, end, key=_date)]
+    return entries[bisect_left(entries, start, key=_DATE):bisect_left(entries, end, key=_DATE)]
 
 
-def _date(entry: Any) -> datetime.date:  # noqa: ANN401 - any directive
-    return entry.date  # type: ignore[no-any-return]
+_DATE = attrgetter("date")
 
 
 def _month_rows(
