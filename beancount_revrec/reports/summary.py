@@ -65,7 +65,7 @@ DEFERRED_FIGURES = (
     Figure("deferred", "deferred_opening", "Opening deferred revenue"),
     Figure("deferred", "deferred_deferred", "Deferred from lines billed this month"),
     Figure("deferred", "deferred_billed", "Billed by revenue contracts"),
-    Figure("deferred", "deferred_recognised", "Recognised revenue"),
+    Figure("deferred", "deferred_recognised", "Released to revenue"),
     Figure("deferred", "deferred_corrections", "Corrections of closed periods"),
     Figure("deferred", "deferred_other", "Credits, voids, write-offs and other postings"),
     Figure("deferred", "deferred_closing", "Closing deferred revenue"),

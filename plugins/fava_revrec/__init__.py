@@ -7,9 +7,10 @@ Enable it in the ledger, next to the plugin::
     2022-01-01 custom "fava-extension" "fava_revrec" "{'months': 24}"   ; scheduled months shown
 
 The page shows, as of the end of Fava's time filter (without one: the date of
-the last entry the user wrote, ``bean-revrec``'s default too): the contract
-metrics, the revenue waterfall (recognised months in the filter, then scheduled
-ones), the roll-forward of deferred revenue, contract assets and unbilled revenue, the corrections and
+the last entry the user wrote, ``bean-revrec``'s default too): the monthly
+summary of that date's month (``bean-revrec summary``), the contract metrics,
+the revenue waterfall (recognised months in the filter, then scheduled ones),
+the roll-forward of deferred revenue, contract assets and unbilled revenue, the corrections and
 the rules with their match counts. It reads what the plugin generated in the
 loaded ledger with the same functions as ``bean-revrec`` (``beancount_revrec.reports``)
 and serves the same figures as JSON (``report_json``). A filter Fava cannot parse
