@@ -37,6 +37,7 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports import explain as explain_lines
 from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
+from beancount_revrec.reports.summary import SECTIONS, SUMMARY_COLUMNS, Summary, monthly_summary
 
 MONTH = click.DateTime(formats=["%Y-%m-%d", "%Y-%m"])
 
@@ -252,6 +253,36 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
     rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
     columns = ["account", "currency", "month", *ROLL_COLUMNS]
     click.echo(render(rows, columns if fmt != TEXT else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
+
+
+@main.command()
+@click.argument("ledger")
+@click.option("--month", type=click.DateTime(formats=["%Y-%m"]), default=None,
+              help="The month summarised (YYYY-MM). Default: the month of the default as-of date.")
+@format_option
+def summary(ledger: str, month: datetime.datetime | None, fmt: str) -> None:
+    """The monthly summary: revenue by origin, contra revenue, deferred revenue and contract assets of one month.
+
+    Revenue is the income statement's (a credit is positive); balances carry Beancount's signs, as Fava's
+    balance sheet and the roll-forward show them (deferred revenue, a liability, is negative).
+    """
+    books = load(ledger).books
+    result = monthly_summary(books, month.date() if month else as_of_date(books, None))
+    if fmt != TEXT:
+        click.echo(render(result.rows, SUMMARY_COLUMNS, fmt), nl=False)
+    elif not result.currencies:
+        click.echo(f"Monthly summary for {result.month}: nothing recognised, deferred or billed")
+    else:
+        click.echo(f"Monthly summary for {result.month}")
+        click.echo(_summary_tables(result), nl=False)
+
+
+def _summary_tables(result: Summary) -> str:
+    """One table per section with figures (``Summary.table``): a figure a row, a currency a column."""
+    shown = result.table()
+    return "\n".join(table([[figure.label, *map(str, amounts)] for figure, amounts in shown
+                            if figure.section == section], [title, *result.currencies])
+                     for section, title in SECTIONS.items() if any(figure.section == section for figure, _ in shown))
 
 
 main.add_command(close)

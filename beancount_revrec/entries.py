@@ -22,6 +22,7 @@ from beancount_revrec.meta import (
     KIND,
     RULE,
     SOURCE_FIELDS,
+    TREATMENT,
     deferral_key,
     reclass_key,
     recognition_key,
@@ -77,7 +78,7 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
     """
     line = item.line
-    base = _base_meta(line, item.rule)
+    base = _base_meta(line, item.rule, item.treatment.text)
     links = frozenset({link_of(line.invoice)}) if line.invoice else EMPTY_SET
     title, payee, currency, source = line.narration, line.payee, line.currency, line.key
     filename, lineno = base["filename"], base["lineno"]
@@ -167,16 +168,19 @@ def movement_entry(movement: Movement) -> Transaction:
     return Transaction(meta, movement.date, "*", movement.payee, narration, TAGS, links, postings)
 
 
-def _base_meta(line: Line, rule: str) -> dict[str, Any]:
-    return _meta(line.meta, rule, (line.customer, line.product, line.invoice, line.line_id, line.contract))
+def _base_meta(line: Line, rule: str, treatment: str | None = None) -> dict[str, Any]:
+    return _meta(line.meta, rule, (line.customer, line.product, line.invoice, line.line_id, line.contract), treatment)
 
 
-def _meta(source: dict[str, Any], rule: str, attributes: tuple[str | None, ...]) -> dict[str, Any]:
-    """A generated entry's metadata: its source's location, rule and attributes (``SOURCE_FIELDS``)."""
+def _meta(
+    source: dict[str, Any], rule: str, attributes: tuple[str | None, ...], treatment: str | None = None,
+) -> dict[str, Any]:
+    """A generated entry's metadata: its source's location, rule, a line's treatment, attributes (``SOURCE_FIELDS``)."""
     return {
         "filename": source.get("filename", GENERATED_FILE),
         "lineno": source.get("lineno", 0),
         RULE: rule,
+        **({TREATMENT: treatment} if treatment is not None else {}),
         **{key: value for key, value in zip(SOURCE_FIELDS, attributes, strict=True) if value is not None},
         KIND: None,  # set in each entry's copy, which then never grows
         KEY: None,

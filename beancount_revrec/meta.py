@@ -2,7 +2,8 @@
 
 Every generated transaction carries ``revrec-kind`` (what it does) and
 ``revrec-key`` (which piece of which source it books), the rule that treated
-its source (``revrec-rule``) and the source's own attributes (``customer``,
+its source (``revrec-rule``), a line's treatment (``revrec-treatment``, e.g.
+``"fulfillment"``; not on a contract's entries) and the source's own attributes (``customer``,
 ``product``, ``invoice``, ``line``, ``contract``). A key is the source's key, a
 slash, and the part::
 
@@ -32,6 +33,7 @@ from typing import Any, Literal, NamedTuple
 KIND = "revrec-kind"
 KEY = "revrec-key"
 RULE = "revrec-rule"
+TREATMENT = "revrec-treatment"
 CORRECTS = "revrec-corrects"
 FROZEN = "revrec-frozen"
 RECOMPUTED = "revrec-recomputed"

@@ -53,7 +53,7 @@ def test_generated_metadata_tags_and_links() -> None:
     assert deferral.links == frozenset({"in_31"})
     assert {k: v for k, v in deferral.meta.items() if k not in ("filename", "lineno")} == {
         "revrec-kind": "deferral", "revrec-rule": "default", "revrec-key": "in_31/Income:Sales/prod_monthly/deferral",
-        "customer": "Acme", "product": "prod_monthly", "invoice": "in_31",
+        "revrec-treatment": "ratable", "customer": "Acme", "product": "prod_monthly", "invoice": "in_31",
     }
     assert [(e.date, e.meta["revrec-kind"], e.meta["revrec-key"], e.postings[1].units.number)
             for e in recognitions] == [

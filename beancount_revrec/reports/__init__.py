@@ -23,6 +23,7 @@ from beancount_revrec.reports.periods import (
     waterfall,
 )
 from beancount_revrec.reports.rows import METRIC_COLUMNS, METRICS, ROLL_COLUMNS
+from beancount_revrec.reports.summary import SUMMARY_COLUMNS, Summary, figure_query, monthly_summary
 
 __all__ = [
     "DEFAULT_TOP",
@@ -31,16 +32,20 @@ __all__ = [
     "METRIC_COLUMNS",
     "OTHER",
     "ROLL_COLUMNS",
+    "SUMMARY_COLUMNS",
     "Books",
     "Pivot",
+    "Summary",
     "contract_metrics",
     "correction_rows",
     "default_as_of",
     "explain",
+    "figure_query",
     "location",
     "metric_totals",
     "month_start",
     "month_text",
+    "monthly_summary",
     "months_after",
     "period_end",
     "pivot",

@@ -7,10 +7,11 @@ Enable it in the ledger, next to the plugin::
     2022-01-01 custom "fava-extension" "fava_revrec" "{'months': 24}"   ; scheduled months shown
 
 The page shows, as of the end of Fava's time filter (without one: the date of
-the last entry the user wrote, ``bean-revrec``'s default too): the contract
-metrics, the revenue waterfall (recognised months in the filter, then scheduled
-ones) by account, product, customer, contract, invoice or rule (``revrec_by``),
-its ten largest groups and the rest as "(other)" (``revrec_top``, 0: all), the
+the last entry the user wrote, ``bean-revrec``'s default too): the monthly
+summary of that date's month (``bean-revrec summary``), the contract metrics,
+the revenue waterfall (recognised months in the filter, then scheduled ones) by
+account, product, customer, contract, invoice or rule (``revrec_by``), its ten
+largest groups and the rest as "(other)" (``revrec_top``, 0: all), the
 roll-forward of deferred revenue, contract assets and unbilled revenue, the
 corrections and the rules with their match keys, match counts and the revenue
 they govern. It reads what the plugin generated in the
@@ -61,6 +62,7 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports.periods import BEYOND_LAST_MONTH
 from beancount_revrec.reports.rows import CorrectionRow, MetricRow, RollRow, RuleRow, WaterfallRow
+from beancount_revrec.reports.summary import SECTIONS, Summary, monthly_summary
 
 DEFAULT_MONTHS = 12
 
@@ -108,6 +110,7 @@ class Page(NamedTuple):
     corrections: list[CorrectionRow]
     closed_through: datetime.date | None
     rules: list[RuleRow]
+    summary: Summary  # the month of the as-of date: the last month of Fava's time filter
 
     def rollforward_by_account(self) -> dict[str, list[RollRow]]:
         """The roll-forward's rows per account and currency, as the page shows them."""
@@ -188,7 +191,11 @@ class FavaRevrec(FavaExtensionBase):
         metrics = contract_metrics(books, as_of)
         return Page(as_of, reason, start, by, top, metrics, metric_totals(metrics), rows, pivot(rows),
                     _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
-                    rule_usage(books, as_of))
+                    rule_usage(books, as_of), _summary(books, start, as_of, roll))
+
+    def summary_sections(self) -> dict[str, str]:
+        """The monthly summary's sections and their titles, in order."""
+        return SECTIONS
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
@@ -206,6 +213,11 @@ class FavaRevrec(FavaExtensionBase):
 def _top(value: str | None) -> int:
     """The ``revrec_top`` URL argument: the groups the waterfall shows (0: all); ``DEFAULT_TOP`` unless a count."""
     return int(value) if value is not None and value.isdigit() and len(value) < 6 else DEFAULT_TOP
+
+
+def _summary(books: Books, start: datetime.date, as_of: datetime.date, roll: list[RollRow]) -> Summary:
+    """The monthly summary of the as-of date's month, its opening balances from the page's roll-forward if it has."""
+    return monthly_summary(books, as_of, roll if start <= month_start(as_of) else None)
 
 
 def _time_filter(ledger: FavaLedger) -> DateRange | None:
