@@ -200,12 +200,13 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     """The revenue waterfall: revenue recognised per month, and what is scheduled for later months.
 
     Months up to the as-of date's month are recognised; later months hold the
-    recognition the plugin has already scheduled.
+    recognition the plugin has already scheduled (beyond a booking horizon, what
+    the engine schedules there).
     """
     books = load(ledger).books
     day = as_of_date(books, as_of)
     first = month_start(start.date() if start else day)
-    rows = waterfall(books.entries, books.config, first, months_after(first, months), by, day)
+    rows = waterfall(books.scheduled, books.config, first, months_after(first, months), by, day)
     if fmt != "table":
         shown = [{"month": row.month, by: row.group, "currency": row.currency, "revenue": row.revenue,
                   "status": row.status} for row in rows]

@@ -57,8 +57,11 @@ def _revrec(
         source = _plugin_line(options_map)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
                          for problem in problems]
-    added = result.generated
-    return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], result.errors
+    added, errors = result.generated, result.errors
+    if problems:  # warnings of the config (a bad book-until): what it says is ignored
+        errors = [*errors, *(RevrecError(_plugin_line(options_map), f"beancount_revrec: {warning}")
+                             for warning in problems)]
+    return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], errors
 
 
 def _with_values(entries: list[data.Directive]) -> list[data.Directive]:

@@ -174,7 +174,7 @@ class FavaRevrec(FavaExtensionBase):
             which = "the time filter" if reason == "filter" else f"the default as-of date {as_of}"
             return f"{which} {BEYOND_LAST_MONTH}"
         by = by if by in GROUPS else "account"
-        rows = waterfall(books.entries, books.config, month_start(start),
+        rows = waterfall(books.scheduled, books.config, month_start(start),
                          months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
         roll = rollforward(books.entries, books.rolled_forward, start, end)
         metrics = contract_metrics(books, as_of)
