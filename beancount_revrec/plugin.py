@@ -5,6 +5,7 @@ Enable it with::
     plugin "beancount_revrec"
     plugin "beancount_revrec" "{'deferred': 'Liabilities:DeferredRevenue'}"
     plugin "beancount_revrec" "{'catch-up': 'off'}"   ; service before the invoice: in its own months, unbilled
+    plugin "beancount_revrec" "{'book-until': 'last-entry'}"   ; book nothing dated after your last entry
 
 Before::
 

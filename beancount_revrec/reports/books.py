@@ -21,7 +21,7 @@ from beancount_revrec.close import closed_through
 from beancount_revrec.config import Config, parse_config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.engine import Analysis, Choices, Places, choose, treat
-from beancount_revrec.entries import generate
+from beancount_revrec.entries import generate_after
 from beancount_revrec.ledger import (
     book_until,
     booking_horizon,
@@ -87,8 +87,9 @@ class Books:
         horizon = self.horizon
         if horizon is None:
             return []
-        generated, _ = generate(self.analysis, self.config)
-        return [entry for entry in generated if entry.date > horizon]
+        analysis = self.analysis
+        with collector_paused():
+            return generate_after(analysis, self.config, horizon)
 
     @cached_property
     def scheduled(self) -> Sequence[Any]:
