@@ -23,7 +23,7 @@ from beancount_revrec.contract_directives import Item
 from beancount_revrec.engine import Analysis, Places, treat
 from beancount_revrec.entries import GENERATED_FILE, generate
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.locks import Attempt, check_locks, read_locks
+from beancount_revrec.locks import Attempt, ClosedPeriodError, check_locks, read_locks
 from beancount_revrec.meta import KIND, RULE, corrected_key, source_of
 from beancount_revrec.sources import Membership
 
@@ -108,13 +108,13 @@ def booked_until(generated: list[Transaction], horizon: datetime.date | None) ->
 
 
 def _close_beyond_horizon(until: datetime.date | None, closes: list[Custom]) -> list[RevrecError]:
-    """The error of a close after the ``book-until`` date."""
+    """The error of a close after the ``book-until`` date (one ``bean-revrec reopen`` fixes, as a closed period's)."""
     if until is None or not closes:
         return []
     close = max(closes, key=lambda close: close.date)
     if close.date <= until:
         return []
-    return [RevrecError(close.meta, (
+    return [ClosedPeriodError(close.meta, (
         f"{CLOSE} through {close.date} is after the booking horizon (book-until {until}): the closed period's "
         f"entries are frozen text, so the books run to {close.date} (the plugin then books its corrections and "
         f"nothing later); set book-until to {close.date} or later, or '{LAST_ENTRY}', or reopen the books through "

@@ -107,6 +107,7 @@ def test_nothing_is_booked_after_the_horizon_and_the_balance_sheet_on_it_is_unch
     assert horizon.horizon == HORIZON
     assert full.horizon is None
     assert generated(horizon.entries) == [entry for entry in generated(full.entries) if entry[0] <= HORIZON]
+    assert generated(horizon.unbooked) == [entry for entry in generated(full.entries) if entry[0] > HORIZON]
     assert max(entry[0] for entry in generated(horizon.entries)) == HORIZON
     # the balance sheet on the horizon, worked by hand in the ledger's comments
     on_horizon = {"Assets:AccountsReceivable": D("1560.00"), "Assets:Bank": D("1800.00"),
@@ -266,6 +267,12 @@ def test_a_close_after_book_until_is_an_error_at_the_close(tmp_path: Path) -> No
     assert "revrec-close through 2024-06-30 is after the booking horizon (book-until 2024-05-31)" in error.message
     # the books still run to the close, as frozen, and nothing later is booked
     assert max(entry[0] for entry in generated(loaded.entries)) == HORIZON
+    path.write_text(text, encoding="utf-8")
+    ok("reopen", path, "--through", "2024-05-31")  # the fix the error names
+    reopened, reference = books_of(path), variant(tmp_path, None, "reference.beancount")
+    assert reopened.horizon == datetime.date(2024, 5, 31)
+    assert max(entry[0] for entry in generated(reopened.entries)) == datetime.date(2024, 5, 31)
+    assert balances(path, "2024-05-31") == balances(reference, "2024-05-31")
 
 
 def test_last_entry_closes_through_the_month_end_and_books_corrections_after_it(tmp_path: Path) -> None:
@@ -291,3 +298,30 @@ def test_last_entry_closes_through_the_month_end_and_books_corrections_after_it(
     assert corrections(path) == corrections(reference)
     assert recomputed(corrections(path)) == [("2024-04-01", key, "100.00 USD", amount) for key, amount in DAILY[:3]]
     assert balances(path, "2024-06-14") == balances(reference, "2024-06-14")
+
+
+def test_the_demo_booked_through_mid_2023(tmp_path: Path) -> None:
+    """Contracts, fulfillment, credits, every rule and a close with a correction, with invoices after the horizon."""
+    text = (LEDGERS / "demo.beancount").read_text(encoding="utf-8")
+    assert text.count('\nplugin "beancount_revrec"\n') == 1
+    path = tmp_path / "demo.beancount"
+    path.write_text(text.replace('\nplugin "beancount_revrec"\n', PLUGIN.replace("2024-06-30", "2023-06-30")
+                                 .join(["\n", "\n"])), encoding="utf-8")
+    horizon, full = books_of(path), books_of(LEDGERS / "demo.beancount")
+    day = datetime.date(2023, 6, 30)
+    assert horizon.horizon == day
+    assert generated(horizon.entries) == [entry for entry in generated(full.entries) if entry[0] <= day]
+    # what the reports schedule after the horizon is exactly what the plugin books there without it
+    assert generated(horizon.unbooked) == [entry for entry in generated(full.entries) if entry[0] > day]
+    assert horizon.unbooked  # the demo schedules into 2025
+    assert balances(path, "2023-06-30") == balances(LEDGERS / "demo.beancount", "2023-06-30")
+    assert balances(path, "2023-06-30")["Liabilities:DeferredRevenue"] < 0
+    start = datetime.date(2022, 1, 1)
+    for by in GROUPS:
+        assert (waterfall(horizon.scheduled, horizon.config, start, None, by, day)
+                == waterfall(full.entries, full.config, start, None, by, day)), by
+    for as_of in ("2022-12-31", "2023-06-30", "2023-12-31", "2024-06-30"):
+        when = datetime.date.fromisoformat(as_of)
+        assert contract_metrics(horizon, when) == contract_metrics(full, when), as_of
+    assert ok("corrections", path, "--format", "json") == ok("corrections", LEDGERS / "demo.beancount",
+                                                             "--format", "json")
