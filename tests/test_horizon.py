@@ -174,6 +174,33 @@ def test_contract_metrics_beyond_the_horizon_are_the_engines(tmp_path: Path) -> 
         D("2400.00"), D("1500.00"), D("900.00"), D("0.00"))
 
 
+def test_a_line_recognised_only_after_the_horizon_is_not_waiting_for_a_payment(tmp_path: Path) -> None:
+    path = variant(tmp_path, "{'book-until': 'last-entry'}")
+    unpaid = """
+2024-06-14 * "Hooli" "Quarterly plan"
+  invoice: "in_4"
+  Assets:AccountsReceivable   300.00 USD
+  Income:Subscriptions       -300.00 USD
+    line: "il_4"
+    service-start: 2024-06-14
+    service-end: 2024-09-14
+    revrec: "ratable monthly"
+
+2024-06-01 * "Hooli" "Training, from its payment"
+  invoice: "in_5"
+  Assets:AccountsReceivable   90.00 USD
+  Income:Services            -90.00 USD
+    line: "il_5"
+    revrec: "amortize 3 months from payment"
+"""
+    path.write_text(path.read_text(encoding="utf-8") + unpaid, encoding="utf-8")
+    result = invoke("rollforward", path, "--format", "csv")
+    assert result.exit_code == 0, result.output
+    # il_4's deferral is booked on the horizon and its first recognition is after it; il_5 waits for a payment
+    assert result.stderr.startswith('Warning: 1 line(s) treated "from payment" have no payment yet and stay deferred: '
+                                    f"il_5 ({path}:")
+
+
 def test_without_a_horizon_no_engine_runs(tmp_path: Path) -> None:
     books = books_of(variant(tmp_path, None))
     assert books.unbooked == []
