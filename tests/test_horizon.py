@@ -121,6 +121,21 @@ def test_nothing_is_booked_after_the_horizon_and_the_balance_sheet_on_it_is_unch
     assert "Liabilities:DeferredRevenue" not in balances(reference)  # all recognised by 2025-12-31
 
 
+@pytest.mark.parametrize("until", ["2023-12-31", "2024-01-01", "2024-02-29", "2024-04-15", "2024-04-30",
+                                   "2024-12-31", "2025-01-01", "2026-01-01"])
+def test_any_horizon_splits_the_entries_without_one(tmp_path: Path, until: str) -> None:
+    """Before the first entry, on a line's date, on a credit's, on a recognition's, after the last: booked + unbooked."""
+    horizon = books_of(variant(tmp_path, f"{{'book-until': '{until}'}}"))
+    full = books_of(variant(tmp_path, None, "reference.beancount"))
+    day = datetime.date.fromisoformat(until)
+    assert generated(horizon.entries) == [entry for entry in generated(full.entries) if entry[0] <= day]
+    assert generated(horizon.unbooked) == [entry for entry in generated(full.entries) if entry[0] > day]
+    start = datetime.date(2024, 1, 1)
+    assert (waterfall(horizon.scheduled, horizon.config, start, None, "contract", horizon.as_of)
+            == waterfall(full.entries, full.config, start, None, "contract", full.as_of))
+    assert contract_metrics(horizon, day) == contract_metrics(full, day)
+
+
 def test_last_entry_books_through_the_last_entry_written(tmp_path: Path) -> None:
     books = books_of(variant(tmp_path, "{'book-until': 'last-entry'}"))
     full = books_of(variant(tmp_path, None, "reference.beancount"))
