@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
+import shutil
 from collections.abc import Iterable
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +20,7 @@ import pytest
 from beancount.core.data import Transaction
 from fava.application import create_app
 
+from beancount_revrec.close import totals
 from beancount_revrec.config import parse_config
 from beancount_revrec.reports import GROUPS, contract_metrics, read_books, waterfall
 from beancount_revrec.reports.books import Books
@@ -134,6 +137,41 @@ def test_any_horizon_splits_the_entries_without_one(tmp_path: Path, until: str) 
     assert (waterfall(horizon.scheduled, horizon.config, start, None, "contract", horizon.as_of)
             == waterfall(full.entries, full.config, start, None, "contract", full.as_of))
     assert contract_metrics(horizon, day) == contract_metrics(full, day)
+
+
+EXAMPLES = sorted(path.name for path in LEDGERS.glob("*.beancount")
+                  if not path.name.endswith(".closed.beancount") and path.name != LEDGER.name)
+PLUGIN_LINE = re.compile(r'^plugin "beancount_revrec"(?: "\{(.*)\}")?$', flags=re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_ledger_booked_to_the_middle_of_its_schedule(tmp_path: Path, name: str) -> None:
+    """Every ledger of ledgers/: booked + scheduled = the plugin's entries without a horizon, the same reports."""
+    for path in LEDGERS.glob("*.beancount"):  # with the closed-books files they include
+        shutil.copy(path, tmp_path)
+    full = books_of(tmp_path / name)
+    dates = sorted({entry.date for entry in full.booked})
+    middle = dates[(len(dates) - 1) // 2] if len(dates) > 1 else dates[0] - datetime.timedelta(days=1)
+    day = max(middle, full.closed_through or middle)
+    text = (tmp_path / name).read_text(encoding="utf-8")
+    config = f"'book-until': '{day}'"
+    (tmp_path / name).write_text(PLUGIN_LINE.sub(
+        lambda match: f'plugin "beancount_revrec" "{{{config}{", " + match[1] if match[1] else ""}}}"', text, count=1),
+        encoding="utf-8")
+    horizon = books_of(tmp_path / name)
+    assert horizon.horizon == day
+    is_correction = {entry[1] for entry in generated(full.booked) if "/correction/" in entry[1]}
+    expected = generated(full.entries)
+    assert generated(horizon.entries) == [entry for entry in expected if entry[0] <= day or entry[1] in is_correction]
+    assert generated(horizon.unbooked) == [entry for entry in expected if entry[0] > day and entry[1] not in is_correction]
+    assert any(entry[0] > day for entry in expected)  # something lies beyond (in example-8.1, its corrections)
+    assert totals(entry for entry in horizon.entries if entry.date <= day) == totals(
+        entry for entry in full.entries if entry.date <= day)
+    start = dates[0].replace(day=1)
+    for by in GROUPS:
+        assert (waterfall(horizon.scheduled, horizon.config, start, None, by, day)
+                == waterfall(full.entries, full.config, start, None, by, day)), by
+    assert contract_metrics(horizon, dates[-1]) == contract_metrics(full, dates[-1])
 
 
 def test_last_entry_books_through_the_last_entry_written(tmp_path: Path) -> None:
