@@ -270,9 +270,12 @@ def test_the_revenue_page_shows_the_scheduled_future(tmp_path: Path) -> None:
         app = create_app([str(copy)], load=True)
         app.testing = True
         slug = app.config["LEDGERS"].first_slug()
-        response = app.test_client().get(f"/{slug}/extension/FavaRevrec/report_json?time=2024-06")
+        client = app.test_client()
+        response = client.get(f"/{slug}/extension/FavaRevrec/report_json?time=2024-06")
         assert response.status_code == 200
         pages.append(response.get_json())
+        html = client.get(f"/{slug}/extension/FavaRevrec/").get_data(as_text=True)
+        assert ('id="revrec-horizon">2024-06-30<' in html) is (len(pages) == 1)  # said on the page with a horizon
     assert pages[0]["waterfall"] == pages[1]["waterfall"]
     assert pages[0]["metrics"] == pages[1]["metrics"]
     scheduled = {row["month"] for row in pages[0]["waterfall"] if row["status"] == "scheduled"}
