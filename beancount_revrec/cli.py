@@ -211,7 +211,8 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     """The revenue waterfall: revenue recognised per month, and what is scheduled for later months.
 
     Months up to the as-of date's month are recognised; later months hold the
-    recognition the plugin has already scheduled.
+    recognition the plugin has already scheduled (beyond a booking horizon, what
+    the engine schedules there).
     """
     books = load(ledger).books
     day = as_of_date(books, as_of)

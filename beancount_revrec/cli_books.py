@@ -10,6 +10,7 @@ old text back.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,10 +21,11 @@ from beancount.core.data import Custom
 
 from beancount_revrec.cli_support import Loaded, format_option, load
 from beancount_revrec.close import CLOSE, is_frozen, totals
+from beancount_revrec.config import LAST_ENTRY
 from beancount_revrec.directives import is_custom
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import TEXT, render
-from beancount_revrec.reports import correction_rows, month_start
+from beancount_revrec.reports import correction_rows, month_start, read_books
 from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.writer import (
     close_directive,
@@ -60,9 +62,10 @@ def close(ledger: str, through: datetime.datetime, closed_file: str | None, forc
     if current is not None and day < current:
         raise click.ClickException(f"books are closed through {current}; to move the close back run "
                                    f"bean-revrec reopen {ledger} --through {day}")
+    _check_horizon(loaded, ledger, day)
     main = Path(ledger)
     path = _closed_path(loaded, main, closed_file)
-    new = [entry for entry in loaded.books.generated if entry.date <= day]
+    new = [entry for entry in (*loaded.books.generated, *loaded.books.unbooked) if entry.date <= day]
     cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
     locks = _locks(loaded, current if cuts else None, day, cuts)
     if day == current and not new and not locks:
@@ -125,11 +128,27 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
     click.echo(f"Reopened after {day}: removed {removed} frozen entries from {path}.")
 
 
+def _check_horizon(loaded: Loaded, ledger: str, day: datetime.date) -> None:
+    """Refuse a close after a ``book-until`` date: the plugin books nothing after it to freeze.
+
+    With ``last-entry`` the close is the last entry once written, so the horizon moves to it: what the engine
+    scheduled up to the close (``Books.unbooked``) is frozen with the rest.
+    """
+    books = loaded.books
+    if books.horizon is not None and books.config.book_until != LAST_ENTRY and day > books.horizon:
+        raise click.ClickException(f"--through {day} is after the booking horizon (book-until {books.horizon} in the "
+                                   f"plugin line of {ledger}): nothing after it is booked, so nothing there can be "
+                                   f"frozen; set book-until to {day} or later (or '{LAST_ENTRY}') first")
+
+
 def _locks(
     loaded: Loaded, after: datetime.date | None, through: datetime.date, cuts: list[datetime.date],
 ) -> list[Custom]:
-    """The locks of what the locked accounts moved in (after, through], by closed period (cut at ``cuts``)."""
-    moved = movements(loaded.entries, loaded.books.locked, after, through, cuts)
+    """The locks of what the locked accounts moved in (after, through], by closed period (cut at ``cuts``).
+
+    Movements are those of the ledger as booked without a horizon (``Books.scheduled``): what the close freezes.
+    """
+    moved = movements(loaded.books.scheduled, loaded.books.locked, after, through, cuts)
     return lock_entries(moved, {"filename": "<bean-revrec>", "lineno": 0})
 
 
@@ -208,12 +227,13 @@ def _write_checked(
         previous = replace_files(files)
     except OSError as exc:
         raise click.ClickException(f"nothing was written: {exc}") from None
-    entries, errors, _ = loader.load_file(str(main))
+    entries, errors, options_map = loader.load_file(str(main))
     problem = None
     if len(errors) > len(loaded.errors):
         problem = f"the ledger would have errors, first: {errors[0].message.splitlines()[0]}"
-    else:
-        problem = _balance_change(loaded.entries, entries, closed)
+    else:  # with a booking horizon, the ledger as booked without one: a close may move the horizon
+        books = read_books(entries, options_map)[0]
+        problem = _balance_change(loaded.books.scheduled, books.scheduled if books else entries, closed)
     if problem is not None:
         restore(previous)
         raise click.ClickException(f"{problem}; every file was left as it was")
@@ -226,7 +246,7 @@ class _EveryAccount(dict[str, bool]):
         return True
 
 
-def _balance_change(before: list[Any], after: list[Any], closed: datetime.date) -> str | None:
+def _balance_change(before: Sequence[Any], after: Sequence[Any], closed: datetime.date) -> str | None:
     """What a write changed in the ledger's balances (each month's through ``closed``, then each account's)."""
     every = _EveryAccount()
     for monthly, old, new in ((True, movements(before, every, None, closed, []),
@@ -244,7 +264,7 @@ def _balance_change(before: list[Any], after: list[Any], closed: datetime.date) 
     return None
 
 
-def _in_all(entries: list[Any]) -> dict[tuple[datetime.date, str, str], Decimal]:
+def _in_all(entries: Sequence[Any]) -> dict[tuple[datetime.date, str, str], Decimal]:
     """Each account's balance over all dates (keyed like ``movements``; the date says nothing)."""
     return {(datetime.date.max, account, currency): number
             for (account, currency), number in totals(entries).items() if number}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import ast
-from typing import Any, Literal, NamedTuple, get_args
+import datetime
+import re
+from typing import Any, Final, Literal, NamedTuple, get_args
 
 from beancount.core import account as account_lib
 
@@ -30,6 +32,7 @@ class Config(NamedTuple):
     recoverables: str = "Income:Recoverables"  # what a written-off invoice receives beyond its contra revenue
     credit_split: CreditSplit = "proportional"
     precision: dict[str, int] = {}  # noqa: RUF012 - never mutated
+    book_until: Horizon = None  # the booking horizon: nothing generated after it is booked (corrections are)
 
     def own_accounts(self) -> tuple[str, ...]:
         """The accounts of the configuration the plugin posts to (never the revenue accounts, which are the user's)."""
@@ -45,15 +48,27 @@ class Config(NamedTuple):
 
 CreditSplit = Literal["proportional", "deferred-first"]
 CatchUp = Literal["on", "off"]
+LAST_ENTRY: Final = "last-entry"
+Horizon = datetime.date | Literal["last-entry"] | None
+"""``book-until``: a date, ``"last-entry"`` (the date of the last entry the user wrote) or None (book everything)."""
 ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "unbilled", "tax", "fee",
                 "passthrough", "exclude", "contra", "credit-note", "dispute", "write-off", "void",
                 "other-loss", "recoverables")
 CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit), "catch-up": get_args(CatchUp)}
 """The keys whose value is one of a few words."""
-KEYS = ("revenue", *ACCOUNT_KEYS, *CHOICES, "precision")
+KEYS = ("revenue", *ACCOUNT_KEYS, *CHOICES, "precision", "book-until")
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_config(text: str | None, options_map: dict[str, Any]) -> tuple[Config, list[str]]:
+class Parsed(NamedTuple):
+    """A parsed plugin config: with any ``problems`` nothing should be generated; ``warnings`` leave it usable."""
+
+    config: Config
+    problems: list[str]
+    warnings: list[str]  # a bad book-until: the config applies without a horizon
+
+
+def parse_config(text: str | None, options_map: dict[str, Any]) -> Parsed:
     """Parse the plugin's config string (a Python literal dict).
 
     Args:
@@ -61,27 +76,33 @@ def parse_config(text: str | None, options_map: dict[str, Any]) -> tuple[Config,
         options_map: the ledger's options, for its account root names.
 
     Returns:
-        The configuration and a list of problems; with any problem the defaults
-        are returned and the caller should not generate anything.
+        The configuration, a list of problems and a list of warnings. With any
+        problem the defaults are returned and the caller should not generate
+        anything; a warning (a bad ``book-until``) leaves the rest of the
+        configuration in force, without a horizon.
     """
     roots = tuple(options_map.get(f"name_{kind}", kind.title())
                   for kind in ("assets", "liabilities", "equity", "income", "expenses"))
     default = Config(revenue=(roots[3],))
     if text is None or not text.strip():
-        return default, []
+        return Parsed(default, [], [])
     try:
         raw = ast.literal_eval(text)
     except (ValueError, SyntaxError) as exc:
-        return default, [(f"plugin config is not a Python literal dict ({exc.__class__.__name__}): "
-                          "write e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\"")]
+        return Parsed(default, [(f"plugin config is not a Python literal dict ({exc.__class__.__name__}): "
+                                 "write e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\"")], [])
     if not isinstance(raw, dict):
-        return default, ["plugin config must be a dict, e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""]
+        return Parsed(default, ["plugin config must be a dict, e.g. \"{'deferred': 'Liabilities:DeferredRevenue'}\""],
+                      [])
     problems = [f'unknown config key "{key}": use one of {", ".join(KEYS)}'
                 for key in raw if key not in KEYS]
     values = _values(raw, roots, problems)
     if problems:
-        return default, problems
-    return default._replace(**values), []
+        return Parsed(default, problems, [])
+    warnings: list[str] = []
+    if "book-until" in raw:
+        values["book_until"] = _horizon(raw["book-until"], warnings)
+    return Parsed(default._replace(**values), [], warnings)
 
 
 def _values(raw: dict[Any, Any], roots: tuple[str, ...], problems: list[str]) -> dict[str, Any]:
@@ -122,3 +143,18 @@ def _precision(value: object, problems: list[str]) -> dict[str, int]:
         return dict(value)
     problems.append("config key \"precision\" must map currencies to decimal places, e.g. {'JPY': 0, 'USD': 2}")
     return {}
+
+
+def _horizon(value: object, warnings: list[str]) -> Horizon:
+    """The ``book-until`` value: a date written ``YYYY-MM-DD`` or ``'last-entry'``; else a warning and no horizon."""
+    if value == LAST_ENTRY:
+        return LAST_ENTRY
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        try:
+            return datetime.date.fromisoformat(value)
+        except ValueError:
+            pass
+    warnings.append(f'config key "book-until" must be a date written as a string, e.g. "2024-06-30", or '
+                    f"'{LAST_ENTRY}' (the date of the last entry you wrote), got {value!r}; everything is booked, "
+                    "as without the key")
+    return None

@@ -71,6 +71,20 @@ def generate(analysis: Analysis, config: Config) -> tuple[list[Transaction], lis
     return entries + [movement_entry(movement) for movement in analysis.movements], errors
 
 
+def generate_after(analysis: Analysis, config: Config, day: datetime.date) -> list[Transaction]:
+    """The transactions ``generate`` makes dated after ``day``, generating only the lines and movements that have any.
+
+    A line's entries fall on its date (deferral, reclasses), its reclasses' own dates and its schedule's days.
+    """
+    def reaches(item: Treated) -> bool:
+        return (item.line.date > day or any(when > day for _, when in item.reclass_dates)
+                or any(when > day for when, _ in item.schedule))
+
+    later = analysis._replace(treated=[item for item in analysis.treated if reaches(item)],
+                              movements=[movement for movement in analysis.movements if movement.date > day])
+    return [entry for entry in generate(later, config)[0] if entry.date > day]
+
+
 def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     """The transactions of one treated line, each written debit first with a positive amount.
 

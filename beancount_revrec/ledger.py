@@ -14,16 +14,16 @@ from functools import partial
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from beancount.core.data import Transaction
+from beancount.core.data import Custom, Open, Transaction
 from beancount.core.display_context import DisplayContext, Precision
 
-from beancount_revrec.close import close_books, read_closing
-from beancount_revrec.config import Config, parse_config
+from beancount_revrec.close import CLOSE, close_books, read_closing
+from beancount_revrec.config import LAST_ENTRY, Config, parse_config
 from beancount_revrec.contract_directives import Item
 from beancount_revrec.engine import Analysis, Places, treat
-from beancount_revrec.entries import generate
+from beancount_revrec.entries import GENERATED_FILE, generate
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.locks import Attempt, check_locks, read_locks
+from beancount_revrec.locks import Attempt, ClosedPeriodError, check_locks, read_locks
 from beancount_revrec.meta import KIND, RULE, corrected_key, source_of
 from beancount_revrec.sources import Membership
 
@@ -46,11 +46,14 @@ def analyse(
     """Run the engine over the entries the plugin sees; None and the config's problems if it is bad.
 
     ``entries`` are the user's entries and the frozen ones of the closed-books file.
+
+    Returns:
+        The result and the config's warnings (a bad ``book-until``, then ignored), or None and its problems.
     """
-    config, problems = parse_config(config_str, options_map)
+    config, problems, warnings = parse_config(config_str, options_map)
     if problems:
         return None, problems
-    return _analyse(entries, options_map, config), []
+    return _analyse(entries, options_map, config), warnings
 
 
 def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config) -> Result:
@@ -60,8 +63,10 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
     closing = read_closing(entries)
     errors = analysis.errors + generate_errors + closing.errors
     through = closing.through
+    until = book_until(config, entries)
     if through is None:
-        return Result(config, generated, [], errors)
+        return Result(config, booked_until(generated, until), [], errors)
+    errors += _close_beyond_horizon(until, closing.closes)
     later, corrections, correction_errors = close_books(generated, closing.frozen, through)
     lock_errors: list[RevrecError] = []
     if closing.closes:  # locks lock what a close closed
@@ -70,7 +75,50 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
         suspects = partial(_changed_in_closed_period, analysis, generated, closing.frozen, through)
         lock_errors += check_locks(entries, locks, latest, locked_accounts(config, analysis.contracts.items), suspects,
                                    str(options_map.get("filename", "LEDGER")), frozen=bool(closing.frozen))
-    return Result(config, later + corrections, closing.frozen, errors + correction_errors + lock_errors)
+    return Result(config, booked_until(later, booking_horizon(until, through)) + corrections, closing.frozen,
+                  errors + correction_errors + lock_errors)
+
+
+def last_entry_date(entries: Iterable[Any]) -> datetime.date | None:
+    """The date of the last entry the user wrote, None if there is none.
+
+    Generated entries (frozen ones too) and the Open directives the plugin adds do not count.
+    """
+    return max((entry.date for entry in entries if KIND not in entry.meta
+                and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)), default=None)
+
+
+def book_until(config: Config, entries: Iterable[Any]) -> datetime.date | None:
+    """The ``book-until`` date of the config (``last-entry``: the date of the last entry the user wrote), or None."""
+    return last_entry_date(entries) if config.book_until == LAST_ENTRY else config.book_until
+
+
+def booking_horizon(until: datetime.date | None, through: datetime.date | None) -> datetime.date | None:
+    """The date after which the plugin books no generated entry but corrections; None: it books everything.
+
+    It is the ``book-until`` date, or the close if that is later (an error: ``_close_beyond_horizon``): the
+    closed period's entries are frozen text, and a close's corrections are always booked.
+    """
+    return None if until is None else max(until, through or until)
+
+
+def booked_until(generated: list[Transaction], horizon: datetime.date | None) -> list[Transaction]:
+    """The generated entries dated on or before the horizon (all of them without one)."""
+    return generated if horizon is None else [entry for entry in generated if entry.date <= horizon]
+
+
+def _close_beyond_horizon(until: datetime.date | None, closes: list[Custom]) -> list[RevrecError]:
+    """The error of a close after the ``book-until`` date (one ``bean-revrec reopen`` fixes, as a closed period's)."""
+    if until is None or not closes:
+        return []
+    close = max(closes, key=lambda close: close.date)
+    if close.date <= until:
+        return []
+    return [ClosedPeriodError(close.meta, (
+        f"{CLOSE} through {close.date} is after the booking horizon (book-until {until}): the closed period's "
+        f"entries are frozen text, so the books run to {close.date} (the plugin then books its corrections and "
+        f"nothing later); set book-until to {close.date} or later, or '{LAST_ENTRY}', or reopen the books through "
+        f"{until}"), close)]
 
 
 def locked_accounts(config: Config, items: Iterable[Item]) -> Membership:

@@ -5,6 +5,7 @@ Enable it with::
     plugin "beancount_revrec"
     plugin "beancount_revrec" "{'deferred': 'Liabilities:DeferredRevenue'}"
     plugin "beancount_revrec" "{'catch-up': 'off'}"   ; service before the invoice: in its own months, unbilled
+    plugin "beancount_revrec" "{'book-until': 'last-entry'}"   ; book nothing dated after your last entry
 
 Before::
 
@@ -57,8 +58,11 @@ def _revrec(
         source = _plugin_line(options_map)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
                          for problem in problems]
-    added = result.generated
-    return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], result.errors
+    added, errors = result.generated, result.errors
+    if problems:  # warnings of the config (a bad book-until): what it says is ignored
+        errors = [*errors, *(RevrecError(_plugin_line(options_map), f"beancount_revrec: {warning}")
+                             for warning in problems)]
+    return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], errors
 
 
 def _with_values(entries: list[data.Directive]) -> list[data.Directive]:

@@ -3,8 +3,9 @@
 The CLI and the Fava page load the ledger (so the plugin runs) and read what
 it generated: entries carry ``revrec-kind``, ``revrec-key`` and their source's
 attributes (``beancount_revrec.meta``). Only what the generated entries cannot
-say (the rules considered for a line, each rule's matches) comes from the
-engine, run again on the same entries on first use, for those reports alone.
+say (the rules considered for a line, each rule's matches, and with a booking
+horizon what is scheduled after it) comes from the engine, run again on the
+same entries on first use, for those reports alone.
 """
 
 from __future__ import annotations
@@ -14,17 +15,20 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import Any
 
-from beancount.core.data import Custom, Open, Transaction
+from beancount.core.data import Custom, Transaction
 
 from beancount_revrec.close import closed_through
 from beancount_revrec.config import Config, parse_config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.engine import Analysis, Choices, Places, choose, treat
-from beancount_revrec.entries import GENERATED_FILE
+from beancount_revrec.entries import generate_after
 from beancount_revrec.ledger import (
+    book_until,
+    booking_horizon,
     collector_paused,
     currency_places,
     include_positions,
+    last_entry_date,
     locked_accounts,
     plugin_config,
 )
@@ -66,6 +70,32 @@ class Books:
         through = self.closed_through or datetime.date.min
         return [entry for entry in self.booked if entry.date <= through]
 
+    @cached_property
+    def horizon(self) -> datetime.date | None:
+        """The booking horizon (``book-until``): the plugin booked no generated entry after it but corrections.
+
+        None without one. ``last-entry`` is the default as-of date; a close after the horizon moves it there.
+        """
+        return booking_horizon(book_until(self.config, self.entries), self.closed_through)
+
+    @cached_property
+    def unbooked(self) -> list[Transaction]:
+        """What the engine schedules after the horizon, which the plugin did not book (nothing without a horizon).
+
+        With ``booked`` it is everything the plugin books without a horizon: the scheduled future of the reports.
+        """
+        horizon = self.horizon
+        if horizon is None:
+            return []
+        analysis = self.analysis
+        with collector_paused():
+            return generate_after(analysis, self.config, horizon)
+
+    @cached_property
+    def scheduled(self) -> Sequence[Any]:
+        """The loaded entries and the ``unbooked`` ones: the ledger as the plugin books it without a horizon."""
+        return [*self.entries, *self.unbooked] if self.unbooked else self.entries
+
     @property
     def rolled_forward(self) -> list[str]:
         """The accounts the roll-forward follows: deferred revenue, the contract asset and unbilled revenue."""
@@ -100,7 +130,7 @@ def read_books(entries: Sequence[Any], options_map: dict[str, Any]) -> tuple[Boo
         config_str = plugin_config(options_map)
     except LookupError as exc:
         return None, [str(exc)]
-    config, problems = parse_config(config_str, options_map)
+    config, problems, _ = parse_config(config_str, options_map)  # its warnings are the plugin's errors already
     if problems:
         return None, problems
     return Books(entries, options_map, config), []
@@ -110,7 +140,7 @@ def default_as_of(entries: Sequence[Any]) -> datetime.date | None:
     """The default as-of date of every report: the date of the last entry the user wrote, None if there is none.
 
     Generated entries (dated up to the end of every schedule) do not count: the
-    months after the last entry of the user's own are the scheduled ones.
+    months after the last entry of the user's own are the scheduled ones. It is
+    also the ``book-until`` date ``last-entry``.
     """
-    return max((entry.date for entry in entries if KIND not in entry.meta
-                and not (isinstance(entry, Open) and entry.meta.get("filename") == GENERATED_FILE)), default=None)
+    return last_entry_date(entries)

@@ -199,7 +199,11 @@ def _status(rule: Rule, won: list[Line], lost: list[Line], last_date: datetime.d
 
 
 def waiting_for_payment(books: Books) -> list[Waiting]:
-    """Lines deferred with nothing booked to recognise them: treated "from payment", they wait for one."""
+    """Lines deferred with nothing booked to recognise them: treated "from payment", they wait for one.
+
+    Beyond a booking horizon, a recognition the engine schedules there counts too (looked up only if some
+    line has none booked).
+    """
     deferrals: dict[str, Transaction] = {}
     recognised: set[str] = set()
     for entry in books.booked:  # a correction corrects a deferral or recognition that is booked too
@@ -208,5 +212,7 @@ def waiting_for_payment(books: Books) -> list[Waiting]:
             deferrals.setdefault(source_of(entry.meta[KEY]), entry)
         elif kind == "recognition":
             recognised.add(source_of(entry.meta[KEY]))
+    if books.horizon is not None and not deferrals.keys() <= recognised:
+        recognised.update(source_of(entry.meta[KEY]) for entry in books.unbooked if entry.meta[KIND] == "recognition")
     return [Waiting(source, entry.meta.get("invoice"), entry.date, location(entry.meta))
             for source, entry in deferrals.items() if source not in recognised]

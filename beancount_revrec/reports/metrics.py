@@ -23,7 +23,8 @@ def contract_metrics(books: Books, as_of: datetime.date, contract: str | None = 
     deferred revenue and the contract asset: a billing adds its amount to their
     net balance, a recognition takes it off (frozen entries and corrections
     included, as the books hold them). Future billings are the billing schedules'
-    entries after the date.
+    entries after the date. Beyond a booking horizon they are what the engine
+    schedules (``Books.unbooked``), so the metrics are those without a horizon.
     """
     billed, revenue, future = _booked(books, as_of)
     directives = books.contracts
@@ -42,7 +43,7 @@ def _booked(books: Books, as_of: datetime.date) -> tuple[Totals, Totals, Totals]
     revenue: Totals = defaultdict(Decimal)
     future: Totals = defaultdict(Decimal)
     balances = (books.config.deferred, books.config.contract_asset)
-    for entry in books.booked:
+    for entry in (*books.booked, *books.unbooked):
         contract = entry.meta.get("contract")
         if contract is None:
             continue

@@ -140,6 +140,10 @@ class FavaRevrec(FavaExtensionBase):
         """The plugin's errors in the loaded ledger."""
         return [error for error in self.ledger.load_errors if isinstance(error, RevrecError)]
 
+    def horizon(self) -> datetime.date | None:
+        """The booking horizon (``book-until``) of the loaded ledger: nothing generated after it is booked."""
+        return self._books.horizon if isinstance(self._books, Books) else None
+
     def groups(self) -> tuple[str, ...]:
         """What the waterfall can be broken down by."""
         return GROUPS
