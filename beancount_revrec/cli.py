@@ -15,14 +15,13 @@ import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
 from beancount_revrec.cli_import import import_
-from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, format_option, load, warn
+from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, echo_table, format_option, load, warn
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.example import example_ledger
 from beancount_revrec.output import WIDTH, render, table
 from beancount_revrec.reports import (
     GROUPS,
-    METRIC_COLUMNS,
     ROLL_COLUMNS,
     contract_metrics,
     month_start,
@@ -36,6 +35,7 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports import explain as explain_lines
 from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
+from beancount_revrec.reports.tables import metrics_table, rollforward_table, rules_table, waterfall_table
 
 MONTH = click.DateTime(formats=["%Y-%m-%d", "%Y-%m"])
 
@@ -146,10 +146,10 @@ def rules(ledger: str, as_of: datetime.datetime | None, fmt: str) -> None:
     rows = rule_usage(books, as_of_date(books, as_of))
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-rule")
-    columns = ["rule", "effective", "matched", "won", "lost", "status"]
     if fmt != "table":
-        columns = ["rule", "location", "effective", "treatment", "matched", "won", "lost", "lost_to", "status"]
-    click.echo(render(rows, columns, fmt), nl=False)
+        echo_table(rules_table(rows), fmt)
+        return
+    click.echo(render(rows, ["rule", "effective", "matched", "won", "lost", "status"], fmt), nl=False)
 
 
 @main.command()
@@ -170,7 +170,7 @@ def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None
         click.echo(f"Contract metrics as of {day}")
         click.echo(_metrics_table(rows), nl=False)
     else:
-        click.echo(render(rows, METRIC_COLUMNS, fmt), nl=False)
+        echo_table(metrics_table(rows), fmt)
 
 
 def _metrics_table(rows: list[MetricRow]) -> str:
@@ -207,9 +207,7 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     first = month_start(start.date() if start else day)
     rows = waterfall(books.entries, books.config, first, months_after(first, months), by, day)
     if fmt != "table":
-        shown = [{"month": row.month, by: row.group, "currency": row.currency, "revenue": row.revenue,
-                  "status": row.status} for row in rows]
-        click.echo(render(shown, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
+        echo_table(waterfall_table(rows, by), fmt)
         return
     click.echo(f"Revenue by month and {by}, from {month_text(first)}; months after {month_text(day)} are scheduled")
     click.echo(_waterfall_table(rows) if rows else "  no revenue in these months\n", nl=False)
@@ -240,8 +238,10 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
     day = as_of_date(books, as_of)
     first = start.date() if start else books.first_transaction or day
     rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
-    columns = ["account", "currency", "month", *ROLL_COLUMNS]
-    click.echo(render(rows, columns if fmt != "table" else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
+    if fmt != "table":
+        echo_table(rollforward_table(rows), fmt)
+        return
+    click.echo(render(rows, ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
 
 
 main.add_command(close)

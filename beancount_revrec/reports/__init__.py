@@ -18,6 +18,7 @@ from beancount_revrec.reports.periods import (
     period_end,
     pivot,
     rollforward,
+    rollforward_of,
     waterfall,
 )
 from beancount_revrec.reports.rows import METRIC_COLUMNS, METRICS, ROLL_COLUMNS
@@ -42,6 +43,7 @@ __all__ = [
     "pivot",
     "read_books",
     "rollforward",
+    "rollforward_of",
     "rule_usage",
     "waiting_for_payment",
     "waterfall",

@@ -9,6 +9,7 @@ engine, run again on the same entries on first use, for those reports alone.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Sequence
 from functools import cached_property
@@ -29,6 +30,7 @@ from beancount_revrec.ledger import (
     plugin_config,
 )
 from beancount_revrec.meta import KIND
+from beancount_revrec.reports.periods import Movements, movements
 from beancount_revrec.sources import Membership
 
 
@@ -48,6 +50,21 @@ class Books:
     def first_transaction(self) -> datetime.date | None:
         """The date of the ledger's first transaction, where its reports by period start by default."""
         return min((entry.date for entry in self.entries if isinstance(entry, Transaction)), default=None)
+
+    @cached_property
+    def dates(self) -> list[datetime.date]:
+        """The date of each entry, in the ledger's order (Beancount sorts entries by date)."""
+        return [entry.date for entry in self.entries]
+
+    def between(self, start: datetime.date, end: datetime.date | None) -> Sequence[Any]:
+        """The entries dated in [start, end) (None: no end): a slice of the ledger, without a pass over it."""
+        first = bisect.bisect_left(self.dates, start)
+        return self.entries[first:len(self.entries) if end is None else bisect.bisect_left(self.dates, end)]
+
+    @cached_property
+    def movements(self) -> Movements:
+        """What the rolled-forward accounts move, per day and column: every roll-forward of the ledger reads it."""
+        return movements(self.entries, self.rolled_forward)
 
     @cached_property
     def booked(self) -> list[Transaction]:

@@ -7,13 +7,14 @@ Enable it in the ledger, next to the plugin::
     2022-01-01 custom "fava-extension" "fava_revrec" "{'months': 24}"   ; scheduled months shown
 
 The page shows, as of the end of Fava's time filter (without one: the date of
-the last entry the user wrote, ``bean-revrec``'s default too): the contract
-metrics, the revenue waterfall (recognised months in the filter, then scheduled
+the last entry the user wrote, ``bean-revrec``'s default too, and the twelve
+months through it): the contract metrics, the revenue waterfall (recognised months in the filter, then scheduled
 ones), the roll-forward of deferred revenue, contract assets and unbilled revenue, the corrections and
 the rules with their match counts. It reads what the plugin generated in the
 loaded ledger with the same functions as ``bean-revrec`` (``beancount_revrec.reports``)
-and serves the same figures as JSON (``report_json``). A filter Fava cannot parse
-(``time=garbage``) shows Fava's own error page, as Fava's reports do.
+and serves the same figures as JSON (``report_json``); each table downloads as CSV or XLSX
+(``download?table=schedule&format=csv``), what ``bean-revrec`` prints with ``--format csv`` for the same
+dates. A filter Fava cannot parse (``time=garbage``) shows Fava's own error page, as Fava's reports do.
 """
 
 from __future__ import annotations
@@ -22,21 +23,20 @@ import ast
 import datetime
 import re
 from collections import defaultdict
-from decimal import Decimal
-from typing import Any, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple, TypeVar, cast
 
+from fava.application import url_for
 from fava.context import g
 from fava.core import FavaLedger
-from fava.core.charts import DateAndBalanceWithBudget
-from fava.core.filters import TimeFilter
-from fava.core.inventory import SimpleCounterInventory
+from fava.core.filters import AdvancedFilter, TimeFilter
 from fava.ext import FavaExtensionBase, extension_endpoint
 from fava.helpers import FavaAPIError
-from fava.util.date import DateRange, Interval
+from fava.util.date import DateRange
 from flask import Response, jsonify, request
 
 from beancount_revrec.errors import OutOfRangeError, RevrecError
-from beancount_revrec.output import plain
+from beancount_revrec.output import plain, render, workbook
 from beancount_revrec.reports import (
     GROUPS,
     METRICS,
@@ -51,14 +51,27 @@ from beancount_revrec.reports import (
     period_end,
     pivot,
     read_books,
-    rollforward,
+    rollforward_of,
     rule_usage,
     waterfall,
 )
 from beancount_revrec.reports.periods import BEYOND_LAST_MONTH
 from beancount_revrec.reports.rows import CorrectionRow, MetricRow, RollRow, RuleRow, WaterfallRow
+from beancount_revrec.reports.tables import (
+    Table,
+    corrections_table,
+    metrics_table,
+    rollforward_table,
+    rules_table,
+    waterfall_table,
+)
+from fava_revrec.charts import Chart, balances_chart, waterfall_chart
 
+T = TypeVar("T")
 DEFAULT_MONTHS = 12
+HISTORY_MONTHS = 12  # without a time filter, the months through the as-of date's month the page shows
+DOWNLOADS = {"csv": "text/csv; charset=utf-8",
+             "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
 
 class Settings(NamedTuple):
@@ -98,11 +111,12 @@ class Page(NamedTuple):
     metric_totals: list[MetricRow]
     waterfall: list[WaterfallRow]
     pivot: Pivot
-    chart: list[dict[str, Any]]
+    chart: Chart
     rollforward: list[RollRow]
     corrections: list[CorrectionRow]
     closed_through: datetime.date | None
     rules: list[RuleRow]
+    balances: list[dict[str, Any]]  # Fava's line chart of the roll-forward's closing balances
 
     def rollforward_by_account(self) -> dict[str, list[RollRow]]:
         """The roll-forward's rows per account and currency, as the page shows them."""
@@ -116,17 +130,24 @@ class FavaRevrec(FavaExtensionBase):
     """The Revenue page: contract metrics, waterfall, roll-forward, corrections and rules."""
 
     report_title = "Revenue"
+    has_js_module = True  # FavaRevrec.js: the waterfall chart's legend of groups and its hatched scheduled bars
 
     def __init__(self, ledger: FavaLedger, config: str | None = None) -> None:
         """Read the config ourselves, so that a bad one shows on the page instead of failing the load."""
         super().__init__(ledger)
         self.settings, self.config_problem = read_settings(config)
         self._books: Books | str = "fava_revrec: the ledger is not loaded yet"
+        self._dated: _Dated = _Dated(datetime.date.min, {})
 
     def after_load_file(self) -> None:
         """Read the newly loaded ledger's books (what the plugin generated is in them: nothing is recomputed)."""
         books, problems = read_books(self.ledger.all_entries, dict(self.ledger.options))
         self._books = books if books is not None else "fava_revrec: " + "; ".join(problems)
+        self._dated = _Dated(datetime.date.min, {})
+        if books is not None and books.as_of is not None:  # once per load what every render reads (see README)
+            _ = books.dates, books.movements, books.booked
+            self._metrics(books.as_of)
+            self._rules(books.as_of)
 
     def plugin_errors(self) -> list[Any]:
         """The plugin's errors in the loaded ledger."""
@@ -153,9 +174,55 @@ class FavaRevrec(FavaExtensionBase):
             response = jsonify({"error": page})
             response.status_code = 400
             return response
-        return jsonify(plain({name: getattr(page, name) for name in Page._fields if name not in ("pivot", "chart")}))
+        return jsonify(plain({name: getattr(page, name) for name in Page._fields
+                              if name not in ("pivot", "chart", "balances")}))
 
-    def _page(self, by: str | None) -> Page | str:
+    @extension_endpoint
+    def download(self) -> Response:
+        """A table of the page as CSV or XLSX: ``download?table=schedule&format=csv`` (the page's filter and breakdown).
+
+        The CSV is what ``bean-revrec TABLE LEDGER --format csv`` prints for the
+        same dates (``command``); the XLSX holds the same cells, amounts as numbers.
+        """
+        name, fmt = request.args.get("table", ""), request.args.get("format", "csv")
+        if name not in TABLES or fmt not in DOWNLOADS:
+            return _plain_text(f"download?table=NAME&format=FORMAT: NAME is one of {', '.join(TABLES)}, FORMAT one "
+                               f"of {', '.join(DOWNLOADS)}", 400)
+        try:
+            window = self._window()
+            if isinstance(window, str):
+                return _plain_text(window, 400)
+            table = self._tables(window, _breakdown(request.args.get("revrec_by")))[name]()
+        except FavaAPIError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a message, never a server error
+            return _plain_text(_internal_error(exc), 500)
+        body: str | bytes = (render(table.rows, table.columns, "csv") if fmt == "csv"
+                             else workbook(table.rows, table.columns, table.name))
+        filename = f"{table.name}-{window.as_of}.{fmt}"
+        return Response(body, headers={"Content-Type": DOWNLOADS[fmt],
+                                       "Content-Disposition": f'attachment; filename="{filename}"'})
+
+    def download_url(self, name: str, fmt: str, by: str) -> str:
+        """The address of a table's download, for the page's time filter (Fava adds it) and breakdown."""
+        page_url = url_for("extension_report", extension_name=self.name, table=name, format=fmt, revrec_by=by)
+        path, _, query = page_url.partition("?")  # Fava's url_for takes no value named "endpoint"
+        return f"{path}download?{query}"
+
+    def command(self, name: str, page: Page) -> str:
+        """The ``bean-revrec`` command whose ``--format csv`` output a table's CSV download is."""
+        window = _Window(page.start, page.as_of, page.as_of_reason, self.settings.months)
+        ledger = self.ledger.beancount_file_path
+        options = {"contracts": f"--as-of {page.as_of}",
+                   "schedule": f"--from {window.first_month:%Y-%m} --months {window.months_shown} --by {page.by} "
+                               f"--as-of {page.as_of}",
+                   "rollforward": f"--from {page.start} --as-of {page.as_of}",
+                   "corrections": "",
+                   "rules": f"--as-of {page.as_of}"}[name]
+        return f"bean-revrec {name} {ledger} {options} --format csv".replace("  ", " ")
+
+    def _window(self) -> _Window | str:
+        """The dates of the page for Fava's time filter, or the problem that prevents a page."""
         if self.config_problem:
             return f"{_extension_line(self.ledger)}: fava_revrec: {self.config_problem}"
         books = self._books
@@ -163,24 +230,71 @@ class FavaRevrec(FavaExtensionBase):
             return books
         date_range = _time_filter(self.ledger)
         if date_range is not None:
-            start, as_of, reason = date_range.begin, date_range.end - datetime.timedelta(days=1), "filter"
+            window = _Window(date_range.begin, date_range.end - datetime.timedelta(days=1), "filter",
+                             self.settings.months)
         elif books.as_of is None or books.first_transaction is None:
             return "the ledger has no transactions yet: add invoices to see their revenue here"
         else:
-            start, as_of, reason = books.first_transaction, books.as_of, "default"
+            history = months_after(month_start(books.as_of), 1 - HISTORY_MONTHS) or datetime.date.min
+            window = _Window(max(books.first_transaction, history), books.as_of, "default", self.settings.months)
         try:
-            end = period_end(as_of)
+            period_end(window.as_of)
         except OutOfRangeError:
-            which = "the time filter" if reason == "filter" else f"the default as-of date {as_of}"
+            which = "the time filter" if window.reason == "filter" else f"the default as-of date {window.as_of}"
             return f"{which} {BEYOND_LAST_MONTH}"
-        by = by if by in GROUPS else "account"
-        rows = waterfall(books.entries, books.config, month_start(start),
-                         months_after(month_start(as_of), 1 + self.settings.months), by, as_of)
-        roll = rollforward(books.entries, books.rolled_forward, start, end)
-        metrics = contract_metrics(books, as_of)
-        return Page(as_of, reason, start, by, metrics, metric_totals(metrics), rows, pivot(rows),
-                    _chart(rows, g.interval), roll, correction_rows(books.booked), books.closed_through,
-                    rule_usage(books, as_of))
+        return window
+
+    def _waterfall(self, window: _Window, by: str) -> list[WaterfallRow]:
+        books = self.books()
+        return waterfall(books.between(window.first_month, window.waterfall_end), books.config, window.first_month,
+                         window.waterfall_end, by, window.as_of)
+
+    def _tables(self, window: _Window, by: str) -> dict[str, Callable[[], Table]]:
+        """Each table of the page, computed on demand, as the CLI's ``--format csv`` prints it."""
+        books = self.books()
+        return {
+            "contracts": lambda: metrics_table(self._metrics(window.as_of)),
+            "schedule": lambda: waterfall_table(self._waterfall(window, by), by),
+            "rollforward": lambda: rollforward_table(rollforward_of(books.movements, window.start,
+                                                                    period_end(window.as_of))),
+            "corrections": lambda: corrections_table(correction_rows(books.booked)),
+            "rules": lambda: rules_table(self._rules(window.as_of)),
+        }
+
+    def _metrics(self, as_of: datetime.date) -> list[MetricRow]:
+        return self._as_of(as_of, "metrics", lambda: contract_metrics(self.books(), as_of))
+
+    def _rules(self, as_of: datetime.date) -> list[RuleRow]:
+        return self._as_of(as_of, "rules", lambda: rule_usage(self.books(), as_of))
+
+    def _as_of(self, as_of: datetime.date, name: str, compute: Callable[[], T]) -> T:
+        """A report that depends on the as-of date alone, kept for the last date asked until the next load.
+
+        The page's breakdowns and downloads of one date then compute it once; another date replaces it.
+        """
+        if self._dated.as_of != as_of:
+            self._dated = _Dated(as_of, {})
+        reports = self._dated.reports
+        if name not in reports:
+            reports[name] = compute()
+        return cast("T", reports[name])
+
+    def books(self) -> Books:
+        """The loaded ledger's books (only once ``_window`` has found them)."""
+        assert not isinstance(self._books, str)
+        return self._books
+
+    def _page(self, by: str | None) -> Page | str:
+        window = self._window()
+        if isinstance(window, str):
+            return window
+        books, by = self.books(), _breakdown(by)
+        rows = self._waterfall(window, by)
+        roll = rollforward_of(books.movements, window.start, period_end(window.as_of))
+        metrics = self._metrics(window.as_of)
+        return Page(window.as_of, window.reason, window.start, by, metrics, metric_totals(metrics), rows, pivot(rows),
+                    waterfall_chart(rows, g.interval, window.as_of), roll, correction_rows(books.booked),
+                    books.closed_through, self._rules(window.as_of), balances_chart(roll))
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
@@ -195,12 +309,61 @@ class FavaRevrec(FavaExtensionBase):
         return ROLL_COLUMNS
 
 
+TABLES = ("contracts", "schedule", "rollforward", "corrections", "rules")
+"""The page's tables, by the ``bean-revrec`` command that prints each."""
+
+
+class _Dated(NamedTuple):
+    """The reports of one as-of date (by name)."""
+
+    as_of: datetime.date
+    reports: dict[str, Any]
+
+
+class _Window(NamedTuple):
+    """The dates a page covers: from ``start`` through ``as_of``, and ``months`` scheduled after it."""
+
+    start: datetime.date
+    as_of: datetime.date
+    reason: str
+    months: int
+
+    @property
+    def first_month(self) -> datetime.date:
+        """The waterfall's first month."""
+        return month_start(self.start)
+
+    @property
+    def waterfall_end(self) -> datetime.date | None:
+        """The waterfall's exclusive end: ``months`` after the as-of date's month (None: the calendar's end)."""
+        return months_after(month_start(self.as_of), 1 + self.months)
+
+    @property
+    def months_shown(self) -> int:
+        """The waterfall's number of months (``bean-revrec schedule --months``)."""
+        last = self.waterfall_end or datetime.date(datetime.MAXYEAR, 12, 1)
+        return (last.year - self.start.year) * 12 + last.month - self.start.month
+
+
+def _breakdown(by: str | None) -> str:
+    return by if by in GROUPS else "account"
+
+
+def _plain_text(text: str, status: int) -> Response:
+    return Response(text + "\n", status=status, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
 def _time_filter(ledger: FavaLedger) -> DateRange | None:
-    """The dates of Fava's time filter (None without one); a bad filter raises Fava's own error."""
-    try:
-        return g.filtered.date_range
-    except OverflowError:  # Beancount's clamp steps back from 0001-01-01 (Fava's reports fail too): dates suffice
-        return TimeFilter(ledger.options, ledger.fava_options, request.args.get("time", "")).date_range
+    """The dates of Fava's time filter (None without one); a bad filter raises Fava's own error.
+
+    The filters are parsed as Fava parses them, not applied: the page reads the whole ledger, so Fava's
+    filtering of its entries (a clamp of the whole ledger for a time filter) would be time spent for nothing.
+    """
+    advanced = request.args.get("filter", "")
+    if advanced.strip():
+        AdvancedFilter(advanced.strip())  # a filter Fava cannot parse: Fava's error, as on its own reports
+    time = request.args.get("time", "")
+    return TimeFilter(ledger.options, ledger.fava_options, time).date_range if time else None
 
 
 def _extension_line(ledger: FavaLedger) -> str:
@@ -213,16 +376,3 @@ def _extension_line(ledger: FavaLedger) -> str:
 
 def _internal_error(exc: Exception) -> str:
     return f"fava_revrec: internal error {exc!r}; please report it with the ledger that causes it"
-
-
-def _chart(rows: list[WaterfallRow], interval: Interval) -> list[dict[str, Any]]:
-    """The waterfall as Fava's bar chart data, in Fava's chosen interval: per period, the total and each group's."""
-    totals: dict[datetime.date, SimpleCounterInventory] = defaultdict(SimpleCounterInventory)
-    groups: dict[datetime.date, dict[str, SimpleCounterInventory]] = defaultdict(dict)
-    for row in rows:
-        day = interval.get_prev(datetime.date.fromisoformat(row.month + "-01"))
-        totals[day][row.currency] = totals[day].get(row.currency, Decimal(0)) + row.revenue
-        group = groups[day].setdefault(row.group, SimpleCounterInventory())
-        group[row.currency] = group.get(row.currency, Decimal(0)) + row.revenue
-    data = [DateAndBalanceWithBudget(day, totals[day], groups[day], {}) for day in sorted(totals)]
-    return [{"type": "bar", "label": "Revenue", "data": data}]
