@@ -77,6 +77,11 @@ function decorate(box) {
         mark(svg, bar, scheduled[period]);
       }
     });
+    const bar = svg.querySelector("g.group > rect[fill]:not(.budget)");
+    const swatch = groups[0]?.querySelector("i");
+    if (groups.length === 1 && bar && swatch) {
+      swatch.style.backgroundColor = bar.getAttribute("fill");
+    }
   }
   legend.classList.toggle("revrec-totals", !stacks.length && groups.length > 1);
 }
