@@ -56,6 +56,11 @@ def test_the_legend_names_the_groups_in_the_colours_of_their_bars(browser: Brows
     assert swatches == [computed for _, computed in colours]  # the first bar of each group: recognised, solid
     assert swatches[0] != swatches[1]
     expect(page.locator(".revrec-legend-scheduled")).to_have_text("scheduled: after 2022-07-05 (lighter, hatched)")
+    # the balances: Fava's line chart, whose own legend names each account
+    balances = page.locator(".revrec-balances")
+    expect(balances.locator(".chart-wrapper svg g.lines path")).to_have_count(2)
+    expect(balances.locator("button span")).to_contain_text(
+        ["Assets:ContractAssets (USD)", "Liabilities:DeferredRevenue (USD)"])
     assert page.errors == []  # type: ignore[attr-defined]
     page.context.close()
 

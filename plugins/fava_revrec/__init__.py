@@ -235,8 +235,7 @@ class FavaRevrec(FavaExtensionBase):
         elif books.as_of is None or books.first_transaction is None:
             return "the ledger has no transactions yet: add invoices to see their revenue here"
         else:
-            history = months_after(month_start(books.as_of), 1 - HISTORY_MONTHS) or datetime.date.min
-            window = _Window(max(books.first_transaction, history), books.as_of, "default", self.settings.months)
+            window = _Window(_history(books, books.as_of), books.as_of, "default", self.settings.months)
         try:
             period_end(window.as_of)
         except OutOfRangeError:
@@ -290,11 +289,14 @@ class FavaRevrec(FavaExtensionBase):
             return window
         books, by = self.books(), _breakdown(by)
         rows = self._waterfall(window, by)
-        roll = rollforward_of(books.movements, window.start, period_end(window.as_of))
+        end = period_end(window.as_of)
+        roll = rollforward_of(books.movements, window.start, end)
+        since = min(window.start, _history(books, window.as_of))  # a line over a year, however short the filter
+        balances = roll if since == window.start else rollforward_of(books.movements, since, end)
         metrics = self._metrics(window.as_of)
         return Page(window.as_of, window.reason, window.start, by, metrics, metric_totals(metrics), rows, pivot(rows),
                     waterfall_chart(rows, g.interval, window.as_of), roll, correction_rows(books.booked),
-                    books.closed_through, self._rules(window.as_of), balances_chart(roll))
+                    books.closed_through, self._rules(window.as_of), balances_chart(balances))
 
     def journal_filter(self, contract: str) -> str:
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
@@ -343,6 +345,12 @@ class _Window(NamedTuple):
         """The waterfall's number of months (``bean-revrec schedule --months``)."""
         last = self.waterfall_end or datetime.date(datetime.MAXYEAR, 12, 1)
         return (last.year - self.start.year) * 12 + last.month - self.start.month
+
+
+def _history(books: Books, as_of: datetime.date) -> datetime.date:
+    """The start of the twelve months through ``as_of``'s month, or of the ledger if it is younger."""
+    history = months_after(month_start(as_of), 1 - HISTORY_MONTHS) or datetime.date.min
+    return max(books.first_transaction or history, history)
 
 
 def _breakdown(by: str | None) -> str:
