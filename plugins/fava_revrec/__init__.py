@@ -46,8 +46,6 @@ from beancount_revrec.reports import (
     contract_metrics,
     correction_rows,
     metric_totals,
-    month_start,
-    months_after,
     period_end,
     pivot,
     read_books,
@@ -66,10 +64,10 @@ from beancount_revrec.reports.tables import (
     waterfall_table,
 )
 from fava_revrec.charts import Chart, balances_chart, waterfall_chart
+from fava_revrec.window import Window, history_start
 
 T = TypeVar("T")
 DEFAULT_MONTHS = 12
-HISTORY_MONTHS = 12  # without a time filter, the months through the as-of date's month the page shows
 DOWNLOADS = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 
@@ -211,7 +209,7 @@ class FavaRevrec(FavaExtensionBase):
 
     def command(self, name: str, page: Page) -> str:
         """The ``bean-revrec`` command whose ``--format csv`` output a table's CSV download is."""
-        window = _Window(page.start, page.as_of, page.as_of_reason, self.settings.months)
+        window = Window(page.start, page.as_of, page.as_of_reason, self.settings.months)
         ledger = self.ledger.beancount_file_path
         options = {"contracts": f"--as-of {page.as_of}",
                    "schedule": f"--from {window.first_month:%Y-%m} --months {window.months_shown} --by {page.by} "
@@ -221,7 +219,7 @@ class FavaRevrec(FavaExtensionBase):
                    "rules": f"--as-of {page.as_of}"}[name]
         return f"bean-revrec {name} {ledger} {options} --format csv".replace("  ", " ")
 
-    def _window(self) -> _Window | str:
+    def _window(self) -> Window | str:
         """The dates of the page for Fava's time filter, or the problem that prevents a page."""
         if self.config_problem:
             return f"{_extension_line(self.ledger)}: fava_revrec: {self.config_problem}"
@@ -230,12 +228,12 @@ class FavaRevrec(FavaExtensionBase):
             return books
         date_range = _time_filter(self.ledger)
         if date_range is not None:
-            window = _Window(date_range.begin, date_range.end - datetime.timedelta(days=1), "filter",
+            window = Window(date_range.begin, date_range.end - datetime.timedelta(days=1), "filter",
                              self.settings.months)
         elif books.as_of is None or books.first_transaction is None:
             return "the ledger has no transactions yet: add invoices to see their revenue here"
         else:
-            window = _Window(_history(books, books.as_of), books.as_of, "default", self.settings.months)
+            window = Window(history_start(books, books.as_of), books.as_of, "default", self.settings.months)
         try:
             period_end(window.as_of)
         except OutOfRangeError:
@@ -243,12 +241,12 @@ class FavaRevrec(FavaExtensionBase):
             return f"{which} {BEYOND_LAST_MONTH}"
         return window
 
-    def _waterfall(self, window: _Window, by: str) -> list[WaterfallRow]:
+    def _waterfall(self, window: Window, by: str) -> list[WaterfallRow]:
         books = self.books()
         return waterfall(books.between(window.first_month, window.waterfall_end), books.config, window.first_month,
                          window.waterfall_end, by, window.as_of)
 
-    def _tables(self, window: _Window, by: str) -> dict[str, Callable[[], Table]]:
+    def _tables(self, window: Window, by: str) -> dict[str, Callable[[], Table]]:
         """Each table of the page, computed on demand, as the CLI's ``--format csv`` prints it."""
         books = self.books()
         return {
@@ -291,7 +289,7 @@ class FavaRevrec(FavaExtensionBase):
         rows = self._waterfall(window, by)
         end = period_end(window.as_of)
         roll = rollforward_of(books.movements, window.start, end)
-        since = min(window.start, _history(books, window.as_of))  # a line over a year, however short the filter
+        since = min(window.start, history_start(books, window.as_of))  # a line over a year, however short the filter
         balances = roll if since == window.start else rollforward_of(books.movements, since, end)
         metrics = self._metrics(window.as_of)
         return Page(window.as_of, window.reason, window.start, by, metrics, metric_totals(metrics), rows, pivot(rows),
@@ -320,37 +318,6 @@ class _Dated(NamedTuple):
 
     as_of: datetime.date
     reports: dict[str, Any]
-
-
-class _Window(NamedTuple):
-    """The dates a page covers: from ``start`` through ``as_of``, and ``months`` scheduled after it."""
-
-    start: datetime.date
-    as_of: datetime.date
-    reason: str
-    months: int
-
-    @property
-    def first_month(self) -> datetime.date:
-        """The waterfall's first month."""
-        return month_start(self.start)
-
-    @property
-    def waterfall_end(self) -> datetime.date | None:
-        """The waterfall's exclusive end: ``months`` after the as-of date's month (None: the calendar's end)."""
-        return months_after(month_start(self.as_of), 1 + self.months)
-
-    @property
-    def months_shown(self) -> int:
-        """The waterfall's number of months (``bean-revrec schedule --months``)."""
-        last = self.waterfall_end or datetime.date(datetime.MAXYEAR, 12, 1)
-        return (last.year - self.start.year) * 12 + last.month - self.start.month
-
-
-def _history(books: Books, as_of: datetime.date) -> datetime.date:
-    """The start of the twelve months through ``as_of``'s month, or of the ledger if it is younger."""
-    history = months_after(month_start(as_of), 1 - HISTORY_MONTHS) or datetime.date.min
-    return max(books.first_transaction or history, history)
 
 
 def _breakdown(by: str | None) -> str:
