@@ -225,7 +225,8 @@ def _waterfall_table(rows: list[WaterfallRow]) -> str:
 @main.command(name="rollforward")
 @click.argument("ledger")
 @click.option("--from", "start", type=MONTH, default=None,
-              help="First month. Default: the month of the ledger's first transaction.")
+              help="First month. Default: twelve months before the as-of date's month (the Revenue page's "
+                   "default), or the ledger's first transaction if later.")
 @as_of_option
 @format_option
 def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.datetime | None, fmt: str) -> None:
@@ -236,7 +237,7 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
     """
     books = load(ledger).books
     day = as_of_date(books, as_of)
-    first = start.date() if start else books.first_transaction or day
+    first = start.date() if start else books.default_start(day)
     rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
     if fmt != "table":
         echo_table(rollforward_table(rows), fmt)

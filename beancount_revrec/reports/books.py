@@ -30,8 +30,11 @@ from beancount_revrec.ledger import (
     plugin_config,
 )
 from beancount_revrec.meta import KIND
-from beancount_revrec.reports.periods import Movements, movements
+from beancount_revrec.reports.periods import Movements, month_start, months_after, movements
 from beancount_revrec.sources import Membership
+
+HISTORY_MONTHS = 12
+"""The months through the as-of date's month that reports by month show by default."""
 
 
 class Books:
@@ -50,6 +53,15 @@ class Books:
     def first_transaction(self) -> datetime.date | None:
         """The date of the ledger's first transaction, where its reports by period start by default."""
         return min((entry.date for entry in self.entries if isinstance(entry, Transaction)), default=None)
+
+    def default_start(self, as_of: datetime.date) -> datetime.date:
+        """Where reports by month start by default: the twelve months through ``as_of``'s month.
+
+        The ledger's first transaction if it is later. The Revenue page without a
+        filter and ``bean-revrec rollforward`` without ``--from`` start there.
+        """
+        history = months_after(month_start(as_of), 1 - HISTORY_MONTHS) or datetime.date.min
+        return max(self.first_transaction or history, history)
 
     @cached_property
     def dates(self) -> list[datetime.date]:

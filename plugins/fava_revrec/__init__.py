@@ -64,7 +64,7 @@ from beancount_revrec.reports.tables import (
     waterfall_table,
 )
 from fava_revrec.charts import Chart, balances_chart, waterfall_chart
-from fava_revrec.window import Window, history_start
+from fava_revrec.window import Window
 
 T = TypeVar("T")
 DEFAULT_MONTHS = 12
@@ -233,7 +233,7 @@ class FavaRevrec(FavaExtensionBase):
         elif books.as_of is None or books.first_transaction is None:
             return "the ledger has no transactions yet: add invoices to see their revenue here"
         else:
-            window = Window(history_start(books, books.as_of), books.as_of, "default", self.settings.months)
+            window = Window(books.default_start(books.as_of), books.as_of, "default", self.settings.months)
         try:
             period_end(window.as_of)
         except OutOfRangeError:
@@ -289,7 +289,7 @@ class FavaRevrec(FavaExtensionBase):
         rows = self._waterfall(window, by)
         end = period_end(window.as_of)
         roll = rollforward_of(books.movements, window.start, end)
-        since = min(window.start, history_start(books, window.as_of))  # a line over a year, however short the filter
+        since = min(window.start, books.default_start(window.as_of))  # a line over a year, however short the filter
         balances = roll if since == window.start else rollforward_of(books.movements, since, end)
         metrics = self._metrics(window.as_of)
         return Page(window.as_of, window.reason, window.start, by, metrics, metric_totals(metrics), rows, pivot(rows),

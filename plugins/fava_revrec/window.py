@@ -9,9 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import NamedTuple
 
-from beancount_revrec.reports import Books, month_start, months_after
-
-HISTORY_MONTHS = 12  # without a time filter, the months through the as-of date's month the page shows
+from beancount_revrec.reports import month_start, months_after
 
 
 class Window(NamedTuple):
@@ -37,9 +35,3 @@ class Window(NamedTuple):
         """The waterfall's number of months (``bean-revrec schedule --months``)."""
         last = self.waterfall_end or datetime.date(datetime.MAXYEAR, 12, 1)
         return (last.year - self.start.year) * 12 + last.month - self.start.month
-
-
-def history_start(books: Books, as_of: datetime.date) -> datetime.date:
-    """The start of the twelve months through ``as_of``'s month, or of the ledger if it is younger."""
-    history = months_after(month_start(as_of), 1 - HISTORY_MONTHS) or datetime.date.min
-    return max(books.first_transaction or history, history)
