@@ -22,6 +22,7 @@ from __future__ import annotations
 import ast
 import datetime
 import re
+import shlex
 from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, NamedTuple, TypeVar, cast
@@ -210,7 +211,7 @@ class FavaRevrec(FavaExtensionBase):
     def command(self, name: str, page: Page) -> str:
         """The ``bean-revrec`` command whose ``--format csv`` output a table's CSV download is."""
         window = Window(page.start, page.as_of, page.as_of_reason, self.settings.months)
-        ledger = self.ledger.beancount_file_path
+        ledger = shlex.quote(self.ledger.beancount_file_path)
         options = {"contracts": f"--as-of {page.as_of}",
                    "schedule": f"--from {window.first_month:%Y-%m} --months {window.months_shown} --by {page.by} "
                                f"--as-of {page.as_of}",
