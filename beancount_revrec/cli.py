@@ -15,15 +15,14 @@ import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
 from beancount_revrec.cli_import import import_
-from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, format_option, load, warn
+from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, echo_table, format_option, load, warn
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.example import example_ledger
-from beancount_revrec.output import TEXT, WIDTH, amounts_text, render, table
+from beancount_revrec.output import TEXT, WIDTH, render, table
 from beancount_revrec.reports import (
     DEFAULT_TOP,
     GROUPS,
-    METRIC_COLUMNS,
     ROLL_COLUMNS,
     contract_metrics,
     month_start,
@@ -37,7 +36,14 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports import explain as explain_lines
 from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
-from beancount_revrec.reports.summary import SECTIONS, SUMMARY_COLUMNS, Summary, monthly_summary
+from beancount_revrec.reports.summary import SECTIONS, Summary, monthly_summary
+from beancount_revrec.reports.tables import (
+    metrics_table,
+    rollforward_table,
+    rules_table,
+    summary_table,
+    waterfall_table,
+)
 
 MONTH = click.DateTime(formats=["%Y-%m-%d", "%Y-%m"])
 
@@ -148,16 +154,15 @@ def rules(ledger: str, as_of: datetime.datetime | None, fmt: str) -> None:
     rows = rule_usage(books, as_of_date(books, as_of))
     if not rows:
         raise click.ClickException(f"{ledger} has no revrec-rule")
-    if fmt == "json":
+    if fmt == "json":  # whole rows: what each rule governs as numbers and currencies
         click.echo(render(rows, [], fmt), nl=False)
         return
-    shown = [{**row._asdict(), "governs": amounts_text(row.governs)} for row in rows]
-    if fmt == TEXT:  # two tables: 80 columns hold either, not both
-        click.echo(render(shown, ["rule", "match", "treatment", "effective"], fmt))
-        click.echo(render(shown, ["rule", "matched", "won", "lost", "governs", "status"], fmt), nl=False)
+    if fmt != TEXT:
+        echo_table(rules_table(rows), fmt)
         return
-    click.echo(render(shown, ["rule", "location", "match", "effective", "treatment", "matched", "won", "lost",
-                              "lost_to", "governs", "status"], fmt), nl=False)
+    shown = rules_table(rows).rows  # two tables: 80 columns hold either, not both
+    click.echo(render(shown, ["rule", "match", "treatment", "effective"], fmt))
+    click.echo(render(shown, ["rule", "matched", "won", "lost", "governs", "status"], fmt), nl=False)
 
 
 @main.command()
@@ -178,7 +183,7 @@ def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None
         click.echo(f"Contract metrics as of {day}")
         click.echo(_metrics_table(rows), nl=False)
     else:
-        click.echo(render(rows, METRIC_COLUMNS, fmt), nl=False)
+        echo_table(metrics_table(rows), fmt)
 
 
 def _metrics_table(rows: list[MetricRow]) -> str:
@@ -219,9 +224,7 @@ def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str,
     first = month_start(start.date() if start else day)
     rows = revenue_by(books, first, months_after(first, months), by, day, top)
     if fmt != TEXT:
-        shown = [{"month": row.month, by: row.group, "currency": row.currency, "revenue": row.revenue,
-                  "status": row.status} for row in rows]
-        click.echo(render(shown, ["month", by, "currency", "revenue", "status"], fmt), nl=False)
+        echo_table(waterfall_table(rows, by), fmt)
         return
     click.echo(f"Revenue by month and {by}, from {month_text(first)}; months after {month_text(day)} are scheduled")
     click.echo(_waterfall_table(rows) if rows else "  no revenue in these months\n", nl=False)
@@ -239,7 +242,8 @@ def _waterfall_table(rows: list[WaterfallRow]) -> str:
 @main.command(name="rollforward")
 @click.argument("ledger")
 @click.option("--from", "start", type=MONTH, default=None,
-              help="First month. Default: the month of the ledger's first transaction.")
+              help="First month. Default: twelve months before the as-of date's month (the Revenue page's "
+                   "default), or the ledger's first transaction if later.")
 @as_of_option
 @format_option
 def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.datetime | None, fmt: str) -> None:
@@ -250,10 +254,12 @@ def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.d
     """
     books = load(ledger).books
     day = as_of_date(books, as_of)
-    first = start.date() if start else books.first_transaction or day
+    first = start.date() if start else books.default_start(day)
     rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
-    columns = ["account", "currency", "month", *ROLL_COLUMNS]
-    click.echo(render(rows, columns if fmt != TEXT else ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
+    if fmt != TEXT:
+        echo_table(rollforward_table(rows), fmt)
+        return
+    click.echo(render(rows, ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
 
 
 @main.command()
@@ -270,7 +276,7 @@ def summary(ledger: str, month: datetime.datetime | None, fmt: str) -> None:
     books = load(ledger).books
     result = monthly_summary(books, month.date() if month else as_of_date(books, None))
     if fmt != TEXT:
-        click.echo(render(result.rows, SUMMARY_COLUMNS, fmt), nl=False)
+        echo_table(summary_table(result), fmt)
     elif not result.currencies:
         click.echo(f"Monthly summary for {result.month}: nothing recognised, deferred or billed")
     else:

@@ -19,13 +19,14 @@ import click
 from beancount import loader
 from beancount.core.data import Custom
 
-from beancount_revrec.cli_support import Loaded, format_option, load
+from beancount_revrec.cli_support import Loaded, echo_table, format_option, load
 from beancount_revrec.close import CLOSE, is_frozen, totals
 from beancount_revrec.config import LAST_ENTRY
 from beancount_revrec.directives import is_custom
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import TEXT, render
 from beancount_revrec.reports import correction_rows, month_start, read_books
+from beancount_revrec.reports.tables import corrections_table
 from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.writer import (
     close_directive,
@@ -185,10 +186,10 @@ def corrections(ledger: str, fmt: str) -> None:
         click.echo(f"Books closed through {books.closed_through}; {len(rows)} correction(s).")
         if not rows:
             return
-    columns = ["date", "corrects", "frozen", "recomputed", "cause"]
     if fmt != TEXT:
-        columns = [*columns, "postings"]
-    click.echo(render(rows, columns, fmt), nl=False)
+        echo_table(corrections_table(rows), fmt)
+        return
+    click.echo(render(rows, ["date", "corrects", "frozen", "recomputed", "cause"], fmt), nl=False)
 
 
 def _closed_path(loaded: Loaded, main: Path, chosen: str | None, *, reopening: bool = False) -> Path:

@@ -10,8 +10,9 @@ from typing import Any, NamedTuple, TypeVar
 import click
 from beancount import loader
 
-from beancount_revrec.output import ALIASES, FORMATS, TEXT
+from beancount_revrec.output import ALIASES, FORMATS, TEXT, render
 from beancount_revrec.reports import Books, read_books, waiting_for_payment
+from beancount_revrec.reports.tables import Table
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -28,6 +29,11 @@ def format_option(function: F) -> F:
     """The ``--format text|csv|json`` option (``table`` is text too)."""
     return click.option("--format", "fmt", type=Format(FORMATS), default=TEXT, show_default=True,
                         help="Output format: text (aligned tables; 'table' still works), csv or json.")(function)
+
+
+def echo_table(table: Table, fmt: str) -> None:
+    """Print a report's table as CSV or JSON (``--format csv|json``), as the Revenue page's downloads hold it."""
+    click.echo(render(table.rows, table.columns, fmt), nl=False)
 
 
 class Loaded(NamedTuple):

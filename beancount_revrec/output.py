@@ -1,4 +1,4 @@
-"""Rows to text: aligned tables (tabulate) that fit a terminal, CSV and JSON."""
+"""Rows to text: aligned tables (tabulate) that fit a terminal, CSV and JSON; and to an XLSX workbook (openpyxl)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
+from openpyxl import Workbook
 from tabulate import MIN_PADDING, tabulate
 
 FORMATS = ("text", "csv", "json")
@@ -39,6 +40,45 @@ def render(rows: Sequence[Any], columns: Sequence[str], fmt: str) -> str:
 def amounts_text(amounts: Iterable[tuple[Decimal, str]]) -> str:
     """Amounts in several currencies as one cell: ``1200.00 USD; 50.00 EUR`` (empty for none)."""
     return "; ".join(f"{number} {currency}" for number, currency in amounts)
+
+
+def workbook(rows: Sequence[Any], columns: Sequence[str], title: str) -> bytes:
+    """Report rows as an XLSX workbook of one sheet: the CSV's columns and cells, amounts and counts as numbers.
+
+    An amount keeps its places (the CSV's ``1000.00`` shows as ``1,000.00``), a date is a date;
+    every other cell is the CSV's text.
+    """
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title[:31]  # Excel's limit for a sheet's name
+    sheet.append(list(columns))
+    for row in rows:
+        values = row._asdict() if hasattr(row, "_asdict") else row
+        sheet.append([_sheet_cell(values.get(column)) for column in columns])
+    for cells in sheet.iter_rows(min_row=2):
+        for cell in cells:
+            cell.number_format = _number_format(cell.value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_cell(value: object) -> object:
+    if value is None:
+        return None
+    if isinstance(value, Decimal | datetime.date) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    return _cell(plain(value))
+
+
+def _number_format(value: object) -> str:
+    if isinstance(value, Decimal):
+        places = max(0, -int(value.as_tuple().exponent))
+        return "#,##0" + ("." + "0" * places if places else "")
+    if isinstance(value, datetime.date):
+        return "yyyy-mm-dd"
+    return "General"
 
 
 def plain(value: object) -> object:

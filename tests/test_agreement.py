@@ -84,7 +84,8 @@ def year_filter(day: datetime.date) -> When:
 def dates_of(entries: list[Any]) -> dict[str, When]:
     """The three dates of a ledger, from its transactions (the user's and the plugin's).
 
-    The default: from the first transaction to the last entry the user wrote. A month: the middle of the
+    The default: the twelve months through the last entry the user wrote (from the first transaction if
+    the ledger is younger). A month: the middle of the
     ledger's activity (its first transaction to its last scheduled recognition). A period: the quarter of the
     first transaction (a year's when the activity spans years), or another quarter or year where that would
     end on the same day as the month or the default.
@@ -93,7 +94,8 @@ def dates_of(entries: list[Any]) -> dict[str, When]:
     first, last = min(days), max(days)
     as_of = default_as_of(entries)
     assert as_of is not None
-    default = When("default", None, first, as_of)
+    months = as_of.year * 12 + as_of.month - 1 - 11
+    default = When("default", None, max(first, datetime.date(months // 12, months % 12 + 1, 1)), as_of)
     month = month_filter(first + (last - first) / 2)
     candidates = [year_filter(first), year_filter(last)] if first.year != last.year else []
     candidates += [quarter_filter(first), year_filter(first)]

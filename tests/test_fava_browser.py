@@ -217,7 +217,7 @@ def png_size(path: Path) -> tuple[int, int]:
     return width, height
 
 
-CHART = 'svelte-component[type="charts"]'
+CHART = '.revrec-chart[data-scheduled] svelte-component[type="charts"]'  # the waterfall's; the balances' follows
 CHART_SVG = f"{CHART} .chart-wrapper svg"
 BARS = f"{CHART_SVG} g.stacks rect"  # Fava's stacked bar chart: one rect per month and group
 

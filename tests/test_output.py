@@ -7,10 +7,14 @@ Cells are printed as given, and ``tables()`` reads a wrapped table back whole.
 
 from __future__ import annotations
 
+import datetime
+import io
 from decimal import Decimal
 from pathlib import Path
 
-from beancount_revrec.output import render, table
+import openpyxl
+
+from beancount_revrec.output import render, table, workbook
 from tests.conftest import ok, tables
 
 KEY_JAN = "il_000123/recognition/2022-01-31"
@@ -128,3 +132,22 @@ plugin "beancount_revrec"
     assert f"  {LONG_RULE})" in lines
     rules = tables("\n".join(lines))[0]
     assert rules == [["rule", "verdict"], [LONG_RULE, "matches: applied (the first matching rule)"]]
+
+
+def test_a_workbook_holds_amounts_counts_and_dates_as_numbers_and_the_rest_as_the_csvs_text() -> None:
+    rows = [{"month": "2022-03", "revenue": Decimal("1234.50"), "matched": 3, "day": datetime.date(2022, 3, 31),
+             "lost_to": ("a", "b"), "none": None},
+            {"month": "2022-04", "revenue": Decimal("-0.01"), "matched": 0, "day": datetime.date(2022, 4, 30),
+             "lost_to": (), "none": None}]
+    columns = ["month", "revenue", "matched", "day", "lost_to", "none"]
+    sheet = openpyxl.load_workbook(io.BytesIO(workbook(rows, columns, "schedule"))).active
+    assert sheet.title == "schedule"
+    cells = list(sheet.iter_rows(values_only=True))
+    assert cells[0] == tuple(columns)
+    assert cells[1][:3] == ("2022-03", 1234.5, 3)
+    assert cells[1][3].date() == datetime.date(2022, 3, 31)  # a date cell (openpyxl reads it as a datetime)
+    assert cells[1][4:] == ("a b", None)
+    assert cells[2][1:3] == (-0.01, 0)
+    assert sheet["B2"].number_format == "#,##0.00"  # shown with the amount's places
+    assert sheet["D2"].number_format == "yyyy-mm-dd"
+    assert render(rows, columns, "csv").splitlines()[1] == "2022-03,1234.50,3,2022-03-31,a b,"

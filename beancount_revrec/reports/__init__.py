@@ -20,6 +20,7 @@ from beancount_revrec.reports.periods import (
     period_end,
     pivot,
     rollforward,
+    rollforward_of,
     waterfall,
 )
 from beancount_revrec.reports.rows import METRIC_COLUMNS, METRICS, ROLL_COLUMNS
@@ -52,6 +53,7 @@ __all__ = [
     "read_books",
     "revenue_by",
     "rollforward",
+    "rollforward_of",
     "rule_usage",
     "waiting_for_payment",
     "waterfall",

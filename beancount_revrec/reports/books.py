@@ -10,6 +10,7 @@ same entries on first use, for those reports alone.
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections.abc import Sequence
 from functools import cached_property
@@ -33,7 +34,11 @@ from beancount_revrec.ledger import (
     plugin_config,
 )
 from beancount_revrec.meta import KIND
+from beancount_revrec.reports.periods import Movements, month_start, months_after, movements
 from beancount_revrec.sources import Membership
+
+HISTORY_MONTHS = 12
+"""The months through the as-of date's month that reports by month show by default."""
 
 
 class Books:
@@ -52,6 +57,30 @@ class Books:
     def first_transaction(self) -> datetime.date | None:
         """The date of the ledger's first transaction, where its reports by period start by default."""
         return min((entry.date for entry in self.entries if isinstance(entry, Transaction)), default=None)
+
+    def default_start(self, as_of: datetime.date) -> datetime.date:
+        """Where reports by month start by default: the twelve months through ``as_of``'s month.
+
+        The ledger's first transaction if it is later. The Revenue page without a
+        filter and ``bean-revrec rollforward`` without ``--from`` start there.
+        """
+        history = months_after(month_start(as_of), 1 - HISTORY_MONTHS) or datetime.date.min
+        return max(self.first_transaction or history, history)
+
+    @cached_property
+    def dates(self) -> list[datetime.date]:
+        """The date of each entry, in the ledger's order (Beancount sorts entries by date)."""
+        return [entry.date for entry in self.entries]
+
+    def between(self, start: datetime.date, end: datetime.date | None) -> Sequence[Any]:
+        """The entries dated in [start, end) (None: no end): a slice of the ledger, without a pass over it."""
+        first = bisect.bisect_left(self.dates, start)
+        return self.entries[first:len(self.entries) if end is None else bisect.bisect_left(self.dates, end)]
+
+    @cached_property
+    def movements(self) -> Movements:
+        """What the rolled-forward accounts move, per day and column: every roll-forward of the ledger reads it."""
+        return movements(self.entries, self.rolled_forward)
 
     @cached_property
     def booked(self) -> list[Transaction]:
@@ -95,6 +124,14 @@ class Books:
     def scheduled(self) -> Sequence[Any]:
         """The loaded entries and the ``unbooked`` ones: the ledger as the plugin books it without a horizon."""
         return [*self.entries, *self.unbooked] if self.unbooked else self.entries
+
+    def scheduled_between(self, start: datetime.date, end: datetime.date | None) -> Sequence[Any]:
+        """The entries of ``scheduled`` dated in [start, end): the ledger's slice and what is unbooked in it."""
+        booked = self.between(start, end)
+        if not self.unbooked:
+            return booked
+        later = [entry for entry in self.unbooked if start <= entry.date and (end is None or entry.date < end)]
+        return [*booked, *later]
 
     @property
     def rolled_forward(self) -> list[str]:

@@ -30,7 +30,7 @@ def revenue_by(
     total is unchanged.
     """
     rule_of = posting_rules(books.choices) if by == "rule" else None
-    return waterfall(books.scheduled, books.config, start, end, by, as_of, rule_of, top)
+    return waterfall(books.scheduled_between(start, end), books.config, start, end, by, as_of, rule_of, top)
 
 
 def posting_rules(choices: Choices) -> RuleOf:

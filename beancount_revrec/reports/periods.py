@@ -192,6 +192,20 @@ def pivot(rows: Sequence[WaterfallRow]) -> Pivot:
     return Pivot(columns, sorted({currency for _, currency in columns}), [months[key] for key in sorted(months)])
 
 
+Movements = dict[tuple[str, str, datetime.date, str], Decimal]
+"""What the rolled-forward accounts move: by account, currency, day and roll-forward column."""
+
+
+def movements(entries: Iterable[Any], accounts: Sequence[str], end: datetime.date | None = None) -> Movements:
+    """The movements of ``accounts`` before ``end`` (None: all), per day and column, in one pass over the ledger."""
+    moves: Movements = defaultdict(Decimal)
+    for entry in _transactions(entries, None, end):
+        for posting in entry.postings:
+            if posting.account in accounts and posting.units is not None and posting.units.number is not None:
+                moves[posting.account, posting.units.currency, entry.date, _column(entry.meta)] += posting.units.number
+    return moves
+
+
 def rollforward(
     entries: Iterable[Any], accounts: Sequence[str], start: datetime.date, end: datetime.date,
 ) -> list[RollRow]:
@@ -201,23 +215,25 @@ def rollforward(
     revenue, a liability, is negative). The closing balance of a month is the
     opening of the next, and the balance of the account at the month's end.
     """
-    months = month_starts(start, end)
+    return rollforward_of(movements(entries, accounts, end), start, end)
+
+
+def rollforward_of(moves: Movements, start: datetime.date, end: datetime.date) -> list[RollRow]:
+    """The roll-forward of [start, end) from the ledger's ``movements`` (those from ``end`` on are left out)."""
     opening: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
-    moves: dict[tuple[str, str, datetime.date, str], Decimal] = defaultdict(Decimal)
-    for entry in _transactions(entries, None, end):
-        for posting in entry.postings:
-            if posting.account in accounts and posting.units is not None and posting.units.number is not None:
-                key = posting.account, posting.units.currency
-                if entry.date < start:
-                    opening[key] += posting.units.number
-                else:
-                    moves[(*key, month_start(entry.date), _column(entry.meta))] += posting.units.number
-    shown = {key for key, balance in opening.items() if balance} | {key[:2] for key, number in moves.items() if number}
+    by_month: dict[tuple[str, str, datetime.date, str], Decimal] = defaultdict(Decimal)
+    for (account, currency, day, column), number in moves.items():
+        if day < start:
+            opening[account, currency] += number
+        elif day < end:
+            by_month[account, currency, month_start(day), column] += number
+    shown = {key for key, balance in opening.items() if balance} | {key[:2] for key, number in by_month.items()
+                                                                     if number}
     rows = []
     for account, currency in sorted(shown):
         balance = opening[account, currency]
-        for month in months:
-            deferred, billed, recognised, corrections, other = (moves.get((account, currency, month, column), ZERO)
+        for month in month_starts(start, end):
+            deferred, billed, recognised, corrections, other = (by_month.get((account, currency, month, column), ZERO)
                                                                   for column in ROLL_COLUMNS[1:-1])
             closing = balance + deferred + billed + recognised + corrections + other
             rows.append(RollRow(account, currency, month_text(month), balance, deferred, billed, recognised,

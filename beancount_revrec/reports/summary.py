@@ -19,11 +19,9 @@ balances are the roll-forward's own rows (``periods.rollforward``).
 from __future__ import annotations
 
 import datetime
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
-from operator import attrgetter
 from typing import Any, NamedTuple
 
 from beancount.core.data import Posting, Transaction
@@ -167,7 +165,7 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
     end = months_after(start, 1)
     if end is None:
         raise OutOfRangeError(f"the summary of {month_text(start)} {BEYOND_LAST_MONTH}")
-    month_entries = _between(books.entries, start, end)
+    month_entries = books.between(start, end)
     revenue = _revenue(month_entries, summary_accounts(books.config))
     balances = _month_rows(books, month_entries, start, end, roll)
     currencies = sorted({currency for _, currency in revenue} | {currency for _, currency in balances})
@@ -185,12 +183,7 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
                    {figure.name: figure_query(books.config, figure, start, end) for figure in FIGURES})
 
 
-def _between(entries: Sequence[Any], start: datetime.date, end: datetime.date) -> Sequence[Any]:
-    """The entries dated in [start, end): a slice, as Beancount sorts a ledger by date."""
-    return entries[bisect_left(entries, start, key=_DATE):bisect_left(entries, end, key=_DATE)]
 
-
-_DATE = attrgetter("date")
 
 
 def _month_rows(
