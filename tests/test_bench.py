@@ -22,7 +22,7 @@ def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert "Beancount loading the written-out ledgers" in text
     assert report["fava"]["render_ms"] > 0  # the Revenue page rendered (status 200, metrics shown)
     assert "5. Fava Revenue page (120 lines): first render" in text
-    assert set(report["fava"]["downloads_ms"]) == {f"{table}.{fmt}" for table in ("contracts", "schedule", "rollforward",
+    assert set(report["fava"]["downloads_ms"]) == {f"{table}.{fmt}" for table in ("summary", "contracts", "schedule", "rollforward",
                                                     "corrections", "rules") for fmt in ("csv", "xlsx")}
     assert "slowest" in text
     assert report["faces"]["ledger"] == "example-120.beancount"

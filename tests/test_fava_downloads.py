@@ -47,12 +47,16 @@ def links(html: str) -> dict[tuple[str, str], tuple[str, str]]:
 FILTERED = "?time=2022-03&revrec_by=contract"
 CASES = [
     (FILTERED, "contracts", "contracts LEDGER --as-of 2022-03-31"),
-    (FILTERED, "schedule", "schedule LEDGER --from 2022-03 --months 13 --by contract --as-of 2022-03-31"),
+    (FILTERED, "schedule", "schedule LEDGER --from 2022-03 --months 13 --by contract --top 10 --as-of 2022-03-31"),
+    (FILTERED + "&revrec_top=1", "schedule",
+     "schedule LEDGER --from 2022-03 --months 13 --by contract --top 1 --as-of 2022-03-31"),
+    (FILTERED, "summary", "summary LEDGER --month 2022-03"),
     (FILTERED, "rollforward", "rollforward LEDGER --from 2022-03-01 --as-of 2022-03-31"),
     ("?time=2022-Q2&revrec_by=product", "schedule",
-     "schedule LEDGER --from 2022-04 --months 15 --by product --as-of 2022-06-30"),
+     "schedule LEDGER --from 2022-04 --months 15 --by product --top 10 --as-of 2022-06-30"),
     # without a filter: as of the last entry written; the ledger is younger than the page's twelve months
-    ("", "schedule", "schedule LEDGER --from 2022-01 --months 19 --by account --as-of 2022-07-05"),
+    ("", "schedule", "schedule LEDGER --from 2022-01 --months 19 --by account --top 10 --as-of 2022-07-05"),
+    ("", "summary", "summary LEDGER --month 2022-07"),
     ("", "rollforward", "rollforward LEDGER --from 2022-01-01 --as-of 2022-07-05"),
 ]
 
@@ -125,7 +129,8 @@ def test_the_rules_download(tmp_path: Path) -> None:
         (rule["rule"], rule["matched"]) for rule in json.loads(ok("rules", path, "--format", "json"))]
     _, book, _ = download(fava, "?table=rules&format=xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(book)).active
-    assert [row[4] for row in sheet.iter_rows(min_row=2, values_only=True)] == [int(row["matched"]) for row in rows]
+    matched = next(sheet.iter_rows(max_row=1, values_only=True)).index("matched")
+    assert [row[matched] for row in sheet.iter_rows(min_row=2, values_only=True)] == [int(row["matched"]) for row in rows]
 
 
 def test_the_corrections_of_a_closed_ledger_download(tmp_path: Path) -> None:
@@ -140,7 +145,7 @@ def test_the_corrections_of_a_closed_ledger_download(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("?table=journal&format=csv", "NAME is one of contracts, schedule, rollforward, corrections, rules"),
+    ("?table=journal&format=csv", "NAME is one of summary, contracts, schedule, rollforward, corrections, rules"),
     ("?table=rules&format=pdf", "FORMAT one of csv, xlsx"),
 ])
 def test_a_bad_download_says_what_to_ask_for(contracts: tuple[Fava, Path], query: str, message: str) -> None:
