@@ -19,7 +19,8 @@ In one run, on the same machine, it reports:
    its default options, and each command's time as a ratio to bean-check's
    (issue 14: at most 1.15). ``--only faces`` runs this section alone;
 7. the Stripe importer on an export of ``--stripe`` invoices (10,000 by default) against Beancount
-   loading what it printed (``bench_import``). ``--only import`` runs this section alone.
+   loading what it printed (``bench_import``). ``--only import`` runs this section alone, ``--only fava``
+   section 5.
 
 Every load runs in a fresh Python process (no load cache), best of ``--repeat``.
 
@@ -242,7 +243,7 @@ def example(size: int, folder: Path) -> Path:
     return path
 
 
-SECTIONS = ("faces", "import")
+SECTIONS = ("faces", "import", "fava")
 
 
 def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat: int = 1,
@@ -257,6 +258,8 @@ def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat
         return {"faces": faces(example(middle, folder), repeat * (small_repeat if middle < 10_000 else 1))}
     if only == "import":
         return {"import": stripe_import(stripe, folder, repeat)}
+    if only == "fava":
+        return {"fava": fava_first_render(example(middle, folder), repeat), "size_for_written_out": middle}
     if only is not None:
         raise ValueError(f"no such section: {only} (choose from {', '.join(SECTIONS)})")
     report: dict[str, Any] = {"sizes": {}, "amortize": {}}
@@ -289,6 +292,8 @@ def _middle(sizes: list[int]) -> int:
 def format_report(report: dict[str, Any], amortize: int) -> str:
     """The report as text, with each target's ratio (the faces alone when only they were measured)."""
     out = _format_sections(report, amortize) if "sizes" in report else []
+    if "fava" in report and "sizes" not in report:
+        out += format_fava(report["fava"], report["size_for_written_out"])
     if "faces" in report:
         out += _format_faces(report["faces"])
     if "import" in report:
@@ -365,7 +370,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     parser.add_argument("--only", choices=SECTIONS,
                         help="run one section alone; faces: on the 10,000-line ledger if in --sizes, else the median; "
-                        "import: the Stripe importer")
+                        "import: the Stripe importer; fava: the Revenue page (section 5)")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="revrec-bench-") as folder:

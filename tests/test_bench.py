@@ -91,3 +91,10 @@ def test_faces_command_line(capsys) -> None:
     out = capsys.readouterr().out
     assert out.startswith("6. Command line faces vs bean-check (example-40.beancount")
     assert "bean-revrec corrections" in out
+
+
+def test_fava_alone(capsys) -> None:
+    assert main(["--only", "fava", "--sizes", "40", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("5. Fava Revenue page (40 lines): first render")
+    assert "Amortisation" not in out
