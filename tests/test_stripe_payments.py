@@ -10,6 +10,7 @@ from beancount import loader
 from beancount.core import data
 from beancount.parser import printer
 
+from beancount_revrec import importers
 from beancount_revrec.importers import ImporterConfig, StripeImporter
 from beancount_revrec.importers.revenue_csv import import_general
 from beancount_revrec.importers.stripe_objects import convert
@@ -298,3 +299,23 @@ def test_of_two_exports_holding_an_object_the_later_ones_state_counts(tmp_path):
     assert result.stderr == ""
     assert [line for line in result.stdout.splitlines() if "stripe-id" in line] == [
         '  stripe-id: "in_1"', '  stripe-id: "in_1/payment"']
+
+
+def test_a_folder_is_converted_once_for_all_its_files_and_again_when_one_changes(tmp_path, monkeypatch):
+    calls = []
+    convert_files = importers.convert_files
+    monkeypatch.setattr(importers, "convert_files", lambda *args: calls.append(args) or convert_files(*args))
+    (tmp_path / "invoices.json").write_text(json.dumps(invoice()))
+    (tmp_path / "payments.json").write_text(json.dumps(link()))
+    importer, ledger = StripeImporter(), []
+    invoices = importer.extract(str(tmp_path / "invoices.json"), ledger)
+    assert importer.extract(str(tmp_path / "payments.json"), ledger) == []
+    assert [e.meta["stripe-id"] for e in invoices] == ["in_1", "in_1/payment"]
+    assert len(calls) == 1
+    assert importer.date(str(tmp_path / "invoices.json")) == datetime.date(2019, 1, 15)  # without the ledger: anew
+    assert importer.date(str(tmp_path / "payments.json")) is None
+    assert len(calls) == 2
+    (tmp_path / "invoices.json").write_text(json.dumps(invoice(status="uncollectible")))  # another size too
+    assert [e.meta["stripe-id"] for e in importer.extract(str(tmp_path / "invoices.json"), ledger)] == [
+        "in_1", "in_1/uncollectible"]
+    assert len(calls) == 3

@@ -23,12 +23,23 @@ from beancount_revrec.importers.stripe_objects import (
     StripeError,
     convert,
     convert_files,
-    import_text,
     read_files,
     read_objects,
 )
 
 __all__ = ["Accounts", "FulfillmentImporter", "ImporterConfig", "RevenueCsvImporter", "StripeImporter"]
+
+_SUFFIXES = frozenset({".json", ".jsonl"})
+_NO_LEDGER: data.Entries = []  # what ``date`` converts with: one list, so that its conversion is kept
+
+
+def _stamp(path: str) -> tuple[int, int] | None:
+    """A file's modification time and size (None for a file that cannot be read): whether it changed."""
+    try:
+        status = Path(path).stat()
+    except OSError:
+        return None
+    return status.st_mtime_ns, status.st_size
 
 
 class StripeImporter(FiledImporter):
@@ -42,6 +53,7 @@ class StripeImporter(FiledImporter):
         """
         self.config = config or ImporterConfig()
         super().__init__(self.config.cash)  # files are filed under the Stripe balance
+        self._export: tuple[list[tuple[str, tuple[int, int] | None]], data.Entries, ImportResult] | None = None
 
     @property
     def name(self) -> str:
@@ -58,7 +70,7 @@ class StripeImporter(FiledImporter):
             True for a Stripe file.
         """
         path = Path(filepath)
-        if path.suffix.lower() not in {".json", ".jsonl"}:
+        if path.suffix.lower() not in _SUFFIXES:
             return False
         try:
             objects = read_objects(path.read_text(encoding="utf-8"))
@@ -67,7 +79,7 @@ class StripeImporter(FiledImporter):
         return any(obj.get("object") in KNOWN for obj in objects)
 
     def date(self, filepath: str) -> datetime.date | None:
-        """The file's date: the latest entry's.
+        """The file's date: the latest of the entries ``extract`` gives it (without a ledger).
 
         Args:
             filepath: The file.
@@ -75,8 +87,7 @@ class StripeImporter(FiledImporter):
         Returns:
             The date, or None for a file with no entries.
         """
-        result = import_text(Path(filepath).read_text(encoding="utf-8"), self.config, filepath)
-        return max((entry.date for entry in result.entries), default=None)
+        return max((entry.date for entry in self._of_file(filepath, _NO_LEDGER).entries), default=None)
 
     def extract(self, filepath: str, existing: data.Entries) -> data.Entries:
         """The file's entries, its folder's Stripe files read as one export; problems on standard error.
@@ -93,11 +104,24 @@ class StripeImporter(FiledImporter):
         Returns:
             The entries of everything usable in the file.
         """
-        folder = sorted(str(path) for path in Path(filepath).parent.iterdir() if self.identify(str(path)))
-        sources, errors = read_files(sorted({*folder, filepath}))
-        result = convert_files(sources, self.config, existing)
-        mine = [entry for entry in result.entries if entry.meta.get("filename") == filepath]
-        return self._report(ImportResult(mine, [e for e in errors + result.errors if e.startswith(f"{filepath}: ")]))
+        return self._report(self._of_file(filepath, existing))
+
+    def _of_file(self, filepath: str, existing: data.Entries) -> ImportResult:
+        """The entries and problems of a file's own objects, its folder's Stripe files converted as one export.
+
+        beangulp asks for each file of a folder (and for its date) in turn: the folder is converted once, and
+        again only when one of its files or the ledger given changes.
+        """
+        candidates = sorted({str(path) for path in Path(filepath).parent.iterdir()
+                             if path.suffix.lower() in _SUFFIXES} | {filepath})
+        stamps = [(path, _stamp(path)) for path in candidates]
+        if self._export is None or self._export[0] != stamps or self._export[1] is not existing:
+            sources, errors = read_files([path for path in candidates if path == filepath or self.identify(path)])
+            result = convert_files(sources, self.config, existing)
+            self._export = (stamps, existing, ImportResult(result.entries, errors + result.errors))
+        result = self._export[2]
+        return ImportResult([entry for entry in result.entries if entry.meta.get("filename") == filepath],
+                            [error for error in result.errors if error.startswith(f"{filepath}: ")])
 
     def extract_files(self, paths: list[str], existing: data.Entries) -> data.Entries:
         """The entries of files read as one export; problems as for ``extract``.
