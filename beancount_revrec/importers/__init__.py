@@ -9,7 +9,6 @@ CSVs) and ``FulfillmentImporter`` (fulfillment events) are in ``revrec_files``, 
 from __future__ import annotations
 
 import datetime
-import sys
 from pathlib import Path
 
 from beancount.core import data
@@ -104,7 +103,7 @@ class StripeImporter(FiledImporter):
         Returns:
             The entries of everything usable in the file.
         """
-        return self._report(self._of_file(filepath, existing))
+        return self.report(*self._of_file(filepath, existing))
 
     def _of_file(self, filepath: str, existing: data.Entries) -> ImportResult:
         """The entries and problems of a file's own objects, its folder's Stripe files converted as one export.
@@ -135,7 +134,7 @@ class StripeImporter(FiledImporter):
         """
         sources, errors = read_files(paths)
         result = convert_files(sources, self.config, existing)
-        return self._report(ImportResult(result.entries, errors + result.errors))
+        return self.report(result.entries, errors + result.errors)
 
     def extract_objects(self, objects: list[Obj], source: str, existing: data.Entries) -> data.Entries:
         """The entries of Stripe objects already read (a live fetch); problems as for ``extract``.
@@ -148,14 +147,7 @@ class StripeImporter(FiledImporter):
         Returns:
             The entries of everything usable.
         """
-        return self._report(convert(objects, self.config, source, existing))
-
-    def _report(self, result: ImportResult) -> data.Entries:
-        """Keep the result's problems in ``errors``, print each on standard error; return its entries."""
-        self.errors = result.errors
-        for message in self.errors:
-            sys.stderr.write(f"Error: {message}\n")
-        return result.entries
+        return self.report(*convert(objects, self.config, source, existing))
 
     def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
         """Drop the entries whose ``stripe-id`` is already in ``existing``.

@@ -122,6 +122,13 @@ class FiledImporter(beangulp.Importer):  # type: ignore[misc]
         name = Path(filepath).name
         return name if name.startswith(f"{kind}-") else f"{kind}-{name}"
 
+    def report(self, entries: data.Entries, errors: list[str]) -> data.Entries:
+        """Keep a file's problems in ``errors`` and print each on standard error; return its entries."""
+        self.errors = errors
+        for message in errors:
+            sys.stderr.write(f"Error: {message}\n")
+        return entries
+
     def account(self, filepath: str) -> str:  # noqa: ARG002 - one account for every file
         """The account files are filed under.
 
@@ -195,10 +202,7 @@ class FileImporter(FiledImporter):
             The entries of everything usable in the file.
         """
         entries, problems = self.read_file(filepath)
-        self.errors = [str(problem) for problem in problems]
-        for message in self.errors:
-            sys.stderr.write(f"Error: {message}\n")
-        return entries
+        return self.report(entries, [str(problem) for problem in problems])
 
     def deduplicate(self, entries: data.Entries, existing: data.Entries) -> None:
         """Drop the entries whose ``identity`` is already in ``existing``; warn where a rule's treatment differs.
