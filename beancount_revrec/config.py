@@ -15,6 +15,10 @@ class Config(NamedTuple):
 
     revenue: tuple[str, ...]
     deferred: str = "Liabilities:DeferredRevenue"
+    expenses: tuple[str, ...] = ("Expenses",)  # where expense lines are (those with a service period, revrec:...)
+    prepaid: str = "Assets:Prepaid"  # the expense side's deferred account: prepaid expenses
+    contract_cost: str = "Assets:ContractCosts"  # capitalised costs of obtaining a contract (ASC 340-40)
+    cost_expedient: CostExpedient = "off"  # "on": a contract cost over a term of a year or less is expensed at once
     contract_asset: str = "Assets:ContractAssets"
     receivable: str = "Assets:AccountsReceivable"
     unbilled: str = "Assets:UnbilledReceivables"  # revenue recognised before its invoice, with catch-up off
@@ -34,6 +38,17 @@ class Config(NamedTuple):
     precision: dict[str, int] = {}  # noqa: RUF012 - never mutated
     book_until: Horizon = None  # the booking horizon: nothing generated after it is booked (corrections are)
 
+    def for_side(self, side: Side) -> Config:
+        """The configuration as one side reads it: the expense side's lines are ``expenses``, deferred to ``prepaid``.
+
+        On the expense side what is credited back after it was expensed stays on the line's own account (a
+        reclass to ``""`` is none), and what precedes the line is caught up on its date, as a contract's is.
+        """
+        if side == "revenue":
+            return self
+        return self._replace(revenue=self.expenses, deferred=self.prepaid, catch_up="on", contra="", credit_note=None,
+                             dispute=None, write_off=None, void=None)
+
     def own_accounts(self) -> tuple[str, ...]:
         """The accounts of the configuration the plugin posts to (never the revenue accounts, which are the user's)."""
         return tuple(dict.fromkeys(self.reclass_account(key) for key in ACCOUNT_KEYS))
@@ -47,16 +62,20 @@ class Config(NamedTuple):
 
 
 CreditSplit = Literal["proportional", "deferred-first"]
+CostExpedient = Literal["off", "on"]
+Side = Literal["revenue", "expense"]
+"""Which side of the books a line is on: revenue (deferred revenue) or expense (prepaid expenses, contract costs)."""
 CatchUp = Literal["on", "off"]
 LAST_ENTRY: Final = "last-entry"
 Horizon = datetime.date | Literal["last-entry"] | None
 """``book-until``: a date, ``"last-entry"`` (the date of the last entry the user wrote) or None (book everything)."""
-ACCOUNT_KEYS = ("deferred", "contract-asset", "receivable", "unbilled", "tax", "fee",
+ACCOUNT_KEYS = ("deferred", "prepaid", "contract-cost", "contract-asset", "receivable", "unbilled", "tax", "fee",
                 "passthrough", "exclude", "contra", "credit-note", "dispute", "write-off", "void",
                 "other-loss", "recoverables")
-CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit), "catch-up": get_args(CatchUp)}
+CHOICES: dict[str, tuple[str, ...]] = {"credit-split": get_args(CreditSplit), "catch-up": get_args(CatchUp),
+                                       "cost-expedient": get_args(CostExpedient)}
 """The keys whose value is one of a few words."""
-KEYS = ("revenue", *ACCOUNT_KEYS, *CHOICES, "precision", "book-until")
+KEYS = ("revenue", "expenses", *ACCOUNT_KEYS, *CHOICES, "precision", "book-until")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -83,7 +102,8 @@ def parse_config(text: str | None, options_map: dict[str, Any]) -> Parsed:
     """
     roots = tuple(options_map.get(f"name_{kind}", kind.title())
                   for kind in ("assets", "liabilities", "equity", "income", "expenses"))
-    default = Config(revenue=(roots[3],))
+    default = Config(revenue=(roots[3],), expenses=(roots[4],), prepaid=f"{roots[0]}:Prepaid",
+                     contract_cost=f"{roots[0]}:ContractCosts")
     if text is None or not text.strip():
         return Parsed(default, [], [])
     try:
@@ -111,13 +131,7 @@ def _values(raw: dict[Any, Any], roots: tuple[str, ...], problems: list[str]) ->
     for key in ACCOUNT_KEYS:
         if key in raw:
             values[key.replace("-", "_")] = _account(key, raw[key], roots, problems)
-    if "revenue" in raw:
-        value = raw["revenue"]
-        accounts = [value] if isinstance(value, str) else value
-        if not isinstance(accounts, list | tuple) or not accounts:
-            problems.append('config key "revenue" must be an account or a list of accounts')
-        else:
-            values["revenue"] = tuple(_account("revenue", acc, roots, problems) for acc in accounts)
+    _side_accounts(raw, values, roots, problems)
     for key, words in CHOICES.items():
         if key in raw and raw[key] not in words:
             problems.append(f'config key "{key}" must be one of {", ".join(map(repr, words))}, got {raw[key]!r}')
@@ -133,6 +147,36 @@ def _account(key: str, value: object, roots: tuple[str, ...], problems: list[str
         problems.append(f'config key "{key}" must be an account name like "Liabilities:DeferredRevenue", got {value!r}')
         return ""
     return value
+
+
+def _side_accounts(raw: dict[Any, Any], values: dict[str, Any], roots: tuple[str, ...], problems: list[str]) -> None:
+    """Set ``revenue`` and ``expenses`` in ``values``; check the roots of both sides' accounts."""
+    for key, root in (("revenue", None), ("expenses", roots[4])):
+        if key in raw:
+            values[key] = _accounts(key, raw[key], roots, root, problems)
+    for key in ("prepaid", "contract-cost"):
+        given = values.get(key.replace("-", "_"))
+        if given and given.split(":")[0] != roots[0]:
+            problems.append(f'config key "{key}" must be an asset account (under {roots[0]}), e.g. '
+                            f'"{roots[0]}:{"Prepaid" if key == "prepaid" else "ContractCosts"}", got {raw[key]!r}')
+    if any(account.split(":")[0] == roots[4] for account in values.get("revenue", ())):
+        problems.append(f'config key "revenue" names an expense account: prepaid expenses are configured on the '
+                        f'same plugin line, e.g. "{{\'expenses\': \'{roots[4]}\', \'prepaid\': '
+                        f'\'{roots[0]}:Prepaid\'}}" (the default): remove the second plugin line')
+
+
+def _accounts(
+    key: str, value: object, roots: tuple[str, ...], root: str | None, problems: list[str],
+) -> tuple[str, ...]:
+    """The accounts of ``revenue`` or ``expenses``: one account or a list; ``root``: the root they must be under."""
+    accounts = [value] if isinstance(value, str) else value
+    if not isinstance(accounts, list | tuple) or not accounts:
+        problems.append(f'config key "{key}" must be an account or a list of accounts')
+        return ()
+    found = tuple(_account(key, account, roots, problems) for account in accounts)
+    if root is not None and any(account and account.split(":")[0] != root for account in found):
+        problems.append(f'config key "{key}" must name accounts under {root}, e.g. "{root}:Insurance", got {value!r}')
+    return found
 
 
 def _precision(value: object, problems: list[str]) -> dict[str, int]:

@@ -42,6 +42,7 @@ from beancount_revrec.treatment import Treatment
 CREDIT_RULE = "credit"
 CreditKind = Literal["refund", "credit-note", "dispute", "write-off", "void"]
 KINDS: tuple[CreditKind, ...] = get_args(CreditKind)
+COST_KINDS: tuple[CreditKind, ...] = ("refund", "credit-note")
 CONTRA: dict[CreditKind, str] = {"refund": "contra", "credit-note": "credit-note", "dispute": "dispute",
                                  "write-off": "write-off", "void": "void"}
 """The reclass category (and config key) of each kind's contra account: a refund's is ``contra``."""
@@ -67,7 +68,8 @@ def apply_credits(
     found = receipts(entries, config, refs) if refs else {}
     order = itertools.count()  # after the date and the kind of event, ledger order: never an event compared
     todo: list[tuple[datetime.date, int, int, Line | StatusChange | _Recovery]] = [
-        (line.date, 0, next(order), line) for line in lines if line.credit_for and not line.contract]
+        (line.date, 0, next(order), line) for line in lines
+        if line.credit_for and not (line.contract and line.side == "revenue")]  # a contract's credits: contracts
     todo += [(change.date, 1, next(order), change) for change in changes]  # on a day: credits, then changes
     if not todo:
         return sales, errors
@@ -104,7 +106,7 @@ class _Book:
         for index, item in enumerate(treated):
             if item.line.line_id is not None:
                 self.by_id.setdefault(item.line.line_id, index)
-            if item.line.invoice in changed and item.line.source == "invoice":
+            if item.line.invoice in changed and item.line.source == "invoice" and item.line.side == "revenue":
                 self.by_invoice.setdefault(item.line.invoice, []).append(index)
         self.reclassed = {index: dict(item.reclasses) for index, item in enumerate(treated) if item.reclasses}
         self.status: dict[str, StatusChange] = {}
@@ -262,21 +264,32 @@ def _done(change: StatusChange) -> str:
     return "voided" if change.status == "void" else "marked uncollectible"
 
 
+_WORDS = {"revenue": ("positive posting (a debit to revenue)", "a debit to revenue", "a sale"),
+          "expense": ("negative posting (a credit to the expense)", "a credit to the expense", "a cost")}
+"""How a credit of each side is written, and what it credits."""
+
+
 def _check(credit: Line, target: Treated | None) -> None:
     """Check that ``credit`` can credit ``target``, the line its ``credit-for:`` names.
 
     Raises:
         Problem: it cannot.
     """
-    if credit.credit_kind is not None and credit.credit_kind not in KINDS:
-        raise Problem(f'unknown credit-kind "{credit.credit_kind}": use one of {", ".join(KINDS)}')
+    kinds = KINDS if credit.side == "revenue" else COST_KINDS
+    if credit.credit_kind is not None and credit.credit_kind not in kinds:
+        raise Problem(f'unknown credit-kind "{credit.credit_kind}": use one of {", ".join(kinds)}'
+                      + (" (a cost's kinds)" if kinds is COST_KINDS else ""))
+    words = _WORDS[credit.side]
     if credit.amount >= 0:
-        raise Problem("goes on a positive posting (a debit to revenue) that credits the line")
+        raise Problem(f"goes on a {words[0]} that credits the line")
     if target is None:
         raise Problem('no line has this id: put line: "ID" on the line being credited')
     line = target.line
+    if line.side != credit.side:
+        raise Problem(f"the credited line is on the {line.side} side, this credit on the {credit.side} side: "
+                      f"book the credit to {line.account}")
     if line.amount <= 0:
-        raise Problem("the credited line is itself a debit to revenue: credit-for goes on the credit of a sale")
+        raise Problem(f"the credited line is itself {words[1]}: credit-for goes on the credit of {words[2]}")
     if line.currency != credit.currency:
         raise Problem(f"the credited line is in {line.currency}, this credit in {credit.currency}: "
                       f"book it in {line.currency}")

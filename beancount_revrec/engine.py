@@ -23,8 +23,8 @@ from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import Problem, RevrecError, failure
 from beancount_revrec.fulfillment import fulfil
 from beancount_revrec.records import Movement, Treated
-from beancount_revrec.rules import Rule, first_match, read_rules
-from beancount_revrec.schedule import ZERO, Schedule, add_duration, split_shares, spread
+from beancount_revrec.rules import Rule, first_match, read_rules, ruled_accounts
+from beancount_revrec.schedule import ZERO, Schedule, add_duration, add_months, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
 from beancount_revrec.treatment import (
     Action,
@@ -43,6 +43,7 @@ from beancount_revrec.treatment import (
 )
 
 DEFAULT_RULE = "default"
+CONTRACT_COST_RULE = "contract-cost"
 OVERRIDE_RULE = "override"
 RATABLE = parse_treatment("ratable")
 IMMEDIATE = parse_treatment("immediate")
@@ -69,14 +70,15 @@ def treat(
     entries: Sequence[Any], config: Config, places: Places, positions: Mapping[str, tuple[int, ...]] | None = None,
 ) -> Analysis:
     """Treat every revenue line of ``entries``; ``positions`` ranks rules across included files."""
-    lines, errors = read_lines(entries, config)
-    rejected = {str(error.source["line"]): error for error in errors if error.source and "line" in error.source}
     customs = [entry for entry in entries if isinstance(entry, Custom)]  # one pass over a large ledger, not three
     rules, rule_errors = read_rules(customs, positions or {})
+    lines, errors = read_lines(entries, config, ruled_accounts(rules, config.expenses))
+    rejected = {str(error.source["line"]): error for error in errors if error.source and "line" in error.source}
     events, event_errors = read_events(customs)
     directives, contract_errors = read_contracts(customs)
     errors.extend(rule_errors + event_errors + contract_errors)
     chosen = _choose_all(lines, rules, errors, rejected)
+    chosen += contract_costs(lines, directives, config, errors)
     chosen += [(item_line(item, directives.contracts[item.contract].customer), CONTRACT_RULE, item.treatment)
                for item in directives.items]
     treated = _treat_all(chosen, _events_by_line(chosen, events, rejected, errors), places, errors,
@@ -86,7 +88,8 @@ def treat(
     directives = directives._replace(items=[item for item in directives.items if item.ident in kept])
     sales = [item for item in treated if item.line.source != "contract"]
     sales, credit_errors = apply_credits(entries, customs, lines, sales, places, config)
-    directives, recorded, style_errors = billing_styles(directives, [line for line in lines if line.contract])
+    directives, recorded, style_errors = billing_styles(
+        directives, [line for line in lines if line.contract and line.side == "revenue"])
     directives, calendar_errors = schedulable(directives, places)
     movements = present(directives, items, recorded, config, places)
     return Analysis(lines, rules, sales + items, errors + credit_errors + style_errors + calendar_errors, directives,
@@ -105,8 +108,8 @@ def choose(
     entries: Sequence[Any], config: Config, positions: Mapping[str, tuple[int, ...]] | None = None,
 ) -> Choices:
     """Which rule each sale line of ``entries`` follows, as ``treat`` chooses it (credits and contract lines: none)."""
-    lines, errors = read_lines(entries, config)
     rules, _ = read_rules([entry for entry in entries if isinstance(entry, Custom)], positions or {})
+    lines, errors = read_lines(entries, config, ruled_accounts(rules, config.expenses))
     return Choices(lines, rules, {line.key: rule for line, rule, _ in _choose_all(lines, rules, errors, {})})
 
 
@@ -132,6 +135,44 @@ def _choose_all(
             return chosen
 
 
+def contract_costs(
+    lines: list[Line], directives: ContractDirectives, config: Config, errors: list[RevrecError],
+) -> list[tuple[Line, str, Treatment]]:
+    """Each cost of obtaining a contract (an expense line with ``contract:``), to amortise over the contract's term.
+
+    The term runs from the first service day of the contract's items to the last (ASC 340-40: over the transfer
+    of the goods or services the asset relates to); the cost is capitalised (``contract-cost``) and recognised
+    ratably by day. With ``cost-expedient: on``, a cost whose term is a year or less is expensed at once
+    (ASC 340-40-25-4). The line's own ``revrec:`` wins, as on any line.
+    """
+    terms: dict[str, tuple[datetime.date, datetime.date]] = {}
+    for item in directives.items:
+        if item.service is not None:
+            start, end = terms.get(item.contract, item.service)
+            terms[item.contract] = (min(start, item.service[0]), max(end, item.service[1]))
+    chosen = []
+    for line in lines:
+        if line.side != "expense" or line.contract is None or line.credit_for is not None:
+            continue
+        term = terms.get(line.contract)
+        if line.contract not in directives.contracts or term is None:
+            missing = "no contract has this id" if line.contract not in directives.contracts else \
+                "the contract has no item with a service period to amortise it over"
+            errors.append(RevrecError(line.meta, (
+                f'contract "{line.contract}": {missing}: write the id of a custom "revrec-contract" whose items have '
+                'service periods, or amortise the cost on its own with service-start: and service-end:'), line.entry))
+        elif line.override is not None:
+            try:
+                chosen.append((line, *choose_treatment(line, ())))
+            except Problem as problem:
+                errors.append(RevrecError(line.meta, str(problem), line.entry))
+        elif config.cost_expedient == "on" and term[1] <= add_months(term[0], 12):
+            chosen.append((line, CONTRACT_COST_RULE, IMMEDIATE))
+        else:
+            chosen.append((line._replace(service=term), CONTRACT_COST_RULE, RATABLE))
+    return chosen
+
+
 def _treat_all(
     chosen: list[tuple[Line, str, Treatment]], by_line: dict[str, list[Event]], places: Places,
     errors: list[RevrecError], *, catch_up: bool,
@@ -146,7 +187,7 @@ def _treat_all(
         events = by_line.get(line.key, [])
         try:  # inline, not guarded(): it runs for every line
             item, refused = _treat_line(line, rule, treatment, events, places(line.currency),
-                                        catch_up=catch_up or line.source == "contract")
+                                        catch_up=catch_up or line.source == "contract" or line.side == "expense")
         except Problem as problem:
             error = RevrecError(line.meta, f'treatment "{treatment.text}": {problem}', line.entry)
         except Exception as exc:  # noqa: BLE001 - one line's failure must not stop the plugin
@@ -241,6 +282,9 @@ def _treat_line(
         match _action_for(line, rule, treatment, part.action):
             case Immediate():
                 pass
+            case Reclass(kind=category) if line.side == "expense" and category != "exclude":
+                raise Problem(f"a cost has no {category} share (that is a sale's): write the cost's own treatment, "
+                              'e.g. revrec: "ratable" with a service period, or book the share to its own account')
             case Reclass(kind=category, day=day):
                 reclasses[category] = reclasses.get(category, ZERO) + amount
                 if day is not None:

@@ -21,6 +21,7 @@ from beancount_revrec.meta import (
     KEY,
     KIND,
     RULE,
+    SIDE,
     SOURCE_FIELDS,
     TREATMENT,
     deferral_key,
@@ -92,6 +93,9 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     postings share one location dict: BQL's any_meta() needs posting meta to fall back to the entry's.
     """
     line = item.line
+    flip = line.side == "expense"  # a cost's amounts are debits: each entry moves the other way
+    if flip:
+        config = _side_config(config, contract=line.contract is not None)
     base = _base_meta(line, item.rule, item.treatment.text)
     links = frozenset({link_of(line.invoice)}) if line.invoice else EMPTY_SET
     title, payee, currency, source = line.narration, line.payee, line.currency, line.key
@@ -102,6 +106,8 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         meta = base.copy()
         meta[KIND] = kind
         meta[KEY] = key
+        if flip:
+            amount = -amount
         if amount < 0:
             debit, credit, amount = credit, debit, -amount
         location = {"filename": filename, "lineno": lineno}
@@ -115,7 +121,7 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
                     item.deferred - unbilled)
     dates = dict(item.reclass_dates)
     for category, amount in (*item.reclasses, ("unbilled", unbilled)):
-        if amount:
+        if amount and config.reclass_account(category):  # a cost's credit: what was expensed stays there
             yield entry("reclass", reclass_key(source, category), dates.get(category, line.date),
                         f"{_RECLASS_TITLES.get(category, category)}: {title}", line.account,
                         config.reclass_account(category), amount)
@@ -129,7 +135,7 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         if pair is None:
             pair = amounts[id(amount)] = (_new(Amount, (abs(amount), currency)), _new(Amount, (-abs(amount), currency)))
         held = deferred if day >= first else config.unbilled
-        debit, credit = (held, account) if amount >= 0 else (account, held)
+        debit, credit = (held, account) if (amount >= 0) != flip else (account, held)
         location = {"filename": filename, "lineno": lineno}
         meta = base.copy()
         meta[KIND] = "recognition"
@@ -137,6 +143,12 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [
             _new(Posting, (debit, pair[0], None, None, None, location)),
             _new(Posting, (credit, pair[1], None, None, None, location))]))
+
+
+def _side_config(config: Config, *, contract: bool) -> Config:
+    """The accounts of an expense line: ``prepaid``, or ``contract-cost`` for a cost of obtaining a contract."""
+    side = config.for_side("expense")
+    return side._replace(deferred=config.contract_cost) if contract else side
 
 
 def recognised_before(item: Treated) -> Decimal:
@@ -183,7 +195,10 @@ def movement_entry(movement: Movement) -> Transaction:
 
 
 def _base_meta(line: Line, rule: str, treatment: str | None = None) -> dict[str, Any]:
-    return _meta(line.meta, rule, (line.customer, line.product, line.invoice, line.line_id, line.contract), treatment)
+    meta = _meta(line.meta, rule, (line.customer, line.product, line.invoice, line.line_id, line.contract), treatment)
+    if line.side == "expense":
+        meta[SIDE] = line.side
+    return meta
 
 
 def _meta(

@@ -38,6 +38,8 @@ CORRECTS = "revrec-corrects"
 FROZEN = "revrec-frozen"
 RECOMPUTED = "revrec-recomputed"
 CAUSE = "revrec-cause"
+SIDE = "revrec-side"
+"""``"expense"`` on what an expense line generates (prepaid expenses, contract costs); revenue's carry none."""
 SOURCE_FIELDS = ("customer", "product", "invoice", "line", "contract")
 """The source's attributes a generated transaction repeats, for Fava's filters and bean-query."""
 

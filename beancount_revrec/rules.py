@@ -22,7 +22,7 @@ from beancount_revrec.sources import Line, is_under
 from beancount_revrec.treatment import Treatment, read_treatment
 
 RULE = "revrec-rule"
-MATCH_KEYS = ("product", "price", "customer", "invoice", "line", "account", "source", "tag", "description",
+MATCH_KEYS = ("product", "price", "customer", "vendor", "invoice", "line", "account", "source", "tag", "description",
               "min-amount", "max-amount")
 OTHER_KEYS = ("treatment", "effective-until", "filename", "lineno")
 SOURCES = ("invoice", "payment")
@@ -34,7 +34,7 @@ SOURCES = ("invoice", "payment")
 
 @dataclass(frozen=True, slots=True)
 class Equals:
-    """A line attribute equal to ``wanted``: ``key`` is product, price, customer, invoice, line or source."""
+    """A line attribute equal to ``wanted``: ``key`` is product, price, customer, vendor, invoice, line or source."""
 
     key: str
     wanted: str
@@ -313,12 +313,18 @@ def applies(rule: Rule, line: Line) -> bool:
 
 
 def _attribute(line: Line, key: str) -> object:
-    """The line's value of an ``Equals`` key: its ``line:`` id for ``line``, else the attribute of that name."""
-    return line.line_id if key == "line" else getattr(line, key)
+    """The line's value of an ``Equals`` key: ``line:`` for line, the payee for vendor, else the attribute."""
+    return line.line_id if key == "line" else line.payee if key == "vendor" else getattr(line, key)
 
 
 def _show(value: object) -> str:
     return "missing" if value is None else f'"{value}"'
+
+
+def ruled_accounts(rules: Sequence[Rule], roots: tuple[str, ...]) -> tuple[str, ...]:
+    """The accounts under ``roots`` (the expense side's) that rules match on: their postings are lines."""
+    return tuple(sorted({condition.account for rule in rules for condition in rule.match
+                         if isinstance(condition, Under) and is_under(condition.account, roots)}))
 
 
 def first_match(rules: Sequence[Rule], line: Line) -> Rule | None:

@@ -14,7 +14,7 @@ from typing import Any, Literal, NamedTuple
 
 from beancount.core.data import Posting, Transaction
 
-from beancount_revrec.config import Config
+from beancount_revrec.config import Config, Side
 from beancount_revrec.errors import Problem, RevrecError
 from beancount_revrec.meta import KIND
 
@@ -55,7 +55,8 @@ class Line(NamedTuple):
     payment_date: datetime.date | None
     credit_for: str | None = None
     credit_kind: str | None = None  # what kind of credit a credit_for line is (refund, credit-note...)
-    contract: str | None = None  # a recorded billing line's contract, or an item's
+    contract: str | None = None  # a recorded billing line's contract, or an item's; a contract cost's contract
+    side: Side = "revenue"  # an expense line's amount is cost-positive: the posting's number (a debit is positive)
 
 
 def is_under(account: str, roots: Iterable[str]) -> bool:
@@ -63,24 +64,44 @@ def is_under(account: str, roots: Iterable[str]) -> bool:
     return any(account == root or account.startswith(root + ":") for root in roots)
 
 
-def read_lines(entries: Iterable[Any], config: Config) -> tuple[list[Line], list[RevrecError]]:
-    """Every revenue line of the user's transactions, in ledger order; a posting that is no line is an error."""
+_OPT_IN = frozenset({"service-start", "service-end", "revrec", "credit-for", "contract"})
+"""A posting's metadata that makes an expense posting a line (a prepaid expense, a refund, a contract cost)."""
+_ENTRY_OPT_IN = frozenset({"service-start", "service-end", "contract"})
+"""A transaction's metadata that makes its expense postings lines, when it has no revenue lines."""
+
+
+def read_lines(
+    entries: Iterable[Any], config: Config, ruled: tuple[str, ...] = (),
+) -> tuple[list[Line], list[RevrecError]]:
+    """Every revenue and expense line of the user's transactions, in ledger order; a bad posting is an error.
+
+    Every posting to a revenue account is a line. A posting to an expense account (``config.expenses``) is one
+    when it opts in: its own service period, ``revrec:``, ``credit-for:`` or ``contract:``, a service period or
+    ``contract:`` on its transaction when that has no revenue lines, or an account under one a rule names (``ruled``).
+    """
     transactions = [entry for entry in entries
                     if isinstance(entry, Transaction) and KIND not in entry.meta]  # generated: never a source
     is_revenue = Membership(config.revenue)
+    is_expense, is_ruled = Membership(config.expenses), Membership(ruled)
     is_receivable = Membership((config.receivable,))
     sources = [(entry, [p for p in entry.postings if is_revenue[p.account]]) for entry in transactions]
     paid = _payment_dates(sources, is_receivable)
     kinds: list[Origin] = ["invoice" if "invoice" in entry.meta or any(is_receivable[p.account] for p in entry.postings)
              else "payment" for entry, _ in sources]
-    todo = iter([(index, entry, posting) for index, (entry, postings) in enumerate(sources) for posting in postings])
+    found: list[tuple[int, Transaction, Posting, bool]] = []
+    for index, (entry, postings) in enumerate(sources):
+        found += [(index, entry, posting, False) for posting in postings]
+        found += [(index, entry, posting, True) for posting in entry.postings if is_expense[posting.account]
+                  and (is_ruled[posting.account] or not _OPT_IN.isdisjoint(posting.meta or _NO_META)
+                       or (not postings and not _ENTRY_OPT_IN.isdisjoint(entry.meta)))]
+    todo = iter(found)
     lines: list[Line] = []
     errors: list[RevrecError] = []
     keys = _KeyMaker()
     while True:  # the try is around the loop, not in it (it runs for every line): a bad line, and on with the next
         try:
-            for index, entry, posting in todo:
-                line = _read_line(entry, posting, kinds[index], paid.get(index), keys)
+            for index, entry, posting, cost in todo:
+                line = _read_line(entry, posting, "payment" if cost else kinds[index], paid.get(index), keys, cost=cost)
                 if line is not None:
                     lines.append(line)
         except Problem as problem:
@@ -170,9 +191,10 @@ def references(entry: Transaction) -> list[str]:
 
 
 def _read_line(
-    entry: Transaction, posting: Posting, source: Origin, payment_date: datetime.date | None, keys: _KeyMaker,
+    entry: Transaction, posting: Posting, source: Origin, payment_date: datetime.date | None, keys: _KeyMaker, *,
+    cost: bool,
 ) -> Line | None:
-    """The line of a revenue posting; None for a posting without an amount.
+    """The line of a revenue posting, or of an expense posting (``cost``); None for a posting without an amount.
 
     Raises:
         Problem: its service period, amount or quantity is not one a line can have.
@@ -195,13 +217,14 @@ def _read_line(
         narration=entry.narration or "", description=entry.narration or "" if description is None else str(description),
         meta=posting.meta or shared,
         date=entry.date, account=posting.account,
-        amount=-units.number, currency=units.currency,
+        amount=units.number if cost else -units.number, currency=units.currency,
         line_id=line_id, invoice=invoice, customer=None if customer is None else str(customer),
         product=product, price=_text(own, "price"),
         service=service, quantity=quantity, override=_text(own, "revrec"),
         source=source, payment_date=payment_date, credit_for=credit_for,
         credit_kind=_text(own if "credit-kind" in own else shared, "credit-kind") if credit_for else None,
-        contract=_text(shared, "contract"),
+        contract=_text(own if cost and "contract" in own else shared, "contract"),
+        side="expense" if cost else "revenue",
     )
 
 

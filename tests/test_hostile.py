@@ -66,6 +66,7 @@ SUFFIX = re.compile(r"/(deferral|recognition/\d{4}-\d\d-\d\d|billing/[^/]+/\d{4}
                     r"credit-note|dispute|write-off|void|other-loss|recoverables)$")
 MOVES = ("deferral", "tax", "fee", "passthrough", "exclude", "unbilled")  # what leaves the line's account on its date
 DEFAULTS = {"deferred": "Liabilities:DeferredRevenue", "contract-asset": "Assets:ContractAssets",
+            "prepaid": "Assets:Prepaid", "contract-cost": "Assets:ContractCosts",
             "receivable": "Assets:AccountsReceivable", "unbilled": "Assets:UnbilledReceivables",
             "tax": "Liabilities:TaxLiability", "fee": "Income:Fees",
             "passthrough": "Liabilities:PassthroughFees", "exclude": "Equity:RevRec:Exclusions",
@@ -242,7 +243,7 @@ def settings(options: dict[str, Any]) -> dict[str, Any] | None:
         except (ValueError, SyntaxError, TypeError, RecursionError, MemoryError):
             return None
         if not isinstance(raw, dict) or set(raw) - {*DEFAULTS, *KIND_KEYS, "revenue", "precision", "catch-up",
-                                                    "credit-split"}:
+                                                    "credit-split", "expenses", "cost-expedient"}:
             return None
         merged = {**DEFAULTS, "revenue": [roots[3]], "precision": {}, "catch-up": "on", "credit-split": "proportional",
                   **raw}
@@ -689,7 +690,10 @@ def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  
             if stray:
                 problems.append(f"item {name}: postings to {sorted(stray)}")
             continue
-        balance = dsum([total(group, deferred), credited.get(name, Decimal(0))])
+        held = deferred  # an expense line's (revrec-side: expense) is prepaid expenses, or capitalised contract costs
+        if any(entry.meta.get("revrec-side") == "expense" for entry in group):
+            held = conf["contract-cost" if "contract" in group[0].meta else "prepaid"]
+        balance = dsum([total(group, held), credited.get(name, Decimal(0))])
         if name in r.case.unpaid:
             if "recognition" in kinds:
                 problems.append(f"line {name} waits for a payment that never came, yet was recognised")
@@ -705,11 +709,11 @@ def conservation_problems(r: Ready, *, bad_frozen: bool = False) -> list[str]:  
         amount, account, currency = -posting.units.number, posting.account, posting.units.currency
         unbilled = conf["unbilled"] if conf["catch-up"] == "off" else None
         stray = sorted({f"{p.account} {p.units.currency}" for e in group for p in e.postings
-                        if p.account not in {account, deferred, unbilled, *reclass} or p.units.currency != currency})
+                        if p.account not in {account, held, unbilled, *reclass} or p.units.currency != currency})
         if stray:
             problems.append(f"line {name} ({account} {currency}): postings to {stray}")
         early = sorted({str(e.date) for e in group if e.date < entry.date and (unbilled is None or any(
-            p.account == deferred for p in e.postings))})
+            p.account == held for p in e.postings))})
         if early:
             problems.append(f"line {name} of {entry.date}: entries dated before it on {early}"
                             f"{'' if unbilled is None else ' that move deferred revenue'}")

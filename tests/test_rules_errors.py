@@ -134,7 +134,7 @@ def rule(head: str, *meta: str) -> str:
     return head + "\n" + "".join(f"  {item}\n" for item in meta)
 
 
-KEYS = "product, price, customer, invoice, line, account, source, tag, description, min-amount, max-amount"
+KEYS = "product, price, customer, vendor, invoice, line, account, source, tag, description, min-amount, max-amount"
 
 
 def bad_rule(*meta: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from beancount.core.data import Custom, Transaction
 
 from beancount_revrec.close import closed_through
-from beancount_revrec.config import Config, parse_config
+from beancount_revrec.config import Config, Side, parse_config
 from beancount_revrec.contract_directives import ContractDirectives, read_contracts
 from beancount_revrec.engine import Analysis, Choices, Places, choose, treat
 from beancount_revrec.entries import generate_after
@@ -33,7 +33,7 @@ from beancount_revrec.ledger import (
     locked_accounts,
     plugin_config,
 )
-from beancount_revrec.meta import KIND
+from beancount_revrec.meta import KIND, SIDE
 from beancount_revrec.reports.periods import Movements, month_start, months_after, movements
 from beancount_revrec.sources import Membership
 
@@ -44,14 +44,26 @@ HISTORY_MONTHS = 12
 class Books:
     """A loaded ledger and what reading it needs: its plugin config, places, close and default as-of date."""
 
-    def __init__(self, entries: Sequence[Any], options_map: dict[str, Any], config: Config) -> None:
-        """Read what every report needs from a loaded ledger (cheap: no engine)."""
+    def __init__(self, entries: Sequence[Any], options_map: dict[str, Any], config: Config,
+                 side: Side = "revenue") -> None:
+        """Read what every report needs from a loaded ledger (cheap: no engine).
+
+        ``config`` is the plugin's; the reports read one ``side`` of it: ``self.config`` is that side's
+        (``Config.for_side``: on the expense side, ``revenue`` are the expense accounts and ``deferred`` is
+        ``prepaid``), and only what that side's lines generated is ``booked``.
+        """
         self.entries = entries
         self.options_map = options_map
-        self.config = config
+        self.plugin = config
+        self.side: Side = side
+        self.config = config.for_side(side)
         self.places: Places = currency_places(config, options_map.get("dcontext"))
         self.closed_through = closed_through(entries)
         self.as_of = default_as_of(entries)
+
+    def for_side(self, side: Side) -> Books:
+        """The same ledger's books as ``side`` reads them."""
+        return self if side == self.side else Books(self.entries, self.options_map, self.plugin, side)
 
     @cached_property
     def first_transaction(self) -> datetime.date | None:
@@ -85,7 +97,9 @@ class Books:
     @cached_property
     def booked(self) -> list[Transaction]:
         """Every transaction the plugin generated, frozen by a close or generated now (corrections included)."""
-        return [entry for entry in self.entries if isinstance(entry, Transaction) and KIND in entry.meta]
+        side = None if self.side == "revenue" else self.side
+        return [entry for entry in self.entries if isinstance(entry, Transaction) and KIND in entry.meta
+                and entry.meta.get(SIDE) == side]
 
     @cached_property
     def generated(self) -> list[Transaction]:
@@ -118,7 +132,7 @@ class Books:
             return []
         analysis = self.analysis
         with collector_paused():
-            return generate_after(analysis, self.config, horizon)
+            return generate_after(analysis, self.plugin, horizon)
 
     @cached_property
     def scheduled(self) -> Sequence[Any]:
@@ -135,7 +149,12 @@ class Books:
 
     @property
     def rolled_forward(self) -> list[str]:
-        """The accounts the roll-forward follows: deferred revenue, the contract asset and unbilled revenue."""
+        """The accounts the roll-forward follows: deferred revenue, the contract asset and unbilled revenue.
+
+        On the expense side: prepaid expenses and capitalised contract costs.
+        """
+        if self.side == "expense":
+            return [self.plugin.prepaid, self.plugin.contract_cost]
         return [self.config.deferred, self.config.contract_asset, self.config.unbilled]
 
     @cached_property
@@ -146,19 +165,22 @@ class Books:
     @cached_property
     def locked(self) -> Membership:
         """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
-        return locked_accounts(self.config, self.contracts.items)
+        return locked_accounts(self.plugin, self.contracts.items)
 
     @cached_property
     def choices(self) -> Choices:
         """The rule each line follows (the engine's choice, no schedule computed), for rule usage."""
         with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
-            return choose(self.entries, self.config, include_positions(self.options_map))
+            choices = choose(self.entries, self.plugin, include_positions(self.options_map))
+        return choices._replace(lines=[line for line in choices.lines if line.side == self.side])
 
     @cached_property
     def analysis(self) -> Analysis:
-        """The engine's analysis of the same entries (generated ones are never sources), for explain."""
+        """The engine's analysis of the same entries (generated ones are never sources), for explain: this side's."""
         with collector_paused():
-            return treat(self.entries, self.config, self.places, include_positions(self.options_map))
+            analysis = treat(self.entries, self.plugin, self.places, include_positions(self.options_map))
+        return analysis._replace(lines=[line for line in analysis.lines if line.side == self.side],
+                                 treated=[item for item in analysis.treated if item.line.side == self.side])
 
 
 def read_books(entries: Sequence[Any], options_map: dict[str, Any]) -> tuple[Books | None, list[str]]:
