@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
-from beancount import loader
-from beancount.core.data import Transaction
 
 from beancount_revrec.bench import FACES, faces, format_report, main, run
 from beancount_revrec.bench_amortize import SIDES, amortisation_ledgers
+from tests.test_periodic_migration import balance, load, monthly, postings
 
 
 def test_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
@@ -135,24 +132,6 @@ def test_amortize_alone(capsys) -> None:
     assert "Command line faces" not in out
 
 
-def _monthly(path: Path, account: str) -> tuple[dict[str, Decimal], list[Any]]:
-    """A ledger's net postings to ``account`` by month, and its entries (loaded clean)."""
-    entries, errors, _ = loader.load_file(str(path))
-    assert not errors, [error.message for error in errors]
-    months: dict[str, Decimal] = defaultdict(Decimal)
-    for entry in entries:
-        if isinstance(entry, Transaction):
-            for posting in entry.postings:
-                if posting.account == account:
-                    months[f"{entry.date:%Y-%m}"] += posting.units.number
-    return {month: number for month, number in sorted(months.items()) if number}, entries
-
-
-def _balance(entries: list[Any], root: str) -> Decimal:
-    return sum((posting.units.number for entry in entries if isinstance(entry, Transaction)
-                for posting in entry.postings if posting.account.startswith(root)), Decimal(0))
-
-
 @pytest.mark.parametrize(("side", "account", "parked", "sign"), [
     ("revenue", "Income:Sales", "Liabilities:DeferredRevenue", -1),
     ("expenses", "Expenses:Software", "Assets:Prepaid", 1),
@@ -164,8 +143,8 @@ def test_the_amortisation_workload_is_the_same_for_both_plugins(
     ours_text, theirs_text = ours_path.read_text(encoding="utf-8"), theirs_path.read_text(encoding="utf-8")
     assert ours_text.count('revrec: "amortize 12 months monthly"') == theirs_text.count(
         'amortize: "1 Year /Monthly"') == 24
-    ours, ours_entries = _monthly(ours_path, account)
-    theirs, theirs_entries = _monthly(theirs_path, account)
+    ours_entries, theirs_entries = load(ours_path), load(theirs_path)
+    ours, theirs = monthly(ours_entries, account), monthly(theirs_entries, account)
     months = [f"2022-{month:02d}" for month in range(1, 13)] + [f"2023-{month:02d}" for month in range(1, 12)]
     assert list(ours) == list(theirs) == months  # invoiced January to December 2022, each for 12 months
     assert sum(ours.values()) == sum(theirs.values()) == sign * Decimal("29076.00")  # 24 x 1200.00 + 0 + ... + 23
@@ -173,6 +152,7 @@ def test_the_amortisation_workload_is_the_same_for_both_plugins(
         assert abs(ours[month] - theirs[month]) <= Decimal("0.005") * 24, month
     assert ours["2022-01"] == sign * Decimal("201.00")  # 1200.00 / 12 + 1212.00 / 12, from 2022-01-01 and -13
     assert theirs["2022-01"] == sign * Decimal(201)
-    assert _balance(ours_entries, parked) == _balance(theirs_entries, "Equity:") == 0
-    assert _balance(ours_entries, "Equity:") == _balance(theirs_entries, parked) == 0
+    end = datetime.date(2023, 12, 31)
+    assert balance(ours_entries, parked, end) == balance(theirs_entries, "Equity", end) == 0
+    assert postings(ours_entries, "Equity") == postings(theirs_entries, parked) == []
     assert max(entry.date for entry in ours_entries) == datetime.date(2023, 11, 30)
