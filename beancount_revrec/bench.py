@@ -7,7 +7,9 @@ In one run, on the same machine, it reports:
    to the time per line of Beancount loading the same ledgers written out (the
    machine's own growth with ledger size);
 2. a pure amortisation workload (N invoices, each amortised monthly over 12
-   months) under beancount_revrec and under beancount-periodic's ``amortize``;
+   months) under beancount_revrec and under beancount-periodic's ``amortize``,
+   and the same on expenses (N prepaid costs, beancount-periodic's home ground;
+   ``bench_amortize``). ``--only amortize`` runs this section alone;
 3. our load against the same ledger with every generated entry written out as
    text and loaded without the plugin;
 4. the peak memory of each load;
@@ -60,12 +62,10 @@ from typing import Any
 from beancount import loader
 from beancount.parser import printer
 
+from beancount_revrec.bench_amortize import PLUGIN, amortisation, format_amortisation
 from beancount_revrec.bench_fava import fava_first_render, format_fava
 from beancount_revrec.bench_import import format_import, stripe_import
 from beancount_revrec.example import example_ledger
-
-PLUGIN = "beancount_revrec"
-PERIODIC = "beancount_periodic.amortize"
 
 _MEASURE = r"""
 import json, re, sys, time
@@ -208,24 +208,6 @@ def measure(path: Path, repeat: int) -> dict[str, Any]:
             "own": min(run["own"] for run in runs), "peak_mb": max(run["peak_mb"] for run in runs)}
 
 
-def amortisation_ledgers(invoices: int, folder: Path) -> tuple[Path, Path]:
-    """The same N invoices amortised monthly over 12 months, for each plugin."""
-    head = "2020-01-01 open Assets:AccountsReceivable\n2020-01-01 open Income:Sales\n"
-    ours = [f'plugin "{PLUGIN}"\n' + head]
-    theirs = [f'plugin "{PERIODIC}"\n' + head + "2020-01-01 open Equity:Received:Sales\n"]
-    for number in range(invoices):
-        day = f"2022-{number % 12 + 1:02d}-{number % 28 + 1:02d}"
-        amount = f"{1200 + number % 1000}.00"
-        invoice = (f'\n{day} * "Customer {number % 97}" "Annual plan"\n  invoice: "in_{number}"\n'
-                   f"  Assets:AccountsReceivable  {amount} USD\n  Income:Sales  -{amount} USD\n")
-        ours.append(invoice + '    revrec: "amortize 12 months monthly"\n')
-        theirs.append(invoice + '    amortize: "1 Year /Monthly"\n')
-    paths = folder / f"amortize-{invoices}-revrec.beancount", folder / f"amortize-{invoices}-periodic.beancount"
-    for path, parts in zip(paths, (ours, theirs), strict=True):
-        path.write_text("".join(parts), encoding="utf-8")
-    return paths
-
-
 def written_out(path: Path, folder: Path) -> Path:
     """``path`` loaded with the plugin and printed back as text, without the plugin."""
     entries, errors, _ = loader.load_file(str(path))
@@ -243,7 +225,7 @@ def example(size: int, folder: Path) -> Path:
     return path
 
 
-SECTIONS = ("faces", "import", "fava")
+SECTIONS = ("faces", "import", "fava", "amortize")
 
 
 def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat: int = 1,
@@ -260,9 +242,11 @@ def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat
         return {"import": stripe_import(stripe, folder, repeat)}
     if only == "fava":
         return {"fava": fava_first_render(example(middle, folder), repeat), "size_for_written_out": middle}
+    if only == "amortize":
+        return {"amortize": amortisation(amortize, folder, lambda path: measure(path, repeat))}
     if only is not None:
         raise ValueError(f"no such section: {only} (choose from {', '.join(SECTIONS)})")
-    report: dict[str, Any] = {"sizes": {}, "amortize": {}}
+    report: dict[str, Any] = {"sizes": {}}
     for size in sizes:
         path = example(size, folder)
         runs = repeat * (small_repeat if size < 10_000 else 1)
@@ -271,11 +255,7 @@ def run(sizes: list[int], amortize: int, repeat: int, folder: Path, small_repeat
                                  "own_ms": result["own"], "calls": plugin_calls(path),
                                  "peak_mb": result["peak_mb"], "errors": result["errors"],
                                  "written_out_ms": text["total"], "written_out_peak_mb": text["peak_mb"]}
-    ours, theirs = amortisation_ledgers(amortize, folder)
-    for name, path, op in (("revrec", ours, PLUGIN), ("periodic", theirs, PERIODIC)):
-        result = measure(path, repeat)
-        report["amortize"][name] = {"total_ms": result["total"], "plugin_ms": result["ops"].get(op, 0.0),
-                                    "peak_mb": result["peak_mb"], "errors": result["errors"]}
+    report["amortize"] = amortisation(amortize, folder, lambda path: measure(path, repeat))
     report["size_for_written_out"] = middle
     report["fava"] = fava_first_render(folder / f"example-{middle}.beancount", repeat)
     report["faces"] = faces(folder / f"example-{middle}.beancount",
@@ -289,9 +269,11 @@ def _middle(sizes: list[int]) -> int:
     return 10_000 if 10_000 in sizes else sorted(sizes)[len(sizes) // 2]
 
 
-def format_report(report: dict[str, Any], amortize: int) -> str:
+def format_report(report: dict[str, Any]) -> str:
     """The report as text, with each target's ratio (the faces alone when only they were measured)."""
-    out = _format_sections(report, amortize) if "sizes" in report else []
+    out = _format_sections(report) if "sizes" in report else []
+    if "amortize" in report and "sizes" not in report:
+        out += format_amortisation(report["amortize"])
     if "fava" in report and "sizes" not in report:
         out += format_fava(report["fava"], report["size_for_written_out"])
     if "faces" in report:
@@ -318,7 +300,7 @@ def _format_faces(faces: dict[str, Any]) -> list[str]:
     return out
 
 
-def _format_sections(report: dict[str, Any], amortize: int) -> list[str]:
+def _format_sections(report: dict[str, Any]) -> list[str]:
     """Sections 1 to 5."""
     out = ["1. Plugin time and share of the whole load (example ledgers). us/line: the plugin's time per line;",
            "   own: our function alone, without Beancount's re-sort; written out: Beancount loading the ledger",
@@ -335,13 +317,7 @@ def _format_sections(report: dict[str, Any], amortize: int) -> list[str]:
         out.append(f"   time per line, largest / smallest size: {_growth(report, 'plugin_ms'):.2f}x (target: no more "
                    f"than Beancount's own); own {_growth(report, 'own_ms'):.2f}x; Beancount loading the written-out "
                    f"ledgers {_growth(report, 'written_out_ms'):.2f}x; calls per line {_growth(report, 'calls'):.2f}x")
-    ours, theirs = report["amortize"]["revrec"], report["amortize"]["periodic"]
-    out += [f"2. Amortisation workload, {amortize} invoices x 12 months",
-            (f"   plugin: revrec {ours['plugin_ms']:.0f} ms, beancount-periodic {theirs['plugin_ms']:.0f} ms: "
-             f"{theirs['plugin_ms'] / max(ours['plugin_ms'], 1e-9):.1f}x faster (target >= 5x)"),
-            (f"   whole load: revrec {ours['total_ms']:.0f} ms, beancount-periodic {theirs['total_ms']:.0f} ms: "
-             f"{theirs['total_ms'] / ours['total_ms']:.2f}x"),
-            f"   peak memory: revrec {ours['peak_mb']:.0f} MB, beancount-periodic {theirs['peak_mb']:.0f} MB"]
+    out += format_amortisation(report["amortize"])
     middle = report["size_for_written_out"]
     row = report["sizes"][middle]
     out += [f"3. Load with the plugin vs the generated entries written out ({middle} lines)",
@@ -362,7 +338,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and print its report."""
     parser = argparse.ArgumentParser(prog="python -m beancount_revrec.bench", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="1000,10000,50000", help="example ledger sizes, in invoice lines")
-    parser.add_argument("--amortize", type=int, default=5000, help="invoices in the amortisation workload")
+    parser.add_argument("--amortize", type=int, default=5000,
+                        help="invoices (and as many prepaid costs) in the amortisation workload")
     parser.add_argument("--repeat", type=int, default=3, help="loads per measurement (the fastest counts)")
     parser.add_argument("--small-repeat", type=int, default=5,
                         help="how many times as often ledgers under 10,000 lines are loaded (their times are short)")
@@ -370,13 +347,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
     parser.add_argument("--only", choices=SECTIONS,
                         help="run one section alone; faces: on the 10,000-line ledger if in --sizes, else the median; "
-                        "import: the Stripe importer; fava: the Revenue page (section 5)")
+                        "import: the Stripe importer; fava: the Revenue page (section 5); amortize: the amortisation "
+                        "workload on revenue and on expenses (section 2)")
     args = parser.parse_args(argv)
     sizes = [int(size) for size in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="revrec-bench-") as folder:
         report = run(sizes, args.amortize, args.repeat, Path(folder), args.small_repeat, only=args.only,
                      stripe=args.stripe)
-    print(json.dumps(report, indent=2) if args.json else format_report(report, args.amortize))  # noqa: T201
+    print(json.dumps(report, indent=2) if args.json else format_report(report))  # noqa: T201
     return 0
 
 
