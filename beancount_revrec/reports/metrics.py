@@ -7,6 +7,8 @@ from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 
+from beancount.core.data import Transaction
+
 from beancount_revrec.contract_directives import Item
 from beancount_revrec.meta import corrected_key, parse_key
 from beancount_revrec.reports.books import Books
@@ -57,9 +59,7 @@ def _booked(books: Books, as_of: datetime.date) -> tuple[Totals, Totals, Totals]
             totals, sign = (billed if entry.date <= as_of else future), -1  # billing credits them
         else:
             continue
-        for posting in entry.postings:
-            if posting.account in balances and posting.units is not None and posting.units.number is not None:
-                totals[contract, posting.units.currency] += sign * posting.units.number
+        _add(totals, contract, entry, balances, sign)
     return billed, revenue, future
 
 
@@ -80,10 +80,15 @@ def _costs(books: Books, as_of: datetime.date) -> tuple[Totals, Totals]:
             continue
         recognition = parse_key(corrected_key(entry.meta)).kind == "recognition"
         totals, sign = (amortised, -1) if recognition else (capitalised, 1)  # amortisation credits the asset
-        for posting in entry.postings:
-            if posting.account == account and posting.units is not None and posting.units.number is not None:
-                totals[contract, posting.units.currency] += sign * posting.units.number
+        _add(totals, contract, entry, (account,), sign)
     return capitalised, amortised
+
+
+def _add(totals: Totals, contract: str, entry: Transaction, accounts: tuple[str, ...], sign: int) -> None:
+    """Add what ``entry`` moves on ``accounts``, times ``sign``, to ``contract``'s totals per currency."""
+    for posting in entry.postings:
+        if posting.account in accounts and posting.units is not None and posting.units.number is not None:
+            totals[contract, posting.units.currency] += sign * posting.units.number
 
 
 def _metrics(key: tuple[str, str], items: list[Item], customer: str | None,
