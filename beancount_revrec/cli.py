@@ -23,6 +23,8 @@ from beancount_revrec.output import TEXT, WIDTH, render, table
 from beancount_revrec.reports import (
     DEFAULT_TOP,
     GROUPS,
+    METRICS,
+    REVENUE_METRICS,
     ROLL_COLUMNS,
     contract_metrics,
     month_start,
@@ -171,7 +173,7 @@ def rules(ledger: str, as_of: datetime.datetime | None, fmt: str) -> None:
 @click.option("--contract", default=None, help="Only this contract.")
 @format_option
 def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None, fmt: str) -> None:
-    """Contract metrics: TCV, ACV, billed, revenue, deferred, contract asset, future billings, unbilled."""
+    """Contract metrics: TCV, ACV, billed, revenue, deferred, contract asset, future billings, unbilled, costs."""
     books = load(ledger).books
     day = as_of_date(books, as_of)
     if contract is not None and contract not in books.contracts.contracts:
@@ -186,14 +188,22 @@ def contracts(ledger: str, as_of: datetime.datetime | None, contract: str | None
         echo_table(metrics_table(rows), fmt)
 
 
+_METRIC_LABELS = {"tcv": "Total contract value", "acv": "Annual contract value", "billed": "Billing to date",
+                  "revenue": "Revenue to date", "deferred": "Deferred revenue", "contract_asset": "Contract asset",
+                  "future_billings": "Future scheduled billings", "unbilled_deferred": "Unbilled deferred revenue",
+                  "cost": "Contract cost capitalised", "cost_amortised": "Contract cost amortised",
+                  "cost_capitalised": "Contract cost still capitalised"}
+
+
 def _metrics_table(rows: list[MetricRow]) -> str:
-    """One block per contract and currency: an 80-column table cannot hold eleven columns."""
-    labels = {"tcv": "Total contract value", "acv": "Annual contract value", "billed": "Billing to date",
-              "revenue": "Revenue to date", "deferred": "Deferred revenue", "contract_asset": "Contract asset",
-              "future_billings": "Future scheduled billings", "unbilled_deferred": "Unbilled deferred revenue"}
+    """One block per contract and currency: an 80-column table cannot hold eleven columns.
+
+    A contract's costs show when it has some (capitalised or amortised).
+    """
     blocks = []
     for row in rows:
-        cells = [[label, f"{getattr(row, key)} {row.currency}"] for key, label in labels.items()]
+        shown = METRICS if row.cost or row.cost_amortised else REVENUE_METRICS
+        cells = [[_METRIC_LABELS[key], f"{getattr(row, key)} {row.currency}"] for key in shown]
         title = f"{row.contract} ({row.customer or 'no customer'}, {row.currency})"
         blocks.append(title + "\n" + table(cells, ["metric", "amount"]))
     return "\n".join(blocks)

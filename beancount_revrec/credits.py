@@ -123,6 +123,8 @@ class _Book:
         except Problem as problem:
             self.errors.append(RevrecError(credit.meta, f"{what}: {problem}", credit.entry))
             return
+        if credit.side == "expense" and credit.contract is None:  # a clawback: off the contract cost it credits
+            credit = credit._replace(contract=self.result[index].line.contract)
         self._apply(index, credit, what, "the credit stays as booked")
 
     def _apply(self, index: int, credit: Line, what: str, outcome: str) -> Treated | None:

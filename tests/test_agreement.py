@@ -345,7 +345,8 @@ def test_the_comparisons_are_not_empty(sites: Sites) -> None:
     def having(figure: str) -> set[str]:
         return {name for name, reports in pages.items() if any(report[figure] for report in reports)}
 
-    assert having("metrics") == {"book-until.beancount", "contracts.beancount", "demo.beancount", "example-7.1.beancount"}
+    assert having("metrics") == {"book-until.beancount", "contracts.beancount", "demo.beancount", "example-7.1.beancount",
+                                 "saas-commissions.beancount"}
     assert having("corrections") == {"demo.beancount", "example-8.1.beancount"}
     assert len(having("rules")) >= 10
     no_revenue = {"household.beancount", "periodic-migration.beancount"}  # prepaid expenses only

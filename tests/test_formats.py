@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from beancount_revrec.reports import METRICS, ROLL_COLUMNS
+from beancount_revrec.reports import METRICS, REVENUE_METRICS, ROLL_COLUMNS
 from tests.conftest import LEDGERS, ok
 
 AMOUNT = re.compile(r"(-?\d+\.\d+) ([A-Z][A-Z0-9'._-]*)")
@@ -90,7 +90,9 @@ def plain(sums: Callable[[list[dict[str, Any]]], Totals]) -> Callable[..., Total
 
 
 REPORTS = [
-    pytest.param(["contracts", LEDGERS / "contracts.beancount"], plain(column_sums(METRICS)), id="contracts"),
+    pytest.param(["contracts", LEDGERS / "contracts.beancount"], plain(column_sums(REVENUE_METRICS)), id="contracts"),
+    pytest.param(["contracts", LEDGERS / "saas-commissions.beancount", "--as-of", "2025-06-30"],
+                 plain(column_sums(METRICS)), id="contracts-with-costs"),
     pytest.param(["schedule", LEDGERS / "demo.beancount", "--from", "2022-01", "--months", "24", "--by", "product"],
                  plain(column_sums(("revenue",))), id="schedule"),
     pytest.param(["schedule", LEDGERS / "demo.beancount", "--from", "2022-01", "--by", "rule", "--top", "3"],

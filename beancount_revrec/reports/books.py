@@ -180,7 +180,8 @@ class Books:
         with collector_paused():
             analysis = treat(self.entries, self.plugin, self.places, include_positions(self.options_map))
         return analysis._replace(lines=[line for line in analysis.lines if line.side == self.side],
-                                 treated=[item for item in analysis.treated if item.line.side == self.side])
+                                 treated=[item for item in analysis.treated if item.line.side == self.side],
+                                 movements=analysis.movements if self.side == "revenue" else [])  # contracts': revenue
 
 
 def read_books(entries: Sequence[Any], options_map: dict[str, Any]) -> tuple[Books | None, list[str]]:

@@ -23,11 +23,18 @@ class MetricRow(NamedTuple):
     contract_asset: Decimal
     future_billings: Decimal
     unbilled_deferred: Decimal
+    cost: Decimal  # costs of obtaining the contract capitalised (net of clawbacks), ASC 340-40
+    cost_amortised: Decimal  # of which amortised to date
+    cost_capitalised: Decimal  # of which still capitalised: the contract's share of the contract-cost account
 
 
 METRIC_COLUMNS = MetricRow._fields
 METRICS = METRIC_COLUMNS[3:]
 """The metrics' amounts, after contract, customer and currency."""
+REVENUE_METRICS = METRICS[:8]
+"""The eight revenue metrics of SPEC section 7."""
+COST_METRICS = METRICS[8:]
+"""The contract costs' metrics: capitalised, amortised to date, still capitalised."""
 
 
 class WaterfallRow(NamedTuple):

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from beancount_revrec.output import amounts_text
 from beancount_revrec.reports.rows import (
+    COST_METRICS,
     METRIC_COLUMNS,
     ROLL_COLUMNS,
     CorrectionRow,
@@ -32,8 +33,12 @@ class Table(NamedTuple):
 
 
 def metrics_table(rows: Sequence[MetricRow]) -> Table:
-    """``bean-revrec contracts``: the metrics per contract and currency."""
-    return Table("contracts", METRIC_COLUMNS, list(rows))
+    """``bean-revrec contracts``: the metrics per contract and currency.
+
+    The contract costs' columns only when some contract has costs: a ledger without keeps the revenue columns alone.
+    """
+    costs = any(getattr(row, name) for row in rows for name in COST_METRICS)
+    return Table("contracts", METRIC_COLUMNS if costs else METRIC_COLUMNS[:-len(COST_METRICS)], list(rows))
 
 
 def waterfall_table(rows: Sequence[WaterfallRow], by: str) -> Table:

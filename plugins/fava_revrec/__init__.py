@@ -45,7 +45,7 @@ from beancount_revrec.output import plain, render, workbook
 from beancount_revrec.reports import (
     DEFAULT_TOP,
     GROUPS,
-    METRICS,
+    REVENUE_METRICS,
     ROLL_COLUMNS,
     Books,
     Pivot,
@@ -326,8 +326,8 @@ class FavaRevrec(FavaExtensionBase):
         return f'contract:"^{re.escape(contract)}$"'
 
     def metrics(self) -> tuple[str, ...]:
-        """The metrics' amount columns, in order."""
-        return METRICS
+        """The metrics' amount columns the page shows, in order: the revenue metrics (the costs: in the download)."""
+        return REVENUE_METRICS
 
     def roll_columns(self) -> tuple[str, ...]:
         """The roll-forward's columns, in order."""
