@@ -48,8 +48,9 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports.rows import MetricRow, RuleRow
 from beancount_revrec.reports.summary import SECTIONS
-from fava_revrec.downloads import DOWNLOADS, TABLES, command, download, tables
-from fava_revrec.page import Page, build_page
+from beancount_revrec.reports.tables import Table
+from fava_revrec.downloads import DOWNLOADS, EXPENSE_TABLES, TABLES, command, download, expense_tables, tables
+from fava_revrec.page import EXPENSE_ROLL_COLUMNS, Page, build_page
 from fava_revrec.settings import DEFAULT_MONTHS, Settings, read_settings
 from fava_revrec.web import breakdown_of, extension_line, internal_error, plain_text, time_filter, top_of
 from fava_revrec.window import Window, page_window
@@ -70,6 +71,7 @@ class FavaRevrec(FavaExtensionBase):
         super().__init__(ledger)
         self.settings, self.config_problem = read_settings(config)
         self._books: Books | str = "fava_revrec: the ledger is not loaded yet"
+        self._expenses: Books | None = None  # the expense side's books, if the plugin generated anything there
         self._dated: _Dated = _Dated(datetime.date.min, {})
 
     def after_load_file(self) -> None:
@@ -77,8 +79,12 @@ class FavaRevrec(FavaExtensionBase):
         books, problems = read_books(self.ledger.all_entries, dict(self.ledger.options))
         self._books = books if books is not None else "fava_revrec: " + "; ".join(problems)
         self._dated = _Dated(datetime.date.min, {})
+        self._expenses = None
+        if books is not None:
+            expenses = books.for_side("expense")
+            self._expenses = expenses if expenses.booked else None
         if books is not None and books.as_of is not None:  # once per load what every render reads (see README)
-            _ = books.dates, books.movements, books.booked
+            _ = books.dates, books.movements, books.booked, self._expenses and self._expenses.movements
             self._metrics(books.as_of)
             self._rules(books.as_of)
 
@@ -123,34 +129,47 @@ class FavaRevrec(FavaExtensionBase):
 
         The CSV is what ``bean-revrec TABLE LEDGER --format csv`` prints for the
         same dates (``command``); the XLSX holds the same cells, amounts as numbers.
+        ``side=expense``: a table of the Expenses section (``bean-revrec TABLE --side expense``).
         """
         name, fmt = request.args.get("table", ""), request.args.get("format", "csv")
-        if name not in TABLES or fmt not in DOWNLOADS:
-            return plain_text(f"download?table=NAME&format=FORMAT: NAME is one of {', '.join(TABLES)}, FORMAT one "
+        expense = request.args.get("side") == "expense"
+        names = EXPENSE_TABLES if expense else TABLES
+        if name not in names or fmt not in DOWNLOADS:
+            return plain_text(f"download?table=NAME&format=FORMAT: NAME is one of {', '.join(names)}, FORMAT one "
                               f"of {', '.join(DOWNLOADS)}", 400)
         try:
             window = self._window()
             if isinstance(window, str):
                 return plain_text(window, 400)
-            table = tables(self.books(), window, breakdown_of(request.args.get("revrec_by")),
-                           top_of(request.args.get("revrec_top")), lambda: self._metrics(window.as_of),
-                           lambda: self._rules(window.as_of))[name]()
+            found = self._tables(window, expense=expense)
+            if found is None:
+                return plain_text("the plugin generated nothing on the expense side of this ledger", 400)
+            table = found[name]()
         except FavaAPIError:
             raise
         except Exception as exc:  # noqa: BLE001 - a message, never a server error
             return plain_text(internal_error(exc), 500)
         return download(table, fmt, window.as_of)
 
-    def download_url(self, name: str, fmt: str, page: Page) -> str:
-        """The address of a table's download, for the page's time filter (Fava adds it) and breakdown."""
+    def _tables(self, window: Window, *, expense: bool) -> dict[str, Callable[[], Table]] | None:
+        """The page's tables, or its Expenses section's (None: the page has none), for the request's breakdown."""
+        top = top_of(request.args.get("revrec_top"))
+        if expense:
+            return None if self._expenses is None else expense_tables(self._expenses, window, top)
+        return tables(self.books(), window, breakdown_of(request.args.get("revrec_by")), top,
+                      lambda: self._metrics(window.as_of), lambda: self._rules(window.as_of))
+
+    def download_url(self, name: str, fmt: str, page: Page, side: str = "revenue") -> str:
+        """The address of a table's download, for the page's time filter (Fava adds it), breakdown and side."""
+        sides = {"side": side} if side == "expense" else {}
         page_url = url_for("extension_report", extension_name=self.name, table=name, format=fmt, revrec_by=page.by,
-                           revrec_top=str(page.top))
+                           revrec_top=str(page.top), **sides)
         path, _, query = page_url.partition("?")  # Fava's url_for takes no value named "endpoint"
         return f"{path}download?{query}"
 
-    def command(self, name: str, page: Page) -> str:
+    def command(self, name: str, page: Page, side: str = "revenue") -> str:
         """The ``bean-revrec`` command whose ``--format csv`` output a table's CSV download is."""
-        return command(name, page, self.ledger.beancount_file_path, self.settings.months)
+        return command(name, page, self.ledger.beancount_file_path, self.settings.months, side)
 
     def _window(self) -> Window | str:
         """The dates of the page for Fava's time filter, or the problem that prevents a page."""
@@ -188,7 +207,8 @@ class FavaRevrec(FavaExtensionBase):
         window = self._window()
         if isinstance(window, str):
             return window
-        return build_page(self.books(), window, breakdown_of(by), top_of(request.args.get("revrec_top")), g.interval,
+        top = top_of(request.args.get("revrec_top"))
+        return build_page(self.books(), self._expenses, window, breakdown_of(by), top, g.interval,
                           self._metrics(window.as_of), self._rules(window.as_of))
 
     def summary_sections(self) -> dict[str, str]:
@@ -203,9 +223,13 @@ class FavaRevrec(FavaExtensionBase):
         """The metrics' amount columns, in order."""
         return METRICS
 
-    def roll_columns(self) -> tuple[str, ...]:
-        """The roll-forward's columns, in order."""
-        return ROLL_COLUMNS
+    def roll_columns(self) -> dict[str, str]:
+        """The roll-forward's columns, in order, and their headings."""
+        return {column: column.capitalize() for column in ROLL_COLUMNS}
+
+    def expense_roll_columns(self) -> dict[str, str]:
+        """The expense roll-forward's columns, in order, and their headings."""
+        return EXPENSE_ROLL_COLUMNS
 
 
 class _Dated(NamedTuple):

@@ -28,6 +28,8 @@ DOWNLOADS = {"csv": "text/csv; charset=utf-8",
              "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 TABLES = ("summary", "contracts", "schedule", "rollforward", "corrections", "rules")
 """The page's tables, by the ``bean-revrec`` command that prints each."""
+EXPENSE_TABLES = ("schedule", "rollforward")
+"""The tables of the page's Expenses section (``side=expense``): ``bean-revrec TABLE --side expense``."""
 
 
 def tables(books: Books, window: Window, by: str, top: int, metrics: Callable[[], list[MetricRow]],
@@ -43,17 +45,28 @@ def tables(books: Books, window: Window, by: str, top: int, metrics: Callable[[]
     }
 
 
-def command(name: str, page: Page, ledger_path: str, months: int) -> str:
-    """The ``bean-revrec`` command whose ``--format csv`` output a table's CSV download is."""
+def expense_tables(books: Books, window: Window, top: int) -> dict[str, Callable[[], Table]]:
+    """The tables of the Expenses section from the expense side's books, named ``expense-TABLE``."""
+    return {
+        "schedule": lambda: waterfall_table(waterfall_of(books, window, "account", top), "account")._replace(
+            name="expense-schedule"),
+        "rollforward": lambda: rollforward_table(rollforward_in(books, window))._replace(name="expense-rollforward"),
+    }
+
+
+def command(name: str, page: Page, ledger_path: str, months: int, side: str = "revenue") -> str:
+    """The ``bean-revrec`` command whose ``--format csv`` output a table's CSV download is (``--side expense``)."""
     window = Window(page.start, page.as_of, page.as_of_reason, months)
+    by = "account" if side == "expense" else page.by
     options = {"contracts": f"--as-of {page.as_of}",
-               "schedule": f"--from {window.first_month:%Y-%m} --months {window.months_shown} --by {page.by} "
+               "schedule": f"--from {window.first_month:%Y-%m} --months {window.months_shown} --by {by} "
                            f"--top {page.top} --as-of {page.as_of}",
                "rollforward": f"--from {page.start} --as-of {page.as_of}",
                "corrections": "",
                "rules": f"--as-of {page.as_of}",
                "summary": f"--month {page.as_of:%Y-%m}"}[name]
-    return f"bean-revrec {name} {shlex.quote(ledger_path)} {options} --format csv".replace("  ", " ")
+    side_option = " --side expense" if side == "expense" else ""
+    return f"bean-revrec {name} {shlex.quote(ledger_path)}{side_option} {options} --format csv".replace("  ", " ")
 
 
 def download(table: Table, fmt: str, as_of: datetime.date) -> Response:

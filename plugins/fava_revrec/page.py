@@ -1,4 +1,8 @@
-"""The Revenue page's figures for one time filter: every report read from the ledger's books."""
+"""The Revenue page's figures for one time filter: every report read from the ledger's books.
+
+Its Expenses section reads the same books as the expense side (``Books.for_side("expense")``): the
+roll-forward of prepaid expenses and contract costs and the cost expensed per month by account.
+"""
 
 from __future__ import annotations
 
@@ -44,10 +48,31 @@ class Page(NamedTuple):
     rules: list[RuleRow]
     summary: Summary  # the month of the as-of date: the last month of Fava's time filter
     balances: list[dict[str, Any]]  # Fava's line chart of the roll-forward's closing balances
+    expenses: Expenses | None  # None: the plugin generated nothing on the expense side
 
     def rollforward_by_account(self) -> dict[str, list[RollRow]]:
         """The roll-forward's rows per account and currency, as the page shows them."""
         return by_account(self.rollforward)
+
+
+EXPENSE_ROLL_COLUMNS = {"opening": "Opening", "deferred": "Prepaid", "recognised": "Expensed",
+                        "corrections": "Corrections", "other": "Other", "closing": "Closing"}
+"""The expense roll-forward's columns (nothing is billed on the expense side) and their names on the page."""
+
+
+class Expenses(NamedTuple):
+    """The Expenses section: prepaid expenses and contract costs rolled forward, cost expensed by month and account."""
+
+    rollforward: list[RollRow]
+    waterfall: list[WaterfallRow]  # ``revenue`` is the cost expensed
+
+    def rollforward_by_account(self) -> dict[str, list[RollRow]]:
+        """The roll-forward's rows per account and currency, as the page shows them."""
+        return by_account(self.rollforward)
+
+    def pivot(self) -> Pivot:
+        """The waterfall as the page's table: months down, accounts across."""
+        return pivot(self.waterfall)
 
 
 def by_account(rows: list[RollRow]) -> dict[str, list[RollRow]]:
@@ -68,9 +93,12 @@ def rollforward_in(books: Books, window: Window) -> list[RollRow]:
     return rollforward_of(books.movements, window.start, period_end(window.as_of))
 
 
-def build_page(books: Books, window: Window, by: str, top: int, interval: Interval,
+def build_page(books: Books, expense_books: Books | None, window: Window, by: str, top: int, interval: Interval,
                metrics: list[MetricRow], rules: list[RuleRow]) -> Page:
-    """The page of a window, broken down ``by`` (``top`` groups); the as-of date's metrics and rules given."""
+    """The page of a window, broken down ``by`` (``top`` groups); the as-of date's metrics and rules given.
+
+    ``expense_books`` are the expense side's, None when the plugin generated nothing there (no Expenses section).
+    """
     rows = waterfall_of(books, window, by, top)
     roll = rollforward_in(books, window)
     since = min(window.start, books.default_start(window.as_of))  # a line over a year, however short the filter
@@ -78,7 +106,14 @@ def build_page(books: Books, window: Window, by: str, top: int, interval: Interv
     return Page(window.as_of, window.reason, window.start, by, top, metrics, metric_totals(metrics), rows,
                 pivot(rows), waterfall_chart(rows, interval, window.as_of), roll, correction_rows(books.booked),
                 books.closed_through, rules, summary_of(books, window.start, window.as_of, roll),
-                balances_chart(balances))
+                balances_chart(balances), expenses_of(expense_books, window, top))
+
+
+def expenses_of(books: Books | None, window: Window, top: int) -> Expenses | None:
+    """The Expenses section of a window from the expense side's books (None: no section), by account."""
+    if books is None:
+        return None
+    return Expenses(rollforward_in(books, window), waterfall_of(books, window, "account", top))
 
 
 def summary_of(books: Books, start: datetime.date, as_of: datetime.date, roll: list[RollRow]) -> Summary:
