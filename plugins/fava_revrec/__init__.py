@@ -80,13 +80,15 @@ class FavaRevrec(FavaExtensionBase):
         self._books = books if books is not None else "fava_revrec: " + "; ".join(problems)
         self._dated = _Dated(datetime.date.min, {})
         self._expenses = None
-        if books is not None:
-            expenses = books.for_side("expense")
-            self._expenses = expenses if expenses.booked else None
-        if books is not None and books.as_of is not None:  # once per load what every render reads (see README)
-            _ = books.dates, books.movements, books.booked, self._expenses and self._expenses.movements
-            self._metrics(books.as_of)
-            self._rules(books.as_of)
+        if books is None or books.as_of is None:  # no page: nothing to read ahead
+            return
+        expenses = books.for_side("expense")
+        self._expenses = expenses if expenses.booked else None
+        _ = books.dates, books.movements, books.booked  # once per load what every render reads (see README)
+        if self._expenses is not None:
+            _ = self._expenses.movements
+        self._metrics(books.as_of)
+        self._rules(books.as_of)
 
     def plugin_errors(self) -> list[Any]:
         """The plugin's errors in the loaded ledger."""
