@@ -12,6 +12,7 @@ failure instead: ``.ci/run`` installs chromium and sets it. ``tests/test_browser
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -110,9 +111,16 @@ def fava(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fava]:
     folder = tmp_path_factory.mktemp("fava")
     ledger = folder / "contracts.beancount"
     ledger.write_text((LEDGERS / "contracts.beancount").read_text() + f"\n{EXTENSION_LINE}\n")
+    with serving(ledger) as server:
+        yield server
+
+
+@contextlib.contextmanager
+def serving(ledger: Path) -> Iterator[Fava]:
+    """``fava`` serving ``ledger`` on a free local port (its log next to the ledger), stopped on leaving."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = folder / "fava.log"
+    log = ledger.parent / "fava.log"
     with log.open("wb") as output:
         server = subprocess.Popen([str(FAVA), "--host", "127.0.0.1", "--port", str(port), str(ledger)],
                                   stdout=output, stderr=subprocess.STDOUT)

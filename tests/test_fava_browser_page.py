@@ -5,7 +5,6 @@ Screenshots of each width and theme go to ``tests/artifacts/`` (git-ignored) for
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests import test_fava_browser as setup
 from tests.conftest import LEDGERS, ROOT, run_tool
-from tests.test_fava_browser import BARS, CHART_SVG, EXTENSION_LINE, FAVA, Fava, free_port, wait_for_slug
+from tests.test_fava_browser import BARS, CHART_SVG, EXTENSION_LINE, Fava, serving
 
 # the browser, and Fava serving contracts.beancount: test_fava_browser's fixtures (pytest knows them by name)
 chromium, browser, fava = setup.chromium, setup.browser, setup.fava
@@ -114,16 +113,40 @@ def closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fava]:
         (folder / name).write_text((LEDGERS / name).read_text(encoding="utf-8"), encoding="utf-8")
     ledger = folder / "example-8.1.beancount"
     ledger.write_text(ledger.read_text(encoding="utf-8") + f"\n{EXTENSION_LINE}\n", encoding="utf-8")
-    port, log = free_port(), folder / "fava.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen([str(FAVA), "--host", "127.0.0.1", "--port", str(port), str(ledger)],
-                                  stdout=output, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        yield Fava(ledger, base, wait_for_slug(base, server, log))
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with serving(ledger) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def household(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fava]:
+    """Fava serving household.beancount: prepaid expenses only."""
+    ledger = tmp_path_factory.mktemp("household") / "household.beancount"
+    ledger.write_text((LEDGERS / "household.beancount").read_text(encoding="utf-8") + f"\n{EXTENSION_LINE}\n",
+                      encoding="utf-8")
+    with serving(ledger) as server:
+        yield server
+
+
+def test_the_expenses_section_renders_in_view_at_1024(browser: Browser, household: Fava) -> None:
+    page = open_page(browser, household, "", 1024)
+    heading = page.locator("#revrec-expenses")
+    heading.scroll_into_view_if_needed()
+    expect(heading).to_be_visible()
+    table = page.locator("table.revrec-expense-rollforward")
+    table.scroll_into_view_if_needed()
+    expect(table).to_be_visible()
+    expect(table.locator("td.closing")).to_have_text(["2335.00", "1306.00", "1419.11", "4419.11"])
+    waterfall = page.locator("table.revrec-expense-waterfall")
+    waterfall.scroll_into_view_if_needed()
+    expect(waterfall).to_be_visible()
+    expect(waterfall.locator("tbody tr.scheduled")).to_have_count(11)  # May 2024 to March 2025
+    for box in (table.bounding_box(), waterfall.locator("td.total").first.bounding_box()):
+        assert box is not None
+        assert box["width"] > 0
+        assert box["x"] + box["width"] <= 1024
+    assert page.evaluate(OVERFLOWS) == []
+    assert page.errors == []  # type: ignore[attr-defined]
+    page.context.close()
 
 
 OVERFLOWS = """() => {

@@ -27,10 +27,14 @@ def revenue_by(
     """The waterfall in [start, end) by ``by`` (one of ``GROUPS``), with at most ``top`` groups per currency (0: all).
 
     Groups beyond the ``top`` largest are summed as ``(other)``: every month's
-    total is unchanged.
+    total is unchanged. On the expense side an amount is the cost expensed (the
+    expense accounts' debit balance), where revenue is a credit balance.
     """
     rule_of = posting_rules(books.choices) if by == "rule" else None
-    return waterfall(books.scheduled_between(start, end), books.config, start, end, by, as_of, rule_of, top)
+    rows = waterfall(books.scheduled_between(start, end), books.config, start, end, by, as_of, rule_of, top)
+    if books.side == "expense":
+        return [row._replace(revenue=-row.revenue) for row in rows]
+    return rows
 
 
 def posting_rules(choices: Choices) -> RuleOf:

@@ -9,7 +9,11 @@ from __future__ import annotations
 import datetime
 from typing import NamedTuple
 
-from beancount_revrec.reports import month_start, months_after
+from fava.util.date import DateRange
+
+from beancount_revrec.errors import OutOfRangeError
+from beancount_revrec.reports import Books, month_start, months_after, period_end
+from beancount_revrec.reports.periods import BEYOND_LAST_MONTH
 
 
 class Window(NamedTuple):
@@ -35,3 +39,19 @@ class Window(NamedTuple):
         """The waterfall's number of months (``bean-revrec schedule --months``)."""
         last = self.waterfall_end or datetime.date(datetime.MAXYEAR, 12, 1)
         return (last.year - self.start.year) * 12 + last.month - self.start.month
+
+
+def page_window(books: Books, date_range: DateRange | None, months: int) -> Window | str:
+    """The dates of the page for Fava's time filter (None: none), or the problem that prevents a page."""
+    if date_range is not None:
+        window = Window(date_range.begin, date_range.end - datetime.timedelta(days=1), "filter", months)
+    elif books.as_of is None or books.first_transaction is None:
+        return "the ledger has no transactions yet: add invoices to see their revenue here"
+    else:
+        window = Window(books.default_start(books.as_of), books.as_of, "default", months)
+    try:
+        period_end(window.as_of)
+    except OutOfRangeError:
+        which = "the time filter" if window.reason == "filter" else f"the default as-of date {window.as_of}"
+        return f"{which} {BEYOND_LAST_MONTH}"
+    return window
