@@ -164,14 +164,19 @@ class Books:
 
     @cached_property
     def locked(self) -> Membership:
-        """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
-        return locked_accounts(self.plugin, self.contracts.items)
+        """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it (either side)."""
+        return locked_accounts(self.plugin, self.contracts.items, self.every_choice.lines)
+
+    @cached_property
+    def every_choice(self) -> Choices:
+        """The rule each line of either side follows (the engine's choice, no schedule computed)."""
+        with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
+            return choose(self.entries, self.plugin, include_positions(self.options_map))
 
     @cached_property
     def choices(self) -> Choices:
-        """The rule each line follows (the engine's choice, no schedule computed), for rule usage."""
-        with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
-            choices = choose(self.entries, self.plugin, include_positions(self.options_map))
+        """The rule each line of this side follows, for rule usage."""
+        choices = self.every_choice
         return choices._replace(lines=[line for line in choices.lines if line.side == self.side])
 
     @cached_property
