@@ -382,8 +382,8 @@ BAD_LINES = {
     service-start: 2024-06-01
     service-end: 2024-01-01
   Assets:Bank
-""", "1200.00 USD", "service-end 2024-01-01 must be after service-start 2024-06-01: service-end is the "
-     "first day after service (exclusive)"),
+""", "1200.00 USD", ("service-end 2024-01-01 must be after service-start 2024-06-01: service-end is the "
+     "first day after service (exclusive)")),
     "tax": ("""
 2024-01-01 * "Vendor" "A tax share"
   Expenses:Insurance   100.00 USD
@@ -391,30 +391,30 @@ BAD_LINES = {
     service-start: 2024-01-01
     service-end: 2025-01-01
   Assets:Bank
-""", "100.00 USD", 'treatment "90% ratable + 10% tax": a cost has no tax share (that is a sale\'s): write the '
-     "cost's own treatment, e.g. revrec: \"ratable\" with a service period, or book the share to its own account"),
+""", "100.00 USD", ('treatment "90% ratable + 10% tax": a cost has no tax share (that is a sale\'s): write the '
+     "cost's own treatment, e.g. revrec: \"ratable\" with a service period, or book the share to its own account")),
     "fee": ("""
 2024-01-01 * "Vendor" "A fee share"
   Expenses:Insurance   100.00 USD
     revrec: "fee"
   Assets:Bank
-""", "100.00 USD", 'treatment "fee": a cost has no fee share (that is a sale\'s): write the cost\'s own treatment, '
-     'e.g. revrec: "ratable" with a service period, or book the share to its own account'),
+""", "100.00 USD", ('treatment "fee": a cost has no fee share (that is a sale\'s): write the cost\'s own treatment, '
+     'e.g. revrec: "ratable" with a service period, or book the share to its own account')),
     "passthrough": ("""
 2024-01-01 * "Vendor" "Passed through"
   Expenses:Insurance   100.00 USD
     revrec: "50% passthrough + 50% immediate"
   Assets:Bank
-""", "100.00 USD", 'treatment "50% passthrough + 50% immediate": a cost has no passthrough share (that is a '
+""", "100.00 USD", ('treatment "50% passthrough + 50% immediate": a cost has no passthrough share (that is a '
      'sale\'s): write the cost\'s own treatment, e.g. revrec: "ratable" with a service period, or book the share '
-     "to its own account"),
+     "to its own account")),
     "credit naming a sale": (SALE + """
 2024-02-01 * "Vendor" "Refund naming a sale"
   Assets:Bank          10.00 USD
   Expenses:Insurance  -10.00 USD
     credit-for: "il_1"
-""", "-10.00 USD", 'credit-for "il_1": the credited line is on the revenue side, this credit on the expense side: '
-     "book the credit to Income:Sales"),
+""", "-10.00 USD", ('credit-for "il_1": the credited line is on the revenue side, this credit on the expense side: '
+     "book the credit to Income:Sales")),
 }
 
 
@@ -530,16 +530,16 @@ def test_prepaid_cost_added_in_the_closed_period(household: Path) -> None:
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.startswith(str(household.parent))]
     assert errors == [
-        f"{household}:{lineno(text, 'Expenses:Sport   120.00 USD')}: line 2024-02-10/Expenses:Sport/f53e08fa is dated "
+        (f"{household}:{lineno(text, 'Expenses:Sport   120.00 USD')}: line 2024-02-10/Expenses:Sport/f53e08fa is dated "
         f"2024-02-10, in the closed period (books closed through {THROUGH}), and was added after the close: date it "
-        f"after {THROUGH}, or reopen the books first (bean-revrec reopen {household} --through 2024-01-31)"]
+        f"after {THROUGH}, or reopen the books first (bean-revrec reopen {household} --through 2024-01-31)")]
 
 
 def test_a_change_to_later_months_only_is_no_error(household: Path) -> None:
     text = household.read_text(encoding="utf-8")
-    household.write_text(text.replace("Rent, second quarter\"\n  service-start: 2024-04-01\n  service-end: 2024-07-01\n"
+    household.write_text(text.replace('Rent, second quarter"\n  service-start: 2024-04-01\n  service-end: 2024-07-01\n'
                                       "  Expenses:Rent          3000.00 USD",
-                                      "Rent, second quarter\"\n  service-start: 2024-04-01\n  service-end: 2024-07-01\n"
+                                      'Rent, second quarter"\n  service-start: 2024-04-01\n  service-end: 2024-07-01\n'
                                       "  Expenses:Rent          3300.00 USD"), encoding="utf-8")
     check = run_tool("bean-check", household)
     assert (check.returncode, check.stderr) == (0, "")
