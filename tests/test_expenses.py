@@ -301,7 +301,8 @@ def test_refund_of_a_prepaid_cost_is_proportional(tmp_path: Path) -> None:
     # on 2024-07-01, 596.72 of 1200.00 is expensed (182 of 366 days) and 603.28 prepaid: the refund of 600.00
     # takes 600.00 x 603.28 / 1200.00 = 301.64 off prepaid; its other 298.36 stays on the expense account
     [credit] = [entry for entry in generated(loaded) if entry.meta[KIND] == "reclass"]
-    assert (credit.date.isoformat(), credit.narration) == ("2024-07-01", "Credit against prepaid expense: Partial refund")
+    assert (credit.date.isoformat(), credit.narration) == (
+        "2024-07-01", "Credit against prepaid expense: Partial refund")
     assert [(p.account, p.units.number) for p in credit.postings] == [(INSURANCE, D("301.64")),
                                                                       (PREPAID, D("-301.64"))]
     found = monthly(loaded.entries, INSURANCE, PREPAID)
@@ -435,7 +436,8 @@ def test_bad_expense_line(tmp_path: Path, case: str) -> None:
 
 
 def test_prepaid_account_that_is_not_an_asset(tmp_path: Path) -> None:
-    head = HEAD.replace('plugin "beancount_revrec"', "plugin \"beancount_revrec\" \"{'prepaid': 'Liabilities:Prepaid'}\"")
+    head = HEAD.replace('plugin "beancount_revrec"',
+                        "plugin \"beancount_revrec\" \"{'prepaid': 'Liabilities:Prepaid'}\"")
     loaded = ledger(tmp_path, GOOD, ("Expenses:Software", "Liabilities:Prepaid"), head=head)
     message = ('beancount_revrec: config key "prepaid" must be an asset account (under Assets), e.g. "Assets:Prepaid", '
                "got 'Liabilities:Prepaid'; nothing was generated")
