@@ -570,3 +570,38 @@ def test_rule_change_after_the_close_is_a_correction(household: Path) -> None:
     assert dates == [{"date": "2024-04-01"}]
     closed = bean_query(household, f"SELECT sum(number) AS n WHERE account = 'Expenses:Rent' AND date <= {THROUGH}")
     assert closed == [{"n": "3000.00"}]  # the closed months as frozen
+
+
+def test_treatment_change_after_the_close_is_a_correction(household: Path) -> None:
+    text = household.read_text(encoding="utf-8")
+    monthly_line = '    line: "home-2024"\n    revrec: "ratable monthly"\n'
+    household.write_text(text.replace('    line: "home-2024"\n', monthly_line), encoding="utf-8")
+    check = run_tool("bean-check", household)
+    assert (check.returncode, check.stderr) == (0, "")
+    # by month, 1200.00 over twelve months is 100.00 a month, from March: 44.11 more than March's frozen 55.89
+    rows = bean_query(household, "SELECT date, account, sum(number) AS n WHERE any_meta('revrec-kind') = 'correction' "
+                                 "GROUP BY date, account ORDER BY account")
+    assert rows == [{"date": "2024-04-01", "account": PREPAID, "n": "-44.11"},
+                    {"date": "2024-04-01", "account": INSURANCE, "n": "44.11"}]
+
+
+CATCH_UP = """\
+2024-02-10 * "Landlord" "Rent, first quarter, paid late"
+  Expenses:Rent   3000.00 USD
+    revrec: "ratable monthly"
+    service-start: 2024-01-01
+    service-end: 2024-04-01
+  Assets:Bank
+"""
+
+
+@pytest.mark.parametrize("config", ["", " \"{'catch-up': 'off'}\""])
+def test_a_cost_is_always_caught_up(tmp_path: Path, config: str) -> None:
+    head = HEAD.replace('plugin "beancount_revrec"', f'plugin "beancount_revrec"{config}')
+    loaded = ledger(tmp_path, CATCH_UP, ("Expenses:Rent",), head=head)
+    assert errors_of(loaded) == []
+    recognitions = [(entry.date.isoformat(), entry.postings[0].account, entry.postings[0].units.number)
+                    for entry in generated(loaded) if entry.meta[KIND] == "recognition"]
+    assert recognitions == [("2024-02-10", "Expenses:Rent", D("1000.00")),  # January's, on the payment's date
+                            ("2024-02-29", "Expenses:Rent", D("1000.00")),
+                            ("2024-03-31", "Expenses:Rent", D("1000.00"))]
