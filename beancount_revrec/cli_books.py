@@ -253,11 +253,11 @@ def _write_checked(
         raise click.ClickException(f"{problem}; every file was left as it was")
 
 
-class _EveryAccount(dict[str, bool]):
-    """``locks.movements``' account filter that takes every account."""
+class _EveryAccount(dict[str, datetime.date | None]):
+    """``locks.movements``' account filter that takes every account, from the start."""
 
-    def __missing__(self, account: str) -> bool:
-        return True
+    def __missing__(self, account: str) -> datetime.date | None:
+        return datetime.date.min
 
 
 def _balance_change(before: Sequence[Any], after: Sequence[Any], closed: datetime.date) -> str | None:

@@ -23,7 +23,7 @@ from beancount_revrec.contract_directives import Item
 from beancount_revrec.engine import Analysis, Places, treat
 from beancount_revrec.entries import GENERATED_FILE, generate
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.locks import Attempt, ClosedPeriodError, check_locks, read_locks
+from beancount_revrec.locks import Attempt, ClosedPeriodError, Locked, check_locks, read_locks
 from beancount_revrec.meta import KIND, RULE, corrected_key, source_of
 from beancount_revrec.sources import Line, Membership
 
@@ -122,14 +122,19 @@ def _close_beyond_horizon(until: datetime.date | None, closes: list[Custom]) -> 
         f"{until}"), close)]
 
 
-def locked_accounts(config: Config, items: Iterable[Item], lines: Iterable[Line] = ()) -> Membership:
-    """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it.
+def locked_accounts(config: Config, items: Iterable[Item], lines: Iterable[Line] = ()) -> Locked:
+    """From which day a close locks an account (``locked[account]``): the plugin reads or posts to it.
 
-    That is every revenue account, the plugin's own, the contract items' and the accounts of the expense
-    ``lines`` (not every expense account: an ordinary expense is none of the close's business).
+    Every revenue account, the plugin's own and the contract items' are locked from the start; the account of
+    an expense line from its first line's day (not every expense account: an ordinary expense is none of the
+    close's business).
     """
-    costs = sorted({line.account for line in lines if line.side == "expense"})
-    return Membership((*config.revenue, *config.own_accounts(), *sorted({item.account for item in items}), *costs))
+    since: dict[str, datetime.date] = {}
+    for line in lines:
+        if line.side == "expense" and line.date < since.get(line.account, datetime.date.max):
+            since[line.account] = line.date
+    return Locked(Membership((*config.revenue, *config.own_accounts(), *sorted({item.account for item in items}))),
+                  since)
 
 
 def _changed_in_closed_period(

@@ -605,3 +605,33 @@ def test_a_cost_is_always_caught_up(tmp_path: Path, config: str) -> None:
     assert recognitions == [("2024-02-10", "Expenses:Rent", D("1000.00")),  # January's, on the payment's date
                             ("2024-02-29", "Expenses:Rent", D("1000.00")),
                             ("2024-03-31", "Expenses:Rent", D("1000.00"))]
+
+
+def test_first_prepaid_cost_of_an_account_after_the_close(household: Path) -> None:
+    # Expenses:Groceries has an ordinary expense in the closed January; its first prepaid cost comes in May:
+    # the close locks the account from then on, so January is no error, now or after the next close
+    household.write_text(household.read_text(encoding="utf-8") + """
+2024-05-01 * "Market" "Vegetable box, a year"
+  Expenses:Groceries   365.00 USD
+    service-start: 2024-05-01
+    service-end: 2025-05-01
+  Assets:Bank:Checking
+""", encoding="utf-8")
+    check = run_tool("bean-check", household)
+    assert (check.returncode, check.stderr) == (0, "")
+    ok("close", household, "--through", "2024-06-30")
+    closed = household.with_name("household.closed.beancount").read_text(encoding="utf-8")
+    assert '2024-05-31 custom "revrec-locked" Expenses:Groceries 31.00 USD' in closed
+    assert "2024-01-31 custom \"revrec-locked\" Expenses:Groceries" not in closed
+    check = run_tool("bean-check", household)
+    assert (check.returncode, check.stderr) == (0, "")
+    # a groceries expense added to the closed May is now an error; one in the closed January is not
+    text = household.read_text(encoding="utf-8")
+    household.write_text(text + '\n2024-05-20 * "Market" "Groceries"\n  Expenses:Groceries   10.00 USD\n'
+                         "  Assets:Bank:Checking\n", encoding="utf-8")
+    assert_bean_check_fails_with(household, "the closed period ending 2024-05-31 changed after the close: "
+                                            "Expenses:Groceries moves 41.00 USD in it, the close locked 31.00 USD")
+    household.write_text(text + '\n2024-01-20 * "Market" "Groceries"\n  Expenses:Groceries   10.00 USD\n'
+                         "  Assets:Bank:Checking\n", encoding="utf-8")
+    check = run_tool("bean-check", household)
+    assert (check.returncode, check.stderr) == (0, "")

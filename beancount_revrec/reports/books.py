@@ -33,9 +33,9 @@ from beancount_revrec.ledger import (
     locked_accounts,
     plugin_config,
 )
+from beancount_revrec.locks import Locked
 from beancount_revrec.meta import KIND, SIDE
 from beancount_revrec.reports.periods import Movements, month_start, months_after, movements
-from beancount_revrec.sources import Membership
 
 HISTORY_MONTHS = 12
 """The months through the as-of date's month that reports by month show by default."""
@@ -163,8 +163,8 @@ class Books:
         return read_contracts([entry for entry in self.entries if isinstance(entry, Custom)])[0]
 
     @cached_property
-    def locked(self) -> Membership:
-        """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it (either side)."""
+    def locked(self) -> Locked:
+        """From which day a close locks an account (``locked[account]``): the plugin reads or posts to it."""
         return locked_accounts(self.plugin, self.contracts.items, self.every_choice.lines)
 
     @cached_property
