@@ -622,7 +622,7 @@ def test_first_prepaid_cost_of_an_account_after_the_close(household: Path) -> No
     ok("close", household, "--through", "2024-06-30")
     closed = household.with_name("household.closed.beancount").read_text(encoding="utf-8")
     assert '2024-05-31 custom "revrec-locked" Expenses:Groceries 31.00 USD' in closed
-    assert "2024-01-31 custom \"revrec-locked\" Expenses:Groceries" not in closed
+    assert '2024-01-31 custom "revrec-locked" Expenses:Groceries' not in closed
     check = run_tool("bean-check", household)
     assert (check.returncode, check.stderr) == (0, "")
     # a groceries expense added to the closed May is now an error; one in the closed January is not
@@ -634,4 +634,24 @@ def test_first_prepaid_cost_of_an_account_after_the_close(household: Path) -> No
     household.write_text(text + '\n2024-01-20 * "Market" "Groceries"\n  Expenses:Groceries   10.00 USD\n'
                          "  Assets:Bank:Checking\n", encoding="utf-8")
     check = run_tool("bean-check", household)
+    assert (check.returncode, check.stderr) == (0, "")
+
+
+def test_reopen_and_close_with_a_booking_horizon(tmp_path: Path) -> None:
+    path = tmp_path / "household.beancount"
+    path.write_text(HOUSEHOLD.read_text(encoding="utf-8").replace(
+        'plugin "beancount_revrec"\n', "plugin \"beancount_revrec\" \"{'book-until': '2024-06-30'}\"\n"),
+        encoding="utf-8")
+    query = BALANCES.replace(" GROUP BY", " WHERE date <= 2024-06-30 GROUP BY")
+    before = bean_query(path, query)
+    assert before == bean_query(HOUSEHOLD, query)  # through the horizon, as without one
+    ok("close", path, "--through", THROUGH)
+    closed = path.with_name("household.closed.beancount")
+    assert ok("reopen", path, "--through", "2024-01-31") == (
+        f"Reopened after 2024-01-31: removed 6 frozen entries from {closed}.\n")
+    assert ok("close", path, "--through", "2024-06-30") == (
+        f"Closed through 2024-06-30: froze 16 entries into {closed} and locked 19 monthly account movements.\n")
+    assert closed.read_text(encoding="utf-8").count('revrec-side: "expense"') == 20
+    assert bean_query(path, query) == before
+    check = run_tool("bean-check", path)
     assert (check.returncode, check.stderr) == (0, "")
