@@ -13,19 +13,19 @@ import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import click
 from beancount import loader
-from beancount.core.data import Custom
+from beancount.core.data import Custom, Transaction
 
 from beancount_revrec.cli_support import Loaded, echo_table, format_option, load
 from beancount_revrec.close import CLOSE, is_frozen, totals
-from beancount_revrec.config import LAST_ENTRY
+from beancount_revrec.config import LAST_ENTRY, Side
 from beancount_revrec.directives import is_custom
 from beancount_revrec.locks import LOCKED, ClosedPeriodError, lock_entries, movements, read_locks
 from beancount_revrec.output import TEXT, render
-from beancount_revrec.reports import correction_rows, month_start, read_books
+from beancount_revrec.reports import Books, correction_rows, month_start, read_books
 from beancount_revrec.reports.tables import corrections_table
 from beancount_revrec.schedule import ONE_DAY
 from beancount_revrec.writer import (
@@ -66,7 +66,8 @@ def close(ledger: str, through: datetime.datetime, closed_file: str | None, forc
     _check_horizon(loaded, ledger, day)
     main = Path(ledger)
     path = _closed_path(loaded, main, closed_file)
-    new = [entry for entry in (*loaded.books.generated, *loaded.books.unbooked) if entry.date <= day]
+    new = [entry for books in _sides(loaded.books) for entry in (*books.generated, *books.unbooked)
+           if entry.date <= day]
     cuts = [lock.date for lock in read_locks(loaded.entries)[0]]
     locks = _locks(loaded, current if cuts else None, day, cuts)
     if day == current and not new and not locks:
@@ -106,7 +107,8 @@ def reopen(ledger: str, through: datetime.datetime, dry_run: bool) -> None:  # n
         raise click.ClickException(f"books are closed through {current}; reopen moves the close back, so give a "
                                    f"date before it (bean-revrec close moves it forward)")
     path = _closed_path(loaded, Path(ledger), None, reopening=True)
-    written_elsewhere: list[Any] = [*loaded.books.frozen, *(entry for entry in loaded.entries
+    frozen = [entry for books in _sides(loaded.books) for entry in books.frozen]
+    written_elsewhere: list[Any] = [*frozen, *(entry for entry in loaded.entries
                                                              if is_custom(entry, CLOSE) or is_custom(entry, LOCKED))]
     elsewhere = [entry for entry in written_elsewhere
                  if entry.date > day and Path(entry.meta.get("filename", "")).resolve() != path.resolve()]
@@ -149,8 +151,19 @@ def _locks(
 
     Movements are those of the ledger as booked without a horizon (``Books.scheduled``): what the close freezes.
     """
-    moved = movements(loaded.books.scheduled, loaded.books.locked, after, through, cuts)
+    moved = movements(_scheduled(loaded.books), loaded.books.locked, after, through, cuts)
     return lock_entries(moved, {"filename": "<bean-revrec>", "lineno": 0})
+
+
+def _sides(books: Books) -> list[Books]:
+    """The books of each side, revenue and expense: a close freezes and locks what both generated."""
+    return [books.for_side(side) for side in get_args(Side)]
+
+
+def _scheduled(books: Books) -> list[Any]:
+    """The ledger as the plugin books it without a horizon, both sides: its entries and each side's unbooked."""
+    unbooked: list[Transaction] = [entry for side in _sides(books) for entry in side.unbooked]
+    return [*books.entries, *unbooked]
 
 
 def _closing_part(entry: object) -> bool:
@@ -234,17 +247,17 @@ def _write_checked(
         problem = f"the ledger would have errors, first: {errors[0].message.splitlines()[0]}"
     else:  # with a booking horizon, the ledger as booked without one: a close may move the horizon
         books = read_books(entries, options_map)[0]
-        problem = _balance_change(loaded.books.scheduled, books.scheduled if books else entries, closed)
+        problem = _balance_change(_scheduled(loaded.books), _scheduled(books) if books else entries, closed)
     if problem is not None:
         restore(previous)
         raise click.ClickException(f"{problem}; every file was left as it was")
 
 
-class _EveryAccount(dict[str, bool]):
-    """``locks.movements``' account filter that takes every account."""
+class _EveryAccount(dict[str, datetime.date | None]):
+    """``locks.movements``' account filter that takes every account, from the start."""
 
-    def __missing__(self, account: str) -> bool:
-        return True
+    def __missing__(self, account: str) -> datetime.date | None:
+        return datetime.date.min
 
 
 def _balance_change(before: Sequence[Any], after: Sequence[Any], closed: datetime.date) -> str | None:

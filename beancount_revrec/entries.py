@@ -123,7 +123,7 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
     for category, amount in (*item.reclasses, ("unbilled", unbilled)):
         if amount and config.reclass_account(category):  # a cost's credit: what was expensed stays there
             yield entry("reclass", reclass_key(source, category), dates.get(category, line.date),
-                        f"{_RECLASS_TITLES.get(category, category)}: {title}", line.account,
+                        f"{_title(category, flip=flip)}: {title}", line.account,
                         config.reclass_account(category), amount)
     # The many recognitions are made inline (a call each shows in the benchmark). Equal amounts (often one
     # Decimal: schedule.allocate) share their Amounts, which are immutable; postings and dicts are each entry's own.
@@ -143,6 +143,12 @@ def line_entries(item: Treated, config: Config) -> Iterator[Transaction]:
         yield _new(Transaction, (meta, day, "*", payee, recognise, TAGS, links, [
             _new(Posting, (debit, pair[0], None, None, None, location)),
             _new(Posting, (credit, pair[1], None, None, None, location))]))
+
+
+def _title(category: str, *, flip: bool) -> str:
+    """The narration's start of a reclass: a cost's credit comes off the prepaid asset, not deferred revenue."""
+    return "Credit against prepaid expense" if flip and category == "deferred" else \
+        _RECLASS_TITLES.get(category, category)
 
 
 def _side_config(config: Config, *, contract: bool) -> Config:

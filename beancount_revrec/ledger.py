@@ -23,9 +23,9 @@ from beancount_revrec.contract_directives import Item
 from beancount_revrec.engine import Analysis, Places, treat
 from beancount_revrec.entries import GENERATED_FILE, generate
 from beancount_revrec.errors import RevrecError
-from beancount_revrec.locks import Attempt, ClosedPeriodError, check_locks, read_locks
+from beancount_revrec.locks import Attempt, ClosedPeriodError, Locked, check_locks, read_locks
 from beancount_revrec.meta import KIND, RULE, corrected_key, source_of
-from beancount_revrec.sources import Membership
+from beancount_revrec.sources import Line, Membership
 
 PLUGIN_NAMES = ("beancount_revrec", "beancount_revrec.plugin")
 DEFAULT_PLACES = 2
@@ -73,8 +73,9 @@ def _analyse(entries: Sequence[Any], options_map: dict[str, Any], config: Config
         locks, lock_errors = read_locks(entries)
         latest = max(closing.closes, key=lambda close: close.date)
         suspects = partial(_changed_in_closed_period, analysis, generated, closing.frozen, through)
-        lock_errors += check_locks(entries, locks, latest, locked_accounts(config, analysis.contracts.items), suspects,
-                                   str(options_map.get("filename", "LEDGER")), frozen=bool(closing.frozen))
+        locked = locked_accounts(config, analysis.contracts.items, analysis.lines)
+        lock_errors += check_locks(entries, locks, latest, locked, suspects, str(options_map.get("filename", "LEDGER")),
+                                   frozen=bool(closing.frozen))
     return Result(config, booked_until(later, booking_horizon(until, through)) + corrections, closing.frozen,
                   errors + correction_errors + lock_errors)
 
@@ -121,9 +122,19 @@ def _close_beyond_horizon(until: datetime.date | None, closes: list[Custom]) -> 
         f"{until}"), close)]
 
 
-def locked_accounts(config: Config, items: Iterable[Item]) -> Membership:
-    """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
-    return Membership((*config.revenue, *config.own_accounts(), *sorted({item.account for item in items})))
+def locked_accounts(config: Config, items: Iterable[Item], lines: Iterable[Line] = ()) -> Locked:
+    """From which day a close locks an account (``locked[account]``): the plugin reads or posts to it.
+
+    Every revenue account, the plugin's own and the contract items' are locked from the start; the account of
+    an expense line from its first line's day (not every expense account: an ordinary expense is none of the
+    close's business).
+    """
+    since: dict[str, datetime.date] = {}
+    for line in lines:
+        if line.side == "expense" and line.date < since.get(line.account, datetime.date.max):
+            since[line.account] = line.date
+    return Locked(Membership((*config.revenue, *config.own_accounts(), *sorted({item.account for item in items}))),
+                  since)
 
 
 def _changed_in_closed_period(

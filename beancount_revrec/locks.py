@@ -43,6 +43,32 @@ class ClosedPeriodError(RevrecError):
     __slots__ = ()
 
 
+class Locked(dict[str, datetime.date | None]):
+    """The day from which a close locks an account's postings, looked up as ``locked[account]``; None: never.
+
+    Accounts under ``always`` (revenue, the plugin's own, contract items') are locked from the start; an expense
+    line's account from its first line's day (``since``): its ordinary expenses before that are none of the
+    close's business, also when its first prepaid cost comes after a close.
+    """
+
+    def __init__(self, always: Mapping[str, bool], since: Mapping[str, datetime.date]) -> None:
+        """Lock the accounts of ``always`` from the start, and each of ``since`` from its day."""
+        super().__init__()
+        self.always = always
+        self.since = since
+
+    def __missing__(self, account: str) -> datetime.date | None:
+        """The day from which ``account`` is locked, or None."""
+        found = self[account] = datetime.date.min if self.always[account] else self.since.get(account)
+        return found
+
+
+def is_locked(locked: Mapping[str, datetime.date | None], account: str, day: datetime.date) -> bool:
+    """Whether a posting to ``account`` dated ``day`` is locked."""
+    since = locked[account]
+    return since is not None and day >= since
+
+
 class Lock(NamedTuple):
     """What ``account`` moved in ``currency`` in the closed period ending on ``date``."""
 
@@ -88,7 +114,8 @@ class PeriodEnds(dict[datetime.date, datetime.date]):
 
 
 def movements(
-    entries: Iterable[Any], locked: Mapping[str, bool], after: datetime.date | None, through: datetime.date,
+    entries: Iterable[Any], locked: Mapping[str, datetime.date | None], after: datetime.date | None,
+    through: datetime.date,
     cuts: Sequence[datetime.date],
 ) -> Movements:
     """The sums of the postings of ``locked`` accounts per period, for transactions dated in (after, through]."""
@@ -99,7 +126,7 @@ def movements(
         if first < entry.date <= through and isinstance(entry, Transaction):
             for posting in entry.postings:
                 units = posting.units
-                if locked[posting.account] and units is not None and units.number is not None:
+                if is_locked(locked, posting.account, entry.date) and units is not None and units.number is not None:
                     sums[end[entry.date], posting.account, units.currency] += units.number
     return {key: number for key, number in sums.items() if number}
 
@@ -123,7 +150,7 @@ class Attempt(NamedTuple):
 
 
 def check_locks(
-    entries: Sequence[Any], locks: list[Lock], latest: Custom, locked: Mapping[str, bool],
+    entries: Sequence[Any], locks: list[Lock], latest: Custom, locked: Mapping[str, datetime.date | None],
     suspects: Callable[[], list[Attempt]], ledger: str, *, frozen: bool,
 ) -> list[RevrecError]:
     """Errors where a closed period's postings no longer sum to what the close locked.
@@ -179,7 +206,7 @@ def _unlocked(latest: Custom, ledger: str, *, frozen: bool) -> RevrecError:
 
 def _added(
     suspects: list[Attempt], differences: dict[tuple[datetime.date, str, str], Decimal], end: PeriodEnds,
-    locked: Mapping[str, bool], through: datetime.date, ledger: str,
+    locked: Mapping[str, datetime.date | None], through: datetime.date, ledger: str,
 ) -> list[RevrecError]:
     """Errors at the lines added after the close whose transactions explain a difference (then taken off it)."""
     errors: list[RevrecError] = []
@@ -190,7 +217,7 @@ def _added(
             continue
         if id(entry) not in explained:
             moved = [((end[entry.date], p.account, p.units.currency), p.units.number) for p in entry.postings
-                     if locked[p.account] and p.units is not None and p.units.number is not None]
+                     if is_locked(locked, p.account, entry.date) and p.units is not None and p.units.number is not None]
             if not moved or not all(_within(number, differences.get(key, Decimal(0))) for key, number in moved):
                 continue
             explained.add(id(entry))

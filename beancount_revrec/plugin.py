@@ -52,15 +52,15 @@ def _revrec(
         result, problems = analyse(entries, options_map, config_str)
     except Exception as exc:  # noqa: BLE001 - the plugin reports, it never raises
         trace = traceback.format_exc().rstrip()
-        return entries, [RevrecError(_plugin_line(options_map), f"beancount_revrec: internal error {exc!r}; nothing "
-                                     f"was generated. Please report it with this message:\n{trace}")]
+        return entries, [RevrecError(_plugin_line(options_map, config_str), f"beancount_revrec: internal error "
+                                     f"{exc!r}; nothing was generated. Please report it with this message:\n{trace}")]
     if result is None:
-        source = _plugin_line(options_map)
+        source = _plugin_line(options_map, config_str)
         return entries, [RevrecError(source, f"beancount_revrec: {problem}; nothing was generated")
                          for problem in problems]
     added, errors = result.generated, result.errors
     if problems:  # warnings of the config (a bad book-until): what it says is ignored
-        errors = [*errors, *(RevrecError(_plugin_line(options_map), f"beancount_revrec: {warning}")
+        errors = [*errors, *(RevrecError(_plugin_line(options_map, config_str), f"beancount_revrec: {warning}")
                              for warning in problems)]
     return [*entries, *missing_opens(entries, [*result.frozen, *added], result.config), *added], errors
 
@@ -80,14 +80,21 @@ def _with_values(entries: list[data.Directive]) -> list[data.Directive]:
 _PLUGIN_LINE = re.compile(r'^\s*plugin\s+"beancount_revrec(\.plugin)?"')
 
 
-def _plugin_line(options_map: dict[str, Any]) -> dict[str, Any]:
-    """The file and line of the ``plugin "beancount_revrec"`` directive (Beancount keeps none)."""
+def _plugin_line(options_map: dict[str, Any], config_str: str | None) -> dict[str, Any]:
+    """The file and line of the ``plugin "beancount_revrec"`` directive (Beancount keeps none).
+
+    Of several such lines, the one whose text holds ``config_str`` (the run's own), else the first.
+    """
+    found = []
     for filename in options_map.get("include") or [options_map.get("filename", "<unknown>")]:
         try:
             text = Path(filename).read_bytes().decode("utf-8", errors="replace")
         except (OSError, TypeError):
             continue
-        for lineno, line in enumerate(text.splitlines(), start=1):
-            if _PLUGIN_LINE.match(line):
-                return data.new_metadata(filename, lineno)
+        found += [(filename, lineno, line) for lineno, line in enumerate(text.splitlines(), start=1)
+                  if _PLUGIN_LINE.match(line)]
+    own = [place for place in found if config_str and config_str.strip() in place[2]]
+    if own or found:
+        filename, lineno, _ = (own or found)[0]
+        return data.new_metadata(filename, lineno)
     return data.new_metadata(options_map.get("filename") or GENERATED_FILE, 0)

@@ -33,9 +33,9 @@ from beancount_revrec.ledger import (
     locked_accounts,
     plugin_config,
 )
+from beancount_revrec.locks import Locked
 from beancount_revrec.meta import KIND, SIDE
 from beancount_revrec.reports.periods import Movements, month_start, months_after, movements
-from beancount_revrec.sources import Membership
 
 HISTORY_MONTHS = 12
 """The months through the as-of date's month that reports by month show by default."""
@@ -163,15 +163,20 @@ class Books:
         return read_contracts([entry for entry in self.entries if isinstance(entry, Custom)])[0]
 
     @cached_property
-    def locked(self) -> Membership:
-        """Whether a close locks an account (``locked[account]``): the plugin reads or posts to it."""
-        return locked_accounts(self.plugin, self.contracts.items)
+    def locked(self) -> Locked:
+        """From which day a close locks an account (``locked[account]``): the plugin reads or posts to it."""
+        return locked_accounts(self.plugin, self.contracts.items, self.every_choice.lines)
+
+    @cached_property
+    def every_choice(self) -> Choices:
+        """The rule each line of either side follows (the engine's choice, no schedule computed)."""
+        with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
+            return choose(self.entries, self.plugin, include_positions(self.options_map))
 
     @cached_property
     def choices(self) -> Choices:
-        """The rule each line follows (the engine's choice, no schedule computed), for rule usage."""
-        with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
-            choices = choose(self.entries, self.plugin, include_positions(self.options_map))
+        """The rule each line of this side follows, for rule usage."""
+        choices = self.every_choice
         return choices._replace(lines=[line for line in choices.lines if line.side == self.side])
 
     @cached_property
