@@ -378,7 +378,8 @@ def _accounts_condition(accounts: _Accounts) -> str:
 
 
 def _strings(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+    """A BQL list of strings; none is ``('')``, which no account is (BQL has no empty list)."""
+    return "(" + ", ".join(f"'{value}'" for value in values or ("",)) + ")"
 
 
 _DEFERRED_CONDITIONS = {
