@@ -3,8 +3,10 @@
 For every revenue ledger of ``ledgers/`` (the household's is all expenses), a copy gets a few expense lines at
 its end, dated within its own dates (so no default as-of date moves): a year's insurance of 1,200.00 with a
 service period, a refund of 300.00 of it (``credit-for:``) half-way through the ledger's dates, and a licence
-of 120.00 that a rule on ``account: "Expenses:Software"`` amortises over 12 months. Every revenue report's
-JSON is the same with and without them; the expense side reports exactly what was added.
+of 120.00 that a rule on ``account: "Expenses:Software"`` amortises over 12 months; where the ledger has a
+revenue contract with service periods, a commission of 600.00 capitalised on it (``contract:``). Every revenue
+report's JSON (the contract metrics too) is the same with and without them; the expense side reports exactly
+what was added.
 
 Each ledger is loaded once per variant: the commands run in-process and share the load (``loads``).
 """
@@ -24,6 +26,7 @@ from beancount import loader
 from beancount.core.data import Open, Transaction
 
 from beancount_revrec.close import closed_through
+from beancount_revrec.contract_directives import read_contracts
 from beancount_revrec.ledger import last_entry_date
 from beancount_revrec.meta import KIND
 from tests.conftest import LEDGERS, invoke
@@ -31,12 +34,22 @@ from tests.conftest import LEDGERS, invoke
 REVENUE_LEDGERS = sorted(path.name for path in LEDGERS.glob("*.beancount")
                          if path.name != "household.beancount"
                          and 'plugin "beancount_revrec"' in path.read_text(encoding="utf-8"))
-PREMIUM, REFUND, LICENCE = Decimal("1200.00"), Decimal("300.00"), Decimal("120.00")
+PREMIUM, REFUND, LICENCE, COMMISSION = Decimal("1200.00"), Decimal("300.00"), Decimal("120.00"), Decimal("600.00")
 
 
-def expense_lines(first: datetime.date, refund: datetime.date, currency: str) -> str:
-    """The expense lines appended to a revenue ledger: insurance, its partial refund, a licence a rule amortises."""
-    return f"""
+def expense_lines(first: datetime.date, refund: datetime.date, currency: str, contract: str | None) -> str:
+    """The expense lines appended to a revenue ledger: insurance, its partial refund, a licence a rule amortises.
+
+    With a ``contract``: a commission capitalised as a cost of obtaining it.
+    """
+    commission = "" if contract is None else f"""
+{first} open Expenses:Commissions
+{first} * "Sales team" "Commission"
+  Expenses:Commissions  {COMMISSION} {currency}
+    contract: "{contract}"
+  Assets:Bank:Costs
+"""
+    return commission + f"""
 {first} open Expenses:Insurance
 {first} open Expenses:Software
 {first} open Assets:Bank:Costs
@@ -69,6 +82,7 @@ class Pair(NamedTuple):
     base: Path
     variant: Path
     currency: str
+    contract: str | None  # the contract a commission is linked to
     first: datetime.date  # the first month
     refund: datetime.date
     until: datetime.date  # an as-of date after every schedule of the expense lines
@@ -109,10 +123,13 @@ def pair(folder: Path, name: str) -> Pair:
     refund = first + (last - first) / 2
     currency = next(posting.units.currency for entry in entries if isinstance(entry, Transaction)
                     for posting in entry.postings if posting.units is not None)
+    contract = next((item.contract for item in read_contracts(entries)[0].items
+                     if item.service is not None and item.currency == currency), None)
     variant = base.with_name(f"{base.stem}-with-expenses.beancount")
-    variant.write_text(base.read_text(encoding="utf-8") + expense_lines(first, refund, currency), encoding="utf-8")
+    variant.write_text(base.read_text(encoding="utf-8") + expense_lines(first, refund, currency, contract),
+                       encoding="utf-8")
     assert len(loader.load_file(str(variant))[1]) == len(errors), loader.load_file(str(variant))[1][-1:]
-    return Pair(base, variant, currency, first.replace(day=1), refund, first.replace(year=first.year + 2))
+    return Pair(base, variant, currency, contract, first.replace(day=1), refund, first.replace(year=first.year + 3))
 
 
 def output(ledger: Path, *args: str) -> tuple[int, str, str]:
@@ -176,27 +193,33 @@ def test_expense_side_reports_what_was_added(folder: Path, name: str) -> None:
 
     roll = expense_json(ledgers.variant, "rollforward", "--from", first, "--as-of", str(ledgers.until))
     assert expense_json(ledgers.base, "rollforward", "--from", first, "--as-of", str(ledgers.until)) == []
-    assert {(row["account"], row["currency"]) for row in roll} <= {("Assets:Prepaid", cur)}
+    assert {(row["account"], row["currency"]) for row in roll} <= {("Assets:Prepaid", cur), ("Assets:ContractCosts", cur)}
     for row in roll:
         moved = sum(Decimal(row[column]) for column in ("opening", "prepaid", "expensed", "corrections", "other"))
         assert moved == Decimal(row["closing"]), row
-    balance = sum((posting.units.number for entry in entries if isinstance(entry, Transaction)
-                   and entry.date <= ledgers.until for posting in entry.postings
-                   if posting.account == "Assets:Prepaid"), Decimal(0))
-    assert Decimal(roll[-1]["closing"] if roll else 0) == balance
+    for account in ("Assets:Prepaid", "Assets:ContractCosts"):
+        rows = [row for row in roll if row["account"] == account]
+        balance = sum((posting.units.number for entry in entries if isinstance(entry, Transaction)
+                       and entry.date <= ledgers.until for posting in entry.postings
+                       if posting.account == account), Decimal(0))
+        assert Decimal(rows[-1]["closing"] if rows else 0) == balance, account
 
     corrections = expense_json(ledgers.variant, "corrections")
     assert bool(corrections) == (closed >= ledgers.first)
     assert all(row["corrects"].startswith("x-") or "/Expenses:" in row["corrects"] for row in corrections)
-    deferred = sum((Decimal(posting["number"]) for row in corrections if row["corrects"].endswith("/deferral")
-                    for posting in row["postings"] if posting["account"] == "Assets:Prepaid"), Decimal(0))
-    assert totals(roll, "currency", "prepaid").get(cur, Decimal(0)) + deferred == PREMIUM + LICENCE
+    deferred = totals([{"account": posting["account"], "number": posting["number"]} for row in corrections
+                       if row["corrects"].endswith("/deferral") for posting in row["postings"]], "account", "number")
+    prepaid = totals(roll, "account", "prepaid")
+    assert {account: prepaid.get(account, Decimal(0)) + deferred.get(account, Decimal(0))
+            for account in ("Assets:Prepaid", "Assets:ContractCosts")} == {
+        "Assets:Prepaid": PREMIUM + LICENCE, "Assets:ContractCosts": COMMISSION if ledgers.contract else 0}
 
     schedule = ("schedule", "--from", first, "--months", "36")
     added = totals(expense_json(ledgers.variant, *schedule), "account", "expense")
     before = totals(expense_json(ledgers.base, *schedule), "account", "expense")
     assert {account: amount - before.get(account, Decimal(0)) for account, amount in added.items()
-            if amount != before.get(account)} == {"Expenses:Insurance": PREMIUM - REFUND, "Expenses:Software": LICENCE}
+            if amount != before.get(account)} == {"Expenses:Insurance": PREMIUM - REFUND, "Expenses:Software": LICENCE,
+                                                  **({"Expenses:Commissions": COMMISSION} if ledgers.contract else {})}
 
     rules = {row["rule"]: row for row in expense_json(ledgers.variant, "rules")}
     licence = rules["software-yearly"]
