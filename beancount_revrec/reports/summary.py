@@ -14,6 +14,11 @@ bean-query). Revenue figures are the income statement's credit balance
 (positive); balances keep Beancount's signs, as Fava's balance sheet and the
 roll-forward show them (deferred revenue, a liability, is negative). The
 balances are the roll-forward's own rows (``periods.rollforward``).
+
+The expense side's summary (``Books.for_side("expense")``, ``LAYOUTS``) has
+the same figures in its own words: what was expensed by origin (a cost is
+positive), the prepaid expenses' roll-forward and the capitalised contract
+costs; a cost has no contra account and is never billed.
 """
 
 from __future__ import annotations
@@ -229,9 +234,6 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
                     for figure, currency, amount in sorted(figures, key=lambda row: (order[row[0]], row[1]))],
                    {figure.name: figure_query(books.config, figure, start, end, books.side) for figure in shown},
                    books.side)
-
-
-
 
 
 def _month_rows(
