@@ -29,7 +29,8 @@ from beancount_revrec.close import closed_through
 from beancount_revrec.contract_directives import read_contracts
 from beancount_revrec.ledger import last_entry_date
 from beancount_revrec.meta import KIND
-from tests.conftest import LEDGERS, invoke
+from beancount_revrec.reports import monthly_summary, read_books
+from tests.conftest import LEDGERS, bean_query, invoke
 
 REVENUE_LEDGERS = sorted(path.name for path in LEDGERS.glob("*.beancount")
                          if path.name != "household.beancount"
@@ -229,3 +230,35 @@ def test_expense_side_reports_what_was_added(folder: Path, name: str) -> None:
     assert (insurance["amount"], insurance["rule"]) == (str(PREMIUM), "default")
     assert [(credit["amount"], credit["date"]) for credit in insurance["credited_by"]] == [
         (f"-{REFUND}", str(ledgers.refund))]
+
+
+@pytest.mark.usefixtures("loads")
+def test_expense_summary_of_a_refund_and_a_commission(folder: Path) -> None:
+    """contracts.beancount with the expense lines: a commission on ct_multi (2022) amortised by day, the refund.
+
+    January: the insurance's 31 days of 365 (101.92) and the licence's month (10.00) expensed over their
+    schedules, the commission's 31 days (50.96) as amortised contract costs. The refund of 300.00 on 3 April
+    finds 904.11 of 1,200.00 still prepaid: 226.03 comes off prepaid, 73.97 stays expensed. Each figure is what
+    its BQL gives in the real bean-query.
+    """
+    ledgers = pair(folder, "contracts.beancount")
+    assert (ledgers.contract, ledgers.refund) == ("ct_multi", datetime.date(2022, 4, 3))
+    january = {row["figure"]: row["amount"]
+               for row in expense_json(ledgers.variant, "summary", "--month", "2022-01")}
+    assert {name: january[name] for name in ("scheduled", "contracts", "net", "prepaid_additions", "prepaid_closing",
+                                             "contract_cost_closing")} == {
+        "scheduled": "111.92", "contracts": "50.96", "net": "162.88", "prepaid_additions": "1320.00",
+        "prepaid_closing": "1208.08", "contract_cost_closing": "549.04"}
+    entries, _, options_map = loader.load_file(str(ledgers.variant))
+    books = read_books(entries, options_map)[0]
+    assert books is not None
+    april = monthly_summary(books.for_side("expense"), datetime.date(2022, 4, 1))
+    amounts = {row.figure: row.amount for row in april.rows}
+    assert {name: str(amounts[name]) for name in ("scheduled", "contracts", "credits", "net", "prepaid_other",
+                                                  "contract_cost_closing")} == {
+        "scheduled": "83.97", "contracts": "49.31", "credits": "-73.97", "net": "59.31", "prepaid_other": "-226.03",
+        "contract_cost_closing": "402.74"}
+    for name in ("contracts", "credits", "net", "prepaid_other", "contract_cost_closing"):
+        [row] = bean_query(ledgers.variant, april.queries[name])
+        assert (row["currency"], Decimal(next(value for key, value in row.items() if key != "currency"))) == (
+            "USD", amounts[name]), name
