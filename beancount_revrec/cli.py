@@ -15,7 +15,17 @@ import click
 
 from beancount_revrec.cli_books import close, corrections, reopen
 from beancount_revrec.cli_import import import_
-from beancount_revrec.cli_support import WARNINGS, as_of_date, as_of_option, echo_table, format_option, load, warn
+from beancount_revrec.cli_support import (
+    WARNINGS,
+    as_of_date,
+    as_of_option,
+    echo_table,
+    format_option,
+    load,
+    side_option,
+    warn,
+)
+from beancount_revrec.config import Side
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.example import example_ledger
@@ -25,7 +35,6 @@ from beancount_revrec.reports import (
     GROUPS,
     METRICS,
     REVENUE_METRICS,
-    ROLL_COLUMNS,
     contract_metrics,
     month_start,
     month_text,
@@ -38,7 +47,8 @@ from beancount_revrec.reports import (
 )
 from beancount_revrec.reports import explain as explain_lines
 from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
-from beancount_revrec.reports.summary import SECTIONS, Summary, monthly_summary
+from beancount_revrec.reports.sides import SIDES, Words
+from beancount_revrec.reports.summary import Summary, monthly_summary
 from beancount_revrec.reports.tables import (
     metrics_table,
     rollforward_table,
@@ -78,14 +88,15 @@ def main() -> None:
 @main.command()
 @click.argument("ledger")
 @click.argument("ident", metavar="ID")
+@side_option
 @format_option
-def explain(ledger: str, ident: str, fmt: str) -> None:
+def explain(ledger: str, ident: str, side: Side, fmt: str) -> None:
     """Explain a line: its rules, its treatment and every entry it generated.
 
     ID is a line id, an invoice id, a line key, a contract item (CONTRACT/ITEM) or any generated entry's
     revrec-key. It works on a ledger with errors: it is the tool to find out why.
     """
-    loaded = load(ledger, allow_errors=True)
+    loaded = load(ledger, allow_errors=True, side=side)
     rows = explain_lines(loaded.books, ident)
     if not rows:
         raise click.ClickException(f'no line, invoice, contract item or revrec-key "{ident}" in {ledger}')
@@ -97,7 +108,7 @@ def explain(ledger: str, ident: str, fmt: str) -> None:
     elif fmt == "csv":
         click.echo(render(_explain_flat(rows), ["line", "section", "name", "date", "detail", "amount"], fmt), nl=False)
     else:
-        click.echo("\n".join(_explain_text(row) for row in rows), nl=False)
+        click.echo("\n".join(_explain_text(row, SIDES[side]) for row in rows), nl=False)
 
 
 def _explain_flat(rows: list[Explained]) -> list[dict[str, Any]]:
@@ -113,7 +124,7 @@ def _explain_flat(rows: list[Explained]) -> list[dict[str, Any]]:
     return flat
 
 
-def _explain_text(row: Explained) -> str:
+def _explain_text(row: Explained, words: Words) -> str:
     attributes = ", ".join(f"{key} {value}" for key, value in row.attributes.items())
     treatment = f"{row.treatment}  (rule: {row.rule})" if row.treatment else row.status
     credit_text = "; ".join(f"{c.line} on {c.date}, {c.amount} {c.currency}" for c in row.credited_by)
@@ -132,7 +143,7 @@ def _explain_text(row: Explained) -> str:
         "Generated entries:",
         table([[str(e.date), e.kind, f"{e.debit} / {e.credit}", f"{e.amount} {e.currency}"] for e in row.entries],
               ["date", "kind", "debit / credit", "amount"])
-        if row.entries else "  none: recognised as booked\n",
+        if row.entries else f"  none: {words.done} as booked\n",
     ]
     return "\n".join(parts) + "\n"
 
@@ -149,13 +160,17 @@ def _wrapped(text: str, indent: str = "") -> str:
 @main.command()
 @click.argument("ledger")
 @as_of_option
+@side_option
 @format_option
-def rules(ledger: str, as_of: datetime.datetime | None, fmt: str) -> None:
-    """List the rules in priority order: match keys, treatment, lines matched, won and lost, the revenue governed."""
-    books = load(ledger).books
+def rules(ledger: str, as_of: datetime.datetime | None, side: Side, fmt: str) -> None:
+    """List the rules in priority order: match keys, treatment, lines matched, won and lost, the revenue governed.
+
+    With --side expense, the rules of the expense lines and the cost they govern.
+    """
+    books = load(ledger, side=side).books
     rows = rule_usage(books, as_of_date(books, as_of))
     if not rows:
-        raise click.ClickException(f"{ledger} has no revrec-rule")
+        raise click.ClickException(f"{ledger} has no revrec-rule{SIDES[side].where}")
     if fmt == "json":  # whole rows: what each rule governs as numbers and currencies
         click.echo(render(rows, [], fmt), nl=False)
         return
@@ -220,24 +235,28 @@ def _metrics_table(rows: list[MetricRow]) -> str:
               help="Show the N groups with the most revenue over the months shown (per currency), the rest summed "
                    "as (other); 0 shows every group.")
 @as_of_option
+@side_option
 @format_option
 def schedule(ledger: str, start: datetime.datetime | None, months: int, by: str, top: int,
-             as_of: datetime.datetime | None, fmt: str) -> None:
+             as_of: datetime.datetime | None, side: Side, fmt: str) -> None:
     """The revenue waterfall: revenue recognised per month, and what is scheduled for later months.
 
     Months up to the as-of date's month are recognised; later months hold the
     recognition the plugin has already scheduled (beyond a booking horizon, what
-    the engine schedules there).
+    the engine schedules there). With --side expense: the expenses, expensed per
+    month and scheduled.
     """
-    books = load(ledger).books
+    books = load(ledger, side=side).books
     day = as_of_date(books, as_of)
     first = month_start(start.date() if start else day)
     rows = revenue_by(books, first, months_after(first, months), by, day, top)
     if fmt != TEXT:
-        echo_table(waterfall_table(rows, by), fmt)
+        echo_table(waterfall_table(rows, by, side), fmt)
         return
-    click.echo(f"Revenue by month and {by}, from {month_text(first)}; months after {month_text(day)} are scheduled")
-    click.echo(_waterfall_table(rows) if rows else "  no revenue in these months\n", nl=False)
+    words = SIDES[side]
+    click.echo(f"{words.title} by month and {by}, from {month_text(first)}; months after {month_text(day)} are "
+               "scheduled")
+    click.echo(_waterfall_table(rows) if rows else f"  no {words.amount} in these months\n", nl=False)
 
 
 def _waterfall_table(rows: list[WaterfallRow]) -> str:
@@ -255,40 +274,45 @@ def _waterfall_table(rows: list[WaterfallRow]) -> str:
               help="First month. Default: twelve months before the as-of date's month (the Revenue page's "
                    "default), or the ledger's first transaction if later.")
 @as_of_option
+@side_option
 @format_option
-def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.datetime | None, fmt: str) -> None:
+def roll_forward(ledger: str, start: datetime.datetime | None, as_of: datetime.datetime | None, side: Side,
+                 fmt: str) -> None:
     """Deferred revenue, contract asset and unbilled revenue per month: opening, movements by kind, closing.
 
     Balances carry Beancount's signs, as Fava's balance sheet shows them (deferred revenue, a liability, is
-    negative). The last month is the as-of date's, up to that date.
+    negative). The last month is the as-of date's, up to that date. With --side expense: prepaid expenses and
+    capitalised contract costs, their columns opening, prepaid, expensed, corrections, other and closing.
     """
-    books = load(ledger).books
+    books = load(ledger, side=side).books
     day = as_of_date(books, as_of)
     first = start.date() if start else books.default_start(day)
-    rows = rollforward(books.entries, books.rolled_forward, first, period_end(day))
+    shown = rollforward_table(rollforward(books.entries, books.rolled_forward, first, period_end(day)), side)
     if fmt != TEXT:
-        echo_table(rollforward_table(rows), fmt)
+        echo_table(shown, fmt)
         return
-    click.echo(render(rows, ["account", "month", *ROLL_COLUMNS], fmt), nl=False)
+    click.echo(render(shown.rows, [column for column in shown.columns if column != "currency"], fmt), nl=False)
 
 
 @main.command()
 @click.argument("ledger")
 @click.option("--month", type=click.DateTime(formats=["%Y-%m"]), default=None,
               help="The month summarised (YYYY-MM). Default: the month of the default as-of date.")
+@side_option
 @format_option
-def summary(ledger: str, month: datetime.datetime | None, fmt: str) -> None:
+def summary(ledger: str, month: datetime.datetime | None, side: Side, fmt: str) -> None:
     """The monthly summary: revenue by origin, contra revenue, deferred revenue and contract assets of one month.
 
     Revenue is the income statement's (a credit is positive); balances carry Beancount's signs, as Fava's
-    balance sheet and the roll-forward show them (deferred revenue, a liability, is negative).
+    balance sheet and the roll-forward show them (deferred revenue, a liability, is negative). With --side
+    expense: what was expensed by origin (a cost is positive), prepaid expenses and capitalised contract costs.
     """
-    books = load(ledger).books
+    books = load(ledger, side=side).books
     result = monthly_summary(books, month.date() if month else as_of_date(books, None))
     if fmt != TEXT:
         echo_table(summary_table(result), fmt)
     elif not result.currencies:
-        click.echo(f"Monthly summary for {result.month}: nothing recognised, deferred or billed")
+        click.echo(f"Monthly summary for {result.month}: {SIDES[side].nothing}")
     else:
         click.echo(f"Monthly summary for {result.month}")
         click.echo(_summary_tables(result), nl=False)
@@ -299,7 +323,8 @@ def _summary_tables(result: Summary) -> str:
     shown = result.table()
     return "\n".join(table([[figure.label, *map(str, amounts)] for figure, amounts in shown
                             if figure.section == section], [title, *result.currencies])
-                     for section, title in SECTIONS.items() if any(figure.section == section for figure, _ in shown))
+                     for section, title in result.sections.items()
+                     if any(figure.section == section for figure, _ in shown))
 
 
 main.add_command(close)

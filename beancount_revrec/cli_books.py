@@ -19,7 +19,7 @@ import click
 from beancount import loader
 from beancount.core.data import Custom, Transaction
 
-from beancount_revrec.cli_support import Loaded, echo_table, format_option, load
+from beancount_revrec.cli_support import Loaded, echo_table, format_option, load, side_option
 from beancount_revrec.close import CLOSE, is_frozen, totals
 from beancount_revrec.config import LAST_ENTRY, Side
 from beancount_revrec.directives import is_custom
@@ -183,13 +183,15 @@ def _own_directives(path: Path) -> list[Any]:
 
 @click.command()
 @click.argument("ledger")
+@side_option
 @format_option
-def corrections(ledger: str, fmt: str) -> None:
+def corrections(ledger: str, side: Side, fmt: str) -> None:
     """List the corrections the ledger books, with their causes: those of earlier closes (frozen) and the open period's.
 
-    A correction is dated the day after the close it follows; the open period's are the latest.
+    A correction is dated the day after the close it follows; the open period's are the latest. With --side
+    expense, the corrections of prepaid expenses and contract costs.
     """
-    books = load(ledger).books
+    books = load(ledger, side=side).books
     rows = correction_rows(books.booked)
     if books.closed_through is None and fmt == TEXT:
         click.echo(f"The books of {ledger} are not closed (no {CLOSE}), so there are no corrections; "

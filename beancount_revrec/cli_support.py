@@ -5,11 +5,12 @@ from __future__ import annotations
 import datetime
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, get_args
 
 import click
 from beancount import loader
 
+from beancount_revrec.config import Side
 from beancount_revrec.output import ALIASES, FORMATS, TEXT, render
 from beancount_revrec.reports import Books, read_books, waiting_for_payment
 from beancount_revrec.reports.tables import Table
@@ -45,8 +46,10 @@ class Loaded(NamedTuple):
     options_map: dict[str, Any]
 
 
-def load(ledger: str, *, allow_errors: bool = False, allowed: tuple[type, ...] = ()) -> Loaded:
-    """Load a ledger (the plugin runs) and read its books, or stop with a one-line error.
+def load(
+    ledger: str, *, allow_errors: bool = False, allowed: tuple[type, ...] = (), side: Side = "revenue",
+) -> Loaded:
+    """Load a ledger (the plugin runs) and read the books of one ``side``, or stop with a one-line error.
 
     A ledger with errors is refused, unless ``allow_errors``, or unless every
     error is one of the ``allowed`` kinds (those the command itself fixes).
@@ -64,6 +67,7 @@ def load(ledger: str, *, allow_errors: bool = False, allowed: tuple[type, ...] =
     books, problems = read_books(entries, options_map)
     if books is None:
         raise click.ClickException(f"{ledger}: {problems[0]}")
+    books = books.for_side(side)
     _warn_unpaid(books)
     return Loaded(books, entries, errors, options_map)
 
@@ -75,6 +79,13 @@ def as_of_date(books: Books, chosen: datetime.datetime | None) -> datetime.date:
     if books.as_of is None:
         raise click.ClickException("the ledger has no entries yet")
     return books.as_of
+
+
+def side_option(function: F) -> F:
+    """The ``--side revenue|expense`` option: which side of the books a report reads."""
+    return click.option("--side", type=click.Choice(get_args(Side)), default="revenue", show_default=True,
+                        help="revenue (deferred revenue, recognised) or expense (prepaid expenses and contract "
+                             "costs, expensed).")(function)
 
 
 def as_of_option(function: F) -> F:

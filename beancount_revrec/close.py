@@ -29,6 +29,7 @@ from beancount_revrec.meta import (
     KIND,
     RECOMPUTED,
     RULE,
+    SIDE,
     SOURCE_FIELDS,
     corrected_key,
     correction_key,
@@ -236,7 +237,7 @@ def _correction(
     sample = model[0]
     (_, currency), number = next(iter(difference.items()))
     zero = Decimal(0).quantize(number)  # "0.00 USD" where nothing was frozen or nothing remains
-    keep = ("filename", "lineno", RULE, *SOURCE_FIELDS)
+    keep = ("filename", "lineno", RULE, SIDE, *SOURCE_FIELDS)  # an expense line's correction is the expense side's
     meta = {name: sample.meta[name] for name in keep if name in sample.meta}
     meta.update({KIND: "correction", KEY: correction_key(key, day), CORRECTS: key,
                  FROZEN: _size(old, currency, zero), RECOMPUTED: _size(new, currency, zero), CAUSE: cause})

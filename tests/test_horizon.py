@@ -160,7 +160,7 @@ def test_every_example_ledger_booked_to_the_middle_of_its_schedule(tmp_path: Pat
         encoding="utf-8")
     horizon = books_of(tmp_path / name)
     assert horizon.horizon == day
-    is_correction = {entry[1] for entry in generated(full.booked) if "/correction/" in entry[1]}
+    is_correction = {entry[1] for entry in generated(full.entries) if "/correction/" in entry[1]}
     expected = generated(full.entries)
     assert generated(horizon.entries) == [entry for entry in expected if entry[0] <= day or entry[1] in is_correction]
     unbooked = [*horizon.unbooked, *horizon.for_side("expense").unbooked]  # each side's books schedule its own

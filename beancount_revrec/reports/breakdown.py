@@ -17,6 +17,7 @@ from beancount_revrec.engine import Choices
 from beancount_revrec.reports.books import Books
 from beancount_revrec.reports.periods import RuleOf, waterfall
 from beancount_revrec.reports.rows import WaterfallRow
+from beancount_revrec.reports.sides import SIDES
 
 DEFAULT_TOP = 10
 
@@ -27,14 +28,16 @@ def revenue_by(
     """The waterfall in [start, end) by ``by`` (one of ``GROUPS``), with at most ``top`` groups per currency (0: all).
 
     Groups beyond the ``top`` largest are summed as ``(other)``: every month's
-    total is unchanged. On the expense side an amount is the cost expensed (the
-    expense accounts' debit balance), where revenue is a credit balance.
+    total is unchanged. On the expense side (``books.side``) the amounts are the
+    income statement's costs (a debit is positive) and the months up to the
+    as-of date's are expensed.
     """
     rule_of = posting_rules(books.choices) if by == "rule" else None
     rows = waterfall(books.scheduled_between(start, end), books.config, start, end, by, as_of, rule_of, top)
-    if books.side == "expense":
-        return [row._replace(revenue=-row.revenue) for row in rows]
-    return rows
+    words = SIDES[books.side]
+    flip = -words.sign  # the waterfall's amounts are credits (revenue's sign, -1)
+    return [row._replace(revenue=flip * row.revenue, status=words.done if row.status == "recognised" else row.status)
+            for row in rows]
 
 
 def posting_rules(choices: Choices) -> RuleOf:

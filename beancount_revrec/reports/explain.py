@@ -13,6 +13,7 @@ from typing import Any
 
 from beancount.core.data import Transaction
 
+from beancount_revrec.config import Side
 from beancount_revrec.contract_directives import Billing
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.credits import CREDIT_RULE
@@ -22,8 +23,9 @@ from beancount_revrec.records import Treated
 from beancount_revrec.reports.books import Books
 from beancount_revrec.reports.periods import posting_rows
 from beancount_revrec.reports.rows import CreditRow, EntryRow, Explained, Money, RuleRow, Verdict, Waiting
-from beancount_revrec.rules import MATCH_KEYS, Rule, applies, mismatch
-from beancount_revrec.sources import Line
+from beancount_revrec.reports.sides import SIDES
+from beancount_revrec.rules import MATCH_KEYS, Equals, Rule, Under, applies, mismatch
+from beancount_revrec.sources import Line, is_under
 
 
 def location(meta: dict[str, Any]) -> str:
@@ -77,7 +79,7 @@ def _explain_line(line: Line, item: Treated | None, books: Books) -> Explained:
     contract = kind != "line"
     return Explained(
         line=line.key, kind=kind, source=location(line.meta), date=line.date, account=line.account,
-        amount=-line.amount, currency=line.currency, attributes=_attributes(line),
+        amount=SIDES[line.side].sign * line.amount, currency=line.currency, attributes=_attributes(line),
         rules=() if contract else _considered(line, books.analysis.rules, item),
         rule=item.rule if item else (CONTRACT_RULE if contract else None),
         treatment=item.treatment.text if item else ("billing" if contract else None),
@@ -117,7 +119,8 @@ _CONTRACT_BILLING = "contract billing: no rule applies to it"
 
 
 def _attributes(line: Line) -> dict[str, str]:
-    values = {"invoice": line.invoice, "line": line.line_id, "customer": line.customer, "product": line.product,
+    values = {"invoice": line.invoice, "line": line.line_id, SIDES[line.side].party: line.customer,
+              "product": line.product,
               "price": line.price, "source": line.source, "override": line.override,
               "credit-for": line.credit_for,
               "service": f"{line.service[0]} to {line.service[1]} (exclusive)" if line.service else None,
@@ -156,15 +159,18 @@ def _entry_row(entry: Transaction) -> EntryRow:
 
 
 def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[RuleRow]:
-    """Per rule: match keys, effective period, lines matched, won and lost, what it governs, whether it ever wins.
+    """Per rule of the books' side: match keys, effective period, lines matched, won and lost, what it governs.
 
-    ``last_date`` (the ledger's last date) tells expired rules from unused ones.
+    ``last_date`` (the ledger's last date) tells expired rules from unused ones. A rule is the side's if it
+    matches one of the side's lines, or, matching none, if it is written for the side (``rule_side``).
     """
     choices = books.choices
     winners = choices.chosen
     rows = []
     for rule in choices.rules:
         matched = [line for line in choices.lines if line.credit_for is None and applies(rule, line)]
+        if not matched and rule_side(rule, books.plugin.expenses) != books.side:
+            continue
         won = [line for line in matched if winners.get(line.key) == rule.name]
         lost = [line for line in matched if winners.get(line.key) != rule.name]
         rows.append(RuleRow(
@@ -175,13 +181,22 @@ def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[Rul
     return rows
 
 
+def rule_side(rule: Rule, expenses: tuple[str, ...]) -> Side:
+    """The side a rule is written for: the expense side's if it names an expense account or a vendor."""
+    for condition in rule.match:
+        if (isinstance(condition, Under) and is_under(condition.account, expenses)) or (
+                isinstance(condition, Equals) and condition.key == "vendor"):
+            return "expense"
+    return "revenue"
+
+
 def match_keys(rule: Rule) -> str:
     """A rule's match keys as its directive writes them, in its order: ``account: Income:Sales, product: prod_1``."""
     return ", ".join(f"{key}: {value}" for key, value in rule.meta.items() if key in MATCH_KEYS)
 
 
 def _governed(lines: list[Line]) -> tuple[Money, ...]:
-    """The revenue of ``lines`` per currency, in currency order."""
+    """The revenue (on the expense side, the cost) of ``lines`` per currency, in currency order."""
     totals: dict[str, Decimal] = {}
     for line in lines:
         totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.amount

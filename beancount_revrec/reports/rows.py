@@ -6,7 +6,8 @@ import datetime
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
-Status = Literal["recognised", "scheduled"]
+Status = Literal["recognised", "expensed", "scheduled"]
+"""A waterfall month's: recognised (expensed on the expense side) up to the as-of month, scheduled after it."""
 
 
 class MetricRow(NamedTuple):
@@ -38,13 +39,13 @@ COST_METRICS = METRICS[8:]
 
 
 class WaterfallRow(NamedTuple):
-    """Revenue of one month, group (account, contract or product) and currency."""
+    """Revenue (on the expense side: cost) of one month, group (account, contract or product) and currency."""
 
     month: str  # YYYY-MM
     group: str
     currency: str
     revenue: Decimal
-    status: Status  # recognised up to the as-of month, scheduled after it
+    status: Status
 
 
 class RollRow(NamedTuple):

@@ -14,6 +14,11 @@ bean-query). Revenue figures are the income statement's credit balance
 (positive); balances keep Beancount's signs, as Fava's balance sheet and the
 roll-forward show them (deferred revenue, a liability, is negative). The
 balances are the roll-forward's own rows (``periods.rollforward``).
+
+The expense side's summary (``Books.for_side("expense")``, ``LAYOUTS``) has
+the same figures in its own words: what was expensed by origin (a cost is
+positive), the prepaid expenses' roll-forward and the capitalised contract
+costs; a cost has no contra account and is never billed.
 """
 
 from __future__ import annotations
@@ -26,24 +31,32 @@ from typing import Any, NamedTuple
 
 from beancount.core.data import Posting, Transaction
 
-from beancount_revrec.config import Config
+from beancount_revrec.config import Config, Side
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.credits import CONTRA, CREDIT_RULE, KINDS, CreditKind
+from beancount_revrec.engine import CONTRACT_COST_RULE
 from beancount_revrec.errors import OutOfRangeError
 from beancount_revrec.meta import KEY, KIND, RULE, TREATMENT, parse_key
 from beancount_revrec.reports.books import Books
 from beancount_revrec.reports.periods import BEYOND_LAST_MONTH, month_text, months_after, rollforward
 from beancount_revrec.reports.rows import RollRow
+from beancount_revrec.reports.sides import SIDES
 from beancount_revrec.schedule import ZERO
 from beancount_revrec.sources import Membership
 
 
 class Figure(NamedTuple):
-    """One line of the summary: its section, its name in CSV and JSON, and its label."""
+    """One line of the summary: its section, its name in CSV and JSON, and its label.
 
-    section: str  # "revenue", "deferred" or "assets"
+    A balance figure names its account (a ``Config`` attribute) and its roll-forward column (a ``RollRow``
+    field); an income-statement figure names neither.
+    """
+
+    section: str  # "revenue", "deferred" or "assets"; on the expense side "expense", "prepaid" or "costs"
     name: str
     label: str
+    account: str = ""
+    column: str = ""
 
 
 _CONTRA_LABELS: dict[CreditKind, str] = {"refund": "Less refunds", "credit-note": "Less credit notes",
@@ -60,25 +73,58 @@ REVENUE_FIGURES = (
     Figure("revenue", "net", "Net revenue"),
 )
 DEFERRED_FIGURES = (
-    Figure("deferred", "deferred_opening", "Opening deferred revenue"),
-    Figure("deferred", "deferred_deferred", "Deferred from lines billed this month"),
-    Figure("deferred", "deferred_billed", "Billed by revenue contracts"),
-    Figure("deferred", "deferred_recognised", "Released to revenue"),
-    Figure("deferred", "deferred_corrections", "Corrections of closed periods"),
-    Figure("deferred", "deferred_other", "Credits, voids, write-offs and other postings"),
-    Figure("deferred", "deferred_closing", "Closing deferred revenue"),
+    Figure("deferred", "deferred_opening", "Opening deferred revenue", "deferred", "opening"),
+    Figure("deferred", "deferred_deferred", "Deferred from lines billed this month", "deferred", "deferred"),
+    Figure("deferred", "deferred_billed", "Billed by revenue contracts", "deferred", "billed"),
+    Figure("deferred", "deferred_recognised", "Released to revenue", "deferred", "recognised"),
+    Figure("deferred", "deferred_corrections", "Corrections of closed periods", "deferred", "corrections"),
+    Figure("deferred", "deferred_other", "Credits, voids, write-offs and other postings", "deferred", "other"),
+    Figure("deferred", "deferred_closing", "Closing deferred revenue", "deferred", "closing"),
 )
 ASSET_FIGURES = (
-    Figure("assets", "contract_asset_opening", "Opening contract assets"),
-    Figure("assets", "contract_asset_closing", "Closing contract assets"),
-    Figure("assets", "unbilled_opening", "Opening unbilled revenue"),
-    Figure("assets", "unbilled_closing", "Closing unbilled revenue"),
+    Figure("assets", "contract_asset_opening", "Opening contract assets", "contract_asset", "opening"),
+    Figure("assets", "contract_asset_closing", "Closing contract assets", "contract_asset", "closing"),
+    Figure("assets", "unbilled_opening", "Opening unbilled revenue", "unbilled", "opening"),
+    Figure("assets", "unbilled_closing", "Closing unbilled revenue", "unbilled", "closing"),
 )
-"""Balances and movements of an account in the roll-forward: ``ACCOUNT_COLUMN``, a column of ``RollRow``."""
 FIGURES = REVENUE_FIGURES + DEFERRED_FIGURES + ASSET_FIGURES
 ALWAYS_SHOWN = ("net", "deferred_opening", "deferred_closing")
 SECTIONS = {"revenue": "Recognised revenue", "deferred": "Deferred revenue",
             "assets": "Contract assets and unbilled revenue"}
+EXPENSE_FIGURES = (
+    Figure("expense", "scheduled", "Expensed over a service period or schedule"),
+    Figure("expense", "immediate", "Expensed at once, on the line's date"),
+    Figure("expense", "fulfillment", "Expensed on fulfillment"),
+    Figure("expense", "contracts", "Amortised contract costs"),
+    Figure("expense", "corrections", "Corrections of closed periods"),
+    Figure("expense", "credits", "Refunds and credit notes on costs"),
+    Figure("expense", "net", "Net expense"),
+    Figure("prepaid", "prepaid_opening", "Opening prepaid expenses", "deferred", "opening"),
+    Figure("prepaid", "prepaid_additions", "Prepaid by costs paid this month", "deferred", "deferred"),
+    Figure("prepaid", "prepaid_expensed", "Expensed", "deferred", "recognised"),
+    Figure("prepaid", "prepaid_corrections", "Corrections of closed periods", "deferred", "corrections"),
+    Figure("prepaid", "prepaid_other", "Refunds and other postings", "deferred", "other"),
+    Figure("prepaid", "prepaid_closing", "Closing prepaid expenses", "deferred", "closing"),
+    Figure("costs", "contract_cost_opening", "Opening capitalised contract costs", "contract_cost", "opening"),
+    Figure("costs", "contract_cost_closing", "Closing capitalised contract costs", "contract_cost", "closing"),
+)
+"""The expense side's figures: a cost is a debit (positive), never billed, and has no contra account."""
+
+
+class Layout(NamedTuple):
+    """A side's summary: its figures in order, its sections' titles and the figures shown even when zero."""
+
+    figures: tuple[Figure, ...]
+    sections: dict[str, str]
+    always: tuple[str, ...]
+
+
+LAYOUTS: dict[Side, Layout] = {
+    "revenue": Layout(FIGURES, SECTIONS, ALWAYS_SHOWN),
+    "expense": Layout(EXPENSE_FIGURES, {"expense": "Expensed", "prepaid": "Prepaid expenses",
+                                        "costs": "Capitalised contract costs"},
+                      ("net", "prepaid_opening", "prepaid_closing")),
+}
 SUMMARY_COLUMNS = ("month", "section", "figure", "label", "currency", "amount")
 
 
@@ -100,8 +146,14 @@ class Summary(NamedTuple):
     start: datetime.date
     end: datetime.date  # exclusive
     currencies: list[str]
-    rows: list[SummaryRow]  # FIGURES' order, then currency
+    rows: list[SummaryRow]  # the side's figures' order, then currency
     queries: dict[str, str]  # figure name -> the BQL that gives its amount per currency (``figure_query``)
+    side: Side = "revenue"
+
+    @property
+    def sections(self) -> dict[str, str]:
+        """Each section's title, in order."""
+        return LAYOUTS[self.side].sections
 
     @property
     def last_day(self) -> datetime.date:
@@ -111,20 +163,16 @@ class Summary(NamedTuple):
     def table(self) -> list[tuple[Figure, list[Decimal]]]:
         """The summary as the CLI and the page lay it out, as Stripe's: each figure with its amounts by currency.
 
-        A figure zero in every currency is left out, but for net revenue and the deferred revenue balances;
-        an opening balance and its closing one show together.
+        A figure zero in every currency is left out, but for net revenue (expense) and the deferred revenue
+        (prepaid expenses) balances; an opening balance and its closing one show together.
         """
+        layout = LAYOUTS[self.side]
         found = {(row.figure, row.currency): row.amount for row in self.rows}
-        table = {figure.name: (figure, [found[figure.name, currency] for currency in self.currencies])
-                 for figure in FIGURES}
-        return [(figure, amounts) for figure, amounts in table.values()
-                if figure.name in ALWAYS_SHOWN or any(amounts) or any(table.get(_pair(figure.name), (None, ()))[1])]
-
-
-def _pair(name: str) -> str:
-    """The closing balance of an opening one, and the other way round (any other name: itself)."""
-    account, _, column = name.rpartition("_")
-    return f"{account}_{_PAIRS.get(column, column)}"
+        table = [(figure, [found[figure.name, currency] for currency in self.currencies]) for figure in layout.figures]
+        balances = {(figure.account, figure.column): amounts for figure, amounts in table if figure.account}
+        return [(figure, amounts) for figure, amounts in table
+                if figure.name in layout.always or any(amounts)
+                or any(balances.get((figure.account, _PAIRS.get(figure.column, "")), ()))]
 
 
 _PAIRS = {"opening": "closing", "closing": "opening"}
@@ -146,7 +194,9 @@ def summary_accounts(config: Config) -> _Accounts:
     """The revenue and contra accounts of ``config``."""
     contra: dict[str, list[CreditKind]] = defaultdict(list)
     for kind in KINDS:
-        contra[config.reclass_account(CONTRA[kind])].append(kind)
+        account = config.reclass_account(CONTRA[kind])
+        if account:  # the expense side has none: what was expensed stays on the expense account
+            contra[account].append(kind)
     return _Accounts(Membership(config.revenue), frozenset(config.own_accounts()),
                      {account: tuple(kinds) for account, kinds in contra.items()})
 
@@ -169,21 +219,21 @@ def monthly_summary(books: Books, month: datetime.date, roll: Sequence[RollRow] 
     revenue = _revenue(month_entries, summary_accounts(books.config))
     balances = _month_rows(books, month_entries, start, end, roll)
     currencies = sorted({currency for _, currency in revenue} | {currency for _, currency in balances})
+    shown = LAYOUTS[books.side].figures
+    sign = SIDES[books.side].sign
     figures = []
     for currency in currencies:
-        amounts = {name: -number for (name, cur), number in revenue.items() if cur == currency}
+        amounts = {name: sign * number for (name, cur), number in revenue.items() if cur == currency}
         amounts["net"] = sum(amounts.values(), ZERO)
-        amounts |= _balances(books.config, balances, currency)
+        amounts |= _balances(books.config, shown, balances, currency)
         zero = ZERO.scaleb(-books.places(currency))  # 0.00: a zero written as the currency's amounts are
-        figures += [(figure, currency, amounts.get(figure.name, ZERO) + zero) for figure in FIGURES]
-    order = {figure: index for index, figure in enumerate(FIGURES)}
+        figures += [(figure, currency, amounts.get(figure.name, ZERO) + zero) for figure in shown]
+    order = {figure: index for index, figure in enumerate(shown)}
     return Summary(month_text(start), start, end, currencies,
                    [SummaryRow(month_text(start), figure.section, figure.name, figure.label, currency, amount)
                     for figure, currency, amount in sorted(figures, key=lambda row: (order[row[0]], row[1]))],
-                   {figure.name: figure_query(books.config, figure, start, end) for figure in FIGURES})
-
-
-
+                   {figure.name: figure_query(books.config, figure, start, end, books.side) for figure in shown},
+                   books.side)
 
 
 def _month_rows(
@@ -228,7 +278,8 @@ def figure_of(entry: Transaction, posting: Posting, accounts: _Accounts) -> str:
         return "corrections"
     if kind == "reclass" and rule == CREDIT_RULE and posting.account in accounts.contra:
         return f"contra:{_contra_kind(posting.account, parse_key(str(meta.get(KEY))).part, accounts)}"
-    if (rule == CONTRACT_RULE and kind in ("recognition", "billing")) or (kind is None and "contract" in meta):
+    if ((rule == CONTRACT_RULE and kind in ("recognition", "billing")) or rule == CONTRACT_COST_RULE
+            or (kind is None and _contract(entry, posting) is not None)):
         return "contracts"
     if kind == "recognition":
         return "fulfillment" if "fulfillment" in str(meta.get(TREATMENT, "")) else "scheduled"
@@ -239,6 +290,11 @@ def figure_of(entry: Transaction, posting: Posting, accounts: _Accounts) -> str:
 
 def _credit_for(entry: Transaction, posting: Posting) -> object:
     return (posting.meta or {}).get("credit-for", entry.meta.get("credit-for"))
+
+
+def _contract(entry: Transaction, posting: Posting) -> object:
+    """The contract of a user's posting: the transaction's, or the posting's own (a contract cost's)."""
+    return (posting.meta or {}).get("contract", entry.meta.get("contract"))
 
 
 _PART_OF_KIND: dict[CreditKind, str] = {kind: CONTRA[kind] for kind in KINDS}  # a refund's key ends in /contra
@@ -256,21 +312,13 @@ def _contra_kind(account: str, part: str, accounts: _Accounts) -> CreditKind:
     return kind if kind in kinds else kinds[0]
 
 
-def _balances(config: Config, balances: dict[tuple[str, str], RollRow], currency: str) -> dict[str, Decimal]:
+def _balances(
+    config: Config, figures: Iterable[Figure], balances: dict[tuple[str, str], RollRow], currency: str,
+) -> dict[str, Decimal]:
     """The balance figures in ``currency``: the roll-forward's rows of the month."""
     empty = RollRow("", currency, "", *(ZERO,) * 7)
-    amounts = {}
-    for figure in DEFERRED_FIGURES + ASSET_FIGURES:
-        account, column = _balance_of(config, figure)
-        amounts[figure.name] = getattr(balances.get((account, currency), empty), column)
-    return amounts
-
-
-def _balance_of(config: Config, figure: Figure) -> tuple[str, str]:
-    """The account of a balance figure and its roll-forward column."""
-    name, _, column = figure.name.rpartition("_")
-    accounts = {"deferred": config.deferred, "contract_asset": config.contract_asset, "unbilled": config.unbilled}
-    return accounts[name], column
+    return {figure.name: getattr(balances.get((getattr(config, figure.account), currency), empty), figure.column)
+            for figure in figures if figure.account}
 
 
 # --- The same figures in BQL -----------------------------------------------------------------------------------
@@ -280,18 +328,20 @@ def _meta(name: str) -> str:
 
 
 _KIND_IS, _RULE_IS = _meta(KIND), _meta(RULE)
+_CONTRACT_RULES = f"('{CONTRACT_RULE}', '{CONTRACT_COST_RULE}')"
 _USER = f"{_KIND_IS} IS NULL"
 _CONDITIONS = {
     "corrections": f"{_KIND_IS} = 'correction'",
     "contracts": f"(({_RULE_IS} = '{CONTRACT_RULE}' AND {_KIND_IS} IN ('recognition', 'billing')) "
-                 f"OR ({_USER} AND {_meta('contract')} IS NOT NULL))",
-    "fulfillment": f"({_KIND_IS} = 'recognition' AND {_RULE_IS} != '{CONTRACT_RULE}' "
+                 f"OR ({_RULE_IS} = '{CONTRACT_COST_RULE}' AND {_KIND_IS} != 'correction') "
+                 f"OR ({_USER} AND any_meta('contract') IS NOT NULL))",
+    "fulfillment": f"({_KIND_IS} = 'recognition' AND {_RULE_IS} NOT IN {_CONTRACT_RULES} "
                    f"AND {_meta(TREATMENT)} ~ 'fulfillment')",
-    "scheduled": f"({_KIND_IS} = 'recognition' AND {_RULE_IS} != '{CONTRACT_RULE}' "
+    "scheduled": f"({_KIND_IS} = 'recognition' AND {_RULE_IS} NOT IN {_CONTRACT_RULES} "
                  f"AND ({_meta(TREATMENT)} IS NULL OR NOT ({_meta(TREATMENT)} ~ 'fulfillment')))",
-    "immediate": f"(({_USER} AND {_meta('contract')} IS NULL AND any_meta('credit-for') IS NULL) "
+    "immediate": f"(({_USER} AND any_meta('contract') IS NULL AND any_meta('credit-for') IS NULL) "
                  f"OR ({_KIND_IS} IN ('deferral', 'reclass') AND {_RULE_IS} NOT IN ('{CREDIT_RULE}', "
-                 f"'{CONTRACT_RULE}')))",
+                 f"'{CONTRACT_RULE}', '{CONTRACT_COST_RULE}')))",
 }
 """The condition on a posting of each revenue figure: ``figure_of`` in BQL."""
 
@@ -302,7 +352,7 @@ def _revenue_condition(figure: str, accounts: _Accounts) -> str:
         return _accounts_condition(accounts)
     if figure == "credits":
         return (f"{_accounts_condition(accounts)} AND (({_KIND_IS} = 'reclass' AND {_RULE_IS} = '{CREDIT_RULE}' "
-                f"AND NOT (account IN {_strings(contra)})) OR ({_USER} AND {_meta('contract')} IS NULL "
+                f"AND NOT (account IN {_strings(contra)})) OR ({_USER} AND any_meta('contract') IS NULL "
                 "AND any_meta('credit-for') IS NOT NULL))")
     if figure in _CONTRA_FIGURES:
         return _contra_condition(_CONTRA_FIGURES[figure], accounts)
@@ -330,7 +380,8 @@ def _accounts_condition(accounts: _Accounts) -> str:
 
 
 def _strings(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{value}'" for value in values) + ")"
+    """A BQL list of strings; none is ``('')``, which no account is (BQL has no empty list)."""
+    return "(" + ", ".join(f"'{value}'" for value in values or ("",)) + ")"
 
 
 _DEFERRED_CONDITIONS = {
@@ -343,12 +394,19 @@ _DEFERRED_CONDITIONS = {
 """The roll-forward's columns (``periods._column``) in BQL."""
 
 
-def figure_query(config: Config, figure: Figure, start: datetime.date, end: datetime.date) -> str:
-    """The BQL query whose result is ``figure`` of the month [start, end) per currency, as the summary shows it."""
-    if figure.section == "revenue":
-        return (f"SELECT currency, neg(sum(number)) AS revenue WHERE date >= {start} AND date < {end} AND "
+def figure_query(
+    config: Config, figure: Figure, start: datetime.date, end: datetime.date, side: Side = "revenue",
+) -> str:
+    """The BQL query whose result is ``figure`` of the month [start, end) per currency, as the summary shows it.
+
+    ``config`` is the ``side``'s (``Config.for_side``).
+    """
+    if not figure.account:
+        words = SIDES[side]
+        total = "sum(number)" if words.sign > 0 else "neg(sum(number))"
+        return (f"SELECT currency, {total} AS {words.amount} WHERE date >= {start} AND date < {end} AND "
                 f"{_revenue_condition(figure.name, summary_accounts(config))} GROUP BY currency ORDER BY currency")
-    account, column = _balance_of(config, figure)
+    account, column = getattr(config, figure.account), figure.column
     if column in ("opening", "closing"):
         return (f"SELECT currency, sum(number) AS balance WHERE account = '{account}' "
                 f"AND date < {start if column == 'opening' else end} GROUP BY currency ORDER BY currency")

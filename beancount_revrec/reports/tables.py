@@ -10,17 +10,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from beancount_revrec.config import Side
 from beancount_revrec.output import amounts_text
 from beancount_revrec.reports.rows import (
     COST_METRICS,
     METRIC_COLUMNS,
-    ROLL_COLUMNS,
     CorrectionRow,
     MetricRow,
     RollRow,
     RuleRow,
     WaterfallRow,
 )
+from beancount_revrec.reports.sides import SIDES
 from beancount_revrec.reports.summary import SUMMARY_COLUMNS, Summary
 
 
@@ -41,16 +42,24 @@ def metrics_table(rows: Sequence[MetricRow]) -> Table:
     return Table("contracts", METRIC_COLUMNS if costs else METRIC_COLUMNS[:-len(COST_METRICS)], list(rows))
 
 
-def waterfall_table(rows: Sequence[WaterfallRow], by: str) -> Table:
-    """``bean-revrec schedule --by BY``: revenue per month, group (a column named ``by``) and currency."""
-    shown = [{"month": row.month, by: row.group, "currency": row.currency, "revenue": row.revenue,
+def waterfall_table(rows: Sequence[WaterfallRow], by: str, side: Side = "revenue") -> Table:
+    """``bean-revrec schedule --by BY``: revenue (or expense) per month, group (a column named ``by``) and currency."""
+    amount = SIDES[side].amount
+    shown = [{"month": row.month, by: row.group, "currency": row.currency, amount: row.revenue,
               "status": row.status} for row in rows]
-    return Table("schedule", ("month", by, "currency", "revenue", "status"), shown)
+    return Table("schedule", ("month", by, "currency", amount, "status"), shown)
 
 
-def rollforward_table(rows: Sequence[RollRow]) -> Table:
-    """``bean-revrec rollforward``: per account, currency and month, the opening, movements and closing."""
-    return Table("rollforward", ("account", "currency", "month", *ROLL_COLUMNS), list(rows))
+def rollforward_table(rows: Sequence[RollRow], side: Side = "revenue") -> Table:
+    """``bean-revrec rollforward``: per account, currency and month, the opening, movements and closing.
+
+    The columns are the side's (``SIDES``): on the expense side opening, prepaid, expensed, corrections, other
+    and closing.
+    """
+    columns = SIDES[side].roll
+    shown = [{"account": row.account, "currency": row.currency, "month": row.month,
+              **{name: getattr(row, field) for field, name in columns}} for row in rows]
+    return Table("rollforward", ("account", "currency", "month", *(name for _, name in columns)), shown)
 
 
 def corrections_table(rows: Sequence[CorrectionRow]) -> Table:
