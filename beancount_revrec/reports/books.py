@@ -36,6 +36,7 @@ from beancount_revrec.ledger import (
 from beancount_revrec.locks import Locked
 from beancount_revrec.meta import KIND, SIDE
 from beancount_revrec.reports.periods import Movements, month_start, months_after, movements
+from beancount_revrec.sources import Membership
 
 HISTORY_MONTHS = 12
 """The months through the as-of date's month that reports by month show by default."""
@@ -62,8 +63,20 @@ class Books:
         self.as_of = default_as_of(entries)
 
     def for_side(self, side: Side) -> Books:
-        """The same ledger's books as ``side`` reads them."""
-        return self if side == self.side else Books(self.entries, self.options_map, self.plugin, side)
+        """The same ledger's books as ``side`` reads them.
+
+        The expense side's accounts are those under ``expenses`` that its generated entries post to: the
+        accounts of prepaid costs and contract costs, not every expense of the ledger (groceries, salaries),
+        which the plugin never touches.
+        """
+        if side == self.side:
+            return self
+        books = Books(self.entries, self.options_map, self.plugin, side)
+        if side == "expense":
+            is_cost = Membership(self.plugin.expenses)
+            used = {posting.account for entry in books.booked for posting in entry.postings if is_cost[posting.account]}
+            books.config = books.config._replace(revenue=tuple(sorted(used)))
+        return books
 
     @cached_property
     def first_transaction(self) -> datetime.date | None:

@@ -35,22 +35,23 @@ from fava.ext import FavaExtensionBase, extension_endpoint
 from fava.helpers import FavaAPIError
 from flask import Response, jsonify, request
 
+from beancount_revrec.config import Side
 from beancount_revrec.errors import RevrecError
 from beancount_revrec.output import plain
 from beancount_revrec.reports import (
     GROUPS,
     REVENUE_METRICS,
-    ROLL_COLUMNS,
     Books,
     contract_metrics,
     read_books,
     rule_usage,
 )
 from beancount_revrec.reports.rows import MetricRow, RuleRow
+from beancount_revrec.reports.sides import SIDES
 from beancount_revrec.reports.summary import SECTIONS
 from beancount_revrec.reports.tables import Table
 from fava_revrec.downloads import DOWNLOADS, EXPENSE_TABLES, TABLES, command, download, expense_tables, tables
-from fava_revrec.page import EXPENSE_ROLL_COLUMNS, Page, build_page
+from fava_revrec.page import Page, build_page
 from fava_revrec.settings import DEFAULT_MONTHS, Settings, read_settings
 from fava_revrec.web import breakdown_of, extension_line, internal_error, plain_text, time_filter, top_of
 from fava_revrec.window import Window, page_window
@@ -225,13 +226,13 @@ class FavaRevrec(FavaExtensionBase):
         """The metrics' amount columns the page shows, in order: the revenue metrics (the costs: in the download)."""
         return REVENUE_METRICS
 
-    def roll_columns(self) -> dict[str, str]:
-        """The roll-forward's columns, in order, and their headings."""
-        return {column: column.capitalize() for column in ROLL_COLUMNS}
+    def roll_columns(self, side: Side = "revenue") -> dict[str, str]:
+        """The roll-forward's columns (``RollRow`` fields), in order, and their headings: the CLI's names."""
+        return {field: name.capitalize() for field, name in SIDES[side].roll}
 
     def expense_roll_columns(self) -> dict[str, str]:
-        """The expense roll-forward's columns, in order, and their headings."""
-        return EXPENSE_ROLL_COLUMNS
+        """The expense roll-forward's columns, in order, and their headings (nothing is billed on the expense side)."""
+        return self.roll_columns("expense")
 
 
 class _Dated(NamedTuple):

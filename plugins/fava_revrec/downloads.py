@@ -48,9 +48,10 @@ def tables(books: Books, window: Window, by: str, top: int, metrics: Callable[[]
 def expense_tables(books: Books, window: Window, top: int) -> dict[str, Callable[[], Table]]:
     """The tables of the Expenses section from the expense side's books, named ``expense-TABLE``."""
     return {
-        "schedule": lambda: waterfall_table(waterfall_of(books, window, "account", top), "account")._replace(
-            name="expense-schedule"),
-        "rollforward": lambda: rollforward_table(rollforward_in(books, window))._replace(name="expense-rollforward"),
+        "schedule": lambda: waterfall_table(waterfall_of(books, window, "account", top), "account",
+                                            books.side)._replace(name="expense-schedule"),
+        "rollforward": lambda: rollforward_table(rollforward_in(books, window), books.side)._replace(
+            name="expense-rollforward"),
     }
 
 

@@ -55,11 +55,6 @@ class Page(NamedTuple):
         return by_account(self.rollforward)
 
 
-EXPENSE_ROLL_COLUMNS = {"opening": "Opening", "deferred": "Prepaid", "recognised": "Expensed",
-                        "corrections": "Corrections", "other": "Other", "closing": "Closing"}
-"""The expense roll-forward's columns (nothing is billed on the expense side) and their names on the page."""
-
-
 class Expenses(NamedTuple):
     """The Expenses section: prepaid expenses and contract costs rolled forward, cost expensed by month and account."""
 
