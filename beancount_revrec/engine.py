@@ -23,7 +23,7 @@ from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import Problem, RevrecError, failure
 from beancount_revrec.fulfillment import fulfil
 from beancount_revrec.records import Movement, Treated
-from beancount_revrec.rules import Rule, first_match, read_rules, ruled_accounts
+from beancount_revrec.rules import Rule, first_match, for_costs, read_rules, rule_accounts
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, add_months, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
 from beancount_revrec.treatment import (
@@ -72,12 +72,12 @@ def treat(
     """Treat every revenue line of ``entries``; ``positions`` ranks rules across included files."""
     customs = [entry for entry in entries if isinstance(entry, Custom)]  # one pass over a large ledger, not three
     rules, rule_errors = read_rules(customs, positions or {})
-    lines, errors = read_lines(entries, config, ruled_accounts(rules, config.expenses))
+    lines, errors = read_lines(entries, config, rule_accounts(rules, config.expenses))
     rejected = {str(error.source["line"]): error for error in errors if error.source and "line" in error.source}
     events, event_errors = read_events(customs)
     directives, contract_errors = read_contracts(customs)
     errors.extend(rule_errors + event_errors + contract_errors)
-    chosen = _choose_all(lines, rules, errors, rejected)
+    chosen = _choose_all(lines, rules, errors, rejected, config.expenses)
     chosen += contract_costs(lines, directives, config, errors)
     chosen += [(item_line(item, directives.contracts[item.contract].customer), CONTRACT_RULE, item.treatment)
                for item in directives.items]
@@ -109,24 +109,31 @@ def choose(
 ) -> Choices:
     """Which rule each sale line of ``entries`` follows, as ``treat`` chooses it (credits and contract lines: none)."""
     rules, _ = read_rules([entry for entry in entries if isinstance(entry, Custom)], positions or {})
-    lines, errors = read_lines(entries, config, ruled_accounts(rules, config.expenses))
-    return Choices(lines, rules, {line.key: rule for line, rule, _ in _choose_all(lines, rules, errors, {})})
+    lines, errors = read_lines(entries, config, rule_accounts(rules, config.expenses))
+    chosen = _choose_all(lines, rules, errors, {}, config.expenses)
+    return Choices(lines, rules, {line.key: rule for line, rule, _ in chosen})
 
 
 def _choose_all(
     lines: list[Line], rules: Sequence[Rule], errors: list[RevrecError], rejected: dict[str, RevrecError],
+    expenses: tuple[str, ...],
 ) -> list[tuple[Line, str, Treatment]]:
-    """Each sale line (not a credit, nor a contract's) with its rule and treatment.
+    """Each sale line and cost (not a credit, nor a contract's) with its rule and treatment.
+
+    A line follows only its side's rules (``rules.for_costs``).
 
     A line whose ``revrec:`` is no treatment is an error instead, and ``rejected`` by its line id.
     """
     chosen = []
     todo = iter(lines)
+    by_side: dict[str, list[Rule]] = {"revenue": [], "expense": []}
+    for rule in rules:
+        by_side["expense" if for_costs(rule, expenses) else "revenue"].append(rule)
     while True:  # the try is around the loop, not in it (it runs for every line): a bad line, and on with the next
         try:
             for line in todo:
                 if line.credit_for is None and line.contract is None:
-                    chosen.append((line, *choose_treatment(line, rules)))
+                    chosen.append((line, *choose_treatment(line, by_side[line.side])))
         except Problem as problem:
             errors.append(RevrecError(line.meta, str(problem), line.entry))
             if line.line_id is not None:

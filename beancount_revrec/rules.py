@@ -321,7 +321,17 @@ def _show(value: object) -> str:
     return "missing" if value is None else f'"{value}"'
 
 
-def ruled_accounts(rules: Sequence[Rule], roots: tuple[str, ...]) -> tuple[str, ...]:
+def for_costs(rule: Rule, expenses: tuple[str, ...]) -> bool:
+    """Whether ``rule`` treats costs: it names a ``vendor:`` or an ``account:`` under ``expenses``.
+
+    Every other rule treats revenue lines only, so that a rule on a customer, a product, a description or an
+    amount never reaches a cost (and a cost rule never a sale).
+    """
+    return any((isinstance(condition, Equals) and condition.key == "vendor") or (isinstance(condition, Under)
+               and is_under(condition.account, expenses)) for condition in rule.match)
+
+
+def rule_accounts(rules: Sequence[Rule], roots: tuple[str, ...]) -> tuple[str, ...]:
     """The accounts under ``roots`` (the expense side's) that rules match on: their postings are lines."""
     return tuple(sorted({condition.account for rule in rules for condition in rule.match
                          if isinstance(condition, Under) and is_under(condition.account, roots)}))

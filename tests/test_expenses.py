@@ -234,8 +234,13 @@ RULES = """\
   treatment: "ratable monthly"
 
 2024-01-01 custom "revrec-rule" "seats-at-quarter-end"
+  account: "Expenses:Software"
   product: "seat"
   treatment: "on 2024-03-31"
+
+2024-01-01 custom "revrec-rule" "big-sales-at-once"
+  min-amount: 100.00 USD
+  treatment: "immediate"
 
 2024-01-01 * "Streamer" "Six months of streaming"
   Expenses:Subscriptions   600.00 USD
@@ -265,7 +270,8 @@ def test_rules_match_account_vendor_and_product(tmp_path: Path) -> None:
     loaded = ledger(tmp_path, RULES, RULED)
     assert errors_of(loaded) == []
     found = monthly(loaded.entries, *RULED, PREPAID)
-    # a rule's account makes its postings lines, with no metadata: 600.00 over the 182 days to 2024-07-01
+    # a rule's account makes its postings lines, with no metadata: 600.00 over the 182 days to 2024-07-01;
+    # big-sales-at-once (no vendor:, no expense account:) is a revenue rule: it never treats a cost
     assert found["Expenses:Subscriptions"] == months(m2024_01="102.20", m2024_02="95.60", m2024_03="102.20",
                                                      m2024_04="98.90", m2024_05="102.20", m2024_06="98.90")
     assert found["Expenses:Insurance"] == {f"2024-{month:02d}": D("100.00") for month in range(1, 13)}
