@@ -23,7 +23,7 @@ from beancount_revrec.directives import Event, read_events
 from beancount_revrec.errors import Problem, RevrecError, failure
 from beancount_revrec.fulfillment import fulfil
 from beancount_revrec.records import Movement, Treated
-from beancount_revrec.rules import Rule, first_match, for_costs, read_rules, rule_accounts
+from beancount_revrec.rules import Rule, first_match, read_rules, rule_accounts, rule_side
 from beancount_revrec.schedule import ZERO, Schedule, add_duration, add_months, split_shares, spread
 from beancount_revrec.sources import Line, read_lines
 from beancount_revrec.treatment import (
@@ -120,7 +120,7 @@ def _choose_all(
 ) -> list[tuple[Line, str, Treatment]]:
     """Each sale line and cost (not a credit, nor a contract's) with its rule and treatment.
 
-    A line follows only its side's rules (``rules.for_costs``).
+    A line follows only its side's rules (``rules.rule_side``).
 
     A line whose ``revrec:`` is no treatment is an error instead, and ``rejected`` by its line id.
     """
@@ -128,7 +128,7 @@ def _choose_all(
     todo = iter(lines)
     by_side: dict[str, list[Rule]] = {"revenue": [], "expense": []}
     for rule in rules:
-        by_side["expense" if for_costs(rule, expenses) else "revenue"].append(rule)
+        by_side[rule_side(rule, expenses)].append(rule)
     while True:  # the try is around the loop, not in it (it runs for every line): a bad line, and on with the next
         try:
             for line in todo:

@@ -16,6 +16,7 @@ from beancount.core import account as account_lib
 from beancount.core.amount import Amount
 from beancount.core.data import Custom
 
+from beancount_revrec.config import Side
 from beancount_revrec.directives import values_of
 from beancount_revrec.errors import Problem, RevrecError
 from beancount_revrec.sources import Line, is_under
@@ -321,14 +322,17 @@ def _show(value: object) -> str:
     return "missing" if value is None else f'"{value}"'
 
 
-def for_costs(rule: Rule, expenses: tuple[str, ...]) -> bool:
-    """Whether ``rule`` treats costs: it names a ``vendor:`` or an ``account:`` under ``expenses``.
+def rule_side(rule: Rule, expenses: tuple[str, ...]) -> Side:
+    """The side whose lines ``rule`` treats: the expense side's if it names a ``vendor:`` or an expense ``account:``.
 
     Every other rule treats revenue lines only, so that a rule on a customer, a product, a description or an
     amount never reaches a cost (and a cost rule never a sale).
     """
-    return any((isinstance(condition, Equals) and condition.key == "vendor") or (isinstance(condition, Under)
-               and is_under(condition.account, expenses)) for condition in rule.match)
+    for condition in rule.match:
+        if (isinstance(condition, Under) and is_under(condition.account, expenses)) or (
+                isinstance(condition, Equals) and condition.key == "vendor"):
+            return "expense"
+    return "revenue"
 
 
 def rule_accounts(rules: Sequence[Rule], roots: tuple[str, ...]) -> tuple[str, ...]:

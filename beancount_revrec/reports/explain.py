@@ -13,7 +13,6 @@ from typing import Any
 
 from beancount.core.data import Transaction
 
-from beancount_revrec.config import Side
 from beancount_revrec.contract_directives import Billing
 from beancount_revrec.contracts import CONTRACT_RULE
 from beancount_revrec.credits import CREDIT_RULE
@@ -24,8 +23,8 @@ from beancount_revrec.reports.books import Books
 from beancount_revrec.reports.periods import posting_rows
 from beancount_revrec.reports.rows import CreditRow, EntryRow, Explained, Money, RuleRow, Verdict, Waiting
 from beancount_revrec.reports.sides import SIDES
-from beancount_revrec.rules import MATCH_KEYS, Equals, Rule, Under, applies, mismatch
-from beancount_revrec.sources import Line, is_under
+from beancount_revrec.rules import MATCH_KEYS, Rule, applies, mismatch, rule_side
+from beancount_revrec.sources import Line
 
 
 def location(meta: dict[str, Any]) -> str:
@@ -80,7 +79,8 @@ def _explain_line(line: Line, item: Treated | None, books: Books) -> Explained:
     return Explained(
         line=line.key, kind=kind, source=location(line.meta), date=line.date, account=line.account,
         amount=SIDES[line.side].sign * line.amount, currency=line.currency, attributes=_attributes(line),
-        rules=() if contract else _considered(line, books.analysis.rules, item),
+        rules=() if contract else _considered(line, [rule for rule in books.analysis.rules
+                                                     if rule_side(rule, books.plugin.expenses) == line.side], item),
         rule=item.rule if item else (CONTRACT_RULE if contract else None),
         treatment=item.treatment.text if item else ("billing" if contract else None),
         status=_status_of(line, item, contract),
@@ -161,16 +161,16 @@ def _entry_row(entry: Transaction) -> EntryRow:
 def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[RuleRow]:
     """Per rule of the books' side: match keys, effective period, lines matched, won and lost, what it governs.
 
-    ``last_date`` (the ledger's last date) tells expired rules from unused ones. A rule is the side's if it
-    matches one of the side's lines, or, matching none, if it is written for the side (``rule_side``).
+    ``last_date`` (the ledger's last date) tells expired rules from unused ones. A rule treats one side's
+    lines only (``rules.rule_side``).
     """
     choices = books.choices
     winners = choices.chosen
     rows = []
     for rule in choices.rules:
-        matched = [line for line in choices.lines if line.credit_for is None and applies(rule, line)]
-        if not matched and rule_side(rule, books.plugin.expenses) != books.side:
+        if rule_side(rule, books.plugin.expenses) != books.side:
             continue
+        matched = [line for line in choices.lines if line.credit_for is None and applies(rule, line)]
         won = [line for line in matched if winners.get(line.key) == rule.name]
         lost = [line for line in matched if winners.get(line.key) != rule.name]
         rows.append(RuleRow(
@@ -179,15 +179,6 @@ def rule_usage(books: Books, last_date: datetime.date | None = None) -> list[Rul
             tuple(sorted({winners.get(line.key) or "error" for line in lost})), tuple(line.key for line in lost),
             _governed(won), _status(rule, won, lost, last_date)))
     return rows
-
-
-def rule_side(rule: Rule, expenses: tuple[str, ...]) -> Side:
-    """The side a rule is written for: the expense side's if it names an expense account or a vendor."""
-    for condition in rule.match:
-        if (isinstance(condition, Under) and is_under(condition.account, expenses)) or (
-                isinstance(condition, Equals) and condition.key == "vendor"):
-            return "expense"
-    return "revenue"
 
 
 def match_keys(rule: Rule) -> str:
