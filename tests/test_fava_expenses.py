@@ -140,3 +140,15 @@ def test_a_revenue_ledger_without_costs_has_no_expenses_section(tmp_path: Path) 
     response = fava.client.get(f"/{fava.slug}/{PAGE}download?table=schedule&side=expense&format=csv")
     assert response.status_code == 400
     assert "nothing on the expense side" in response.get_data(as_text=True)
+
+
+def test_contract_metrics_show_the_costs_where_a_contract_has_them(tmp_path: Path) -> None:
+    """saas-commissions: the page's contract metrics gain the cost columns, the CLI's figures as of 2025-06-30."""
+    fava = Fava(with_extension(tmp_path, "saas-commissions.beancount"))
+    rows = rows_of(fava.page("?time=2024-07-01+-+2025-06-30"), "revrec-metrics")
+    assert list(rows[0])[-3:] == ["Cost", "Cost amortised", "Cost capitalised"]
+    acme = next(row for row in rows if row["Contract"] == "ct_acme")
+    assert (number(acme["Cost"]), number(acme["Cost amortised"]), number(acme["Cost capitalised"])) == (
+        Decimal("7310.00"), Decimal("5470.00"), Decimal("1840.00"))
+    without = rows_of(Fava(with_extension(tmp_path, "contracts.beancount")).page(), "revrec-metrics")
+    assert "Cost" not in without[0]  # a ledger without costs keeps its columns

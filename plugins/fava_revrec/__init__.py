@@ -40,6 +40,7 @@ from beancount_revrec.errors import RevrecError
 from beancount_revrec.output import plain
 from beancount_revrec.reports import (
     GROUPS,
+    METRICS,
     REVENUE_METRICS,
     Books,
     contract_metrics,
@@ -222,9 +223,9 @@ class FavaRevrec(FavaExtensionBase):
         """Fava's filter for a contract's entries: its own ``contract:`` metadata, exactly."""
         return f'contract:"^{re.escape(contract)}$"'
 
-    def metrics(self) -> tuple[str, ...]:
-        """The metrics' amount columns the page shows, in order: the revenue metrics (the costs: in the download)."""
-        return REVENUE_METRICS
+    def metrics(self, page: Page) -> tuple[str, ...]:
+        """The metrics' amount columns the page shows, in order: the costs' too where a contract has costs."""
+        return METRICS if any(row.cost or row.cost_amortised for row in page.metrics) else REVENUE_METRICS
 
     def roll_columns(self, side: Side = "revenue") -> dict[str, str]:
         """The roll-forward's columns (``RollRow`` fields), in order, and their headings: the CLI's names."""
