@@ -58,6 +58,7 @@ class Books:
         self.plugin = config
         self.side: Side = side
         self.config = config.for_side(side)
+        self.sides: dict[Side, Books] = {side: self}
         self.places: Places = currency_places(config, options_map.get("dcontext"))
         self.closed_through = closed_through(entries)
         self.as_of = default_as_of(entries)
@@ -69,9 +70,10 @@ class Books:
         accounts of prepaid costs and contract costs, not every expense of the ledger (groceries, salaries),
         which the plugin never touches.
         """
-        if side == self.side:
-            return self
-        books = Books(self.entries, self.options_map, self.plugin, side)
+        if side in self.sides:
+            return self.sides[side]
+        books = self.sides[side] = Books(self.entries, self.options_map, self.plugin, side)
+        books.sides = self.sides  # each side once, whichever asks
         if side == "expense":
             is_cost = Membership(self.plugin.expenses)
             used = {posting.account for entry in books.booked for posting in entry.postings if is_cost[posting.account]}
