@@ -99,7 +99,11 @@ def explain(ledger: str, ident: str, side: Side, fmt: str) -> None:
     loaded = load(ledger, allow_errors=True, side=side)
     rows = explain_lines(loaded.books, ident)
     if not rows:
-        raise click.ClickException(f'no line, invoice, contract item or revrec-key "{ident}" in {ledger}')
+        other: Side = "expense" if side == "revenue" else "revenue"
+        hint = f": it is on the {other} side, add --side {other}" if explain_lines(
+            loaded.books.for_side(other), ident) else ""
+        raise click.ClickException(f'no line, invoice, contract item or revrec-key "{ident}" on the {side} side of '
+                                   f"{ledger}{hint}")
     if loaded.errors:
         warn(f"Note: {ledger} has {len(loaded.errors)} error(s) (bean-check {ledger} lists them); what follows is "
              "what the plugin makes of it now.")

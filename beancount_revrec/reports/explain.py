@@ -101,10 +101,12 @@ def _explain_billing(billing: Billing, books: Books) -> Explained:
 
 
 def _kind_of(line: Line) -> str:
-    """What a line is: an invoice line or payment, a contract item or a recorded contract billing."""
+    """What a line is: an invoice line or payment, a contract item, a recorded contract billing or a contract cost."""
     if line.source == "contract":
         return "contract item"
-    return "line" if line.contract is None else "contract billing"
+    if line.contract is None:
+        return "line"
+    return "contract cost" if line.side == "expense" else "contract billing"
 
 
 def _status_of(line: Line, item: Treated | None, contract: bool) -> str:  # noqa: FBT001
