@@ -89,11 +89,15 @@ def read_lines(
     kinds: list[Origin] = ["invoice" if "invoice" in entry.meta or any(is_receivable[p.account] for p in entry.postings)
              else "payment" for entry, _ in sources]
     found: list[tuple[int, Transaction, Posting, bool]] = []
-    for index, (entry, postings) in enumerate(sources):
-        found += [(index, entry, posting, False) for posting in postings]
-        found += [(index, entry, posting, True) for posting in entry.postings if is_expense[posting.account]
-                  and (is_ruled[posting.account] or not _OPT_IN.isdisjoint(posting.meta or _NO_META)
-                       or (not postings and not _ENTRY_OPT_IN.isdisjoint(entry.meta)))]
+    add = found.append
+    for index, (entry, postings) in enumerate(sources):  # loops, not comprehensions: a call each, per transaction
+        for posting in postings:
+            add((index, entry, posting, False))
+        for posting in entry.postings:
+            if is_expense[posting.account] and (
+                    is_ruled[posting.account] or not _OPT_IN.isdisjoint(posting.meta or _NO_META)
+                    or (not postings and not _ENTRY_OPT_IN.isdisjoint(entry.meta))):
+                add((index, entry, posting, True))
     todo = iter(found)
     lines: list[Line] = []
     errors: list[RevrecError] = []
