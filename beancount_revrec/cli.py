@@ -33,8 +33,6 @@ from beancount_revrec.output import TEXT, WIDTH, render, table
 from beancount_revrec.reports import (
     DEFAULT_TOP,
     GROUPS,
-    METRICS,
-    REVENUE_METRICS,
     contract_metrics,
     month_start,
     month_text,
@@ -46,7 +44,7 @@ from beancount_revrec.reports import (
     rule_usage,
 )
 from beancount_revrec.reports import explain as explain_lines
-from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow
+from beancount_revrec.reports.rows import Explained, MetricRow, WaterfallRow, shown_metrics
 from beancount_revrec.reports.sides import SIDES, Words
 from beancount_revrec.reports.summary import Summary, monthly_summary
 from beancount_revrec.reports.tables import (
@@ -221,8 +219,7 @@ def _metrics_table(rows: list[MetricRow]) -> str:
     """
     blocks = []
     for row in rows:
-        shown = METRICS if row.cost or row.cost_amortised else REVENUE_METRICS
-        cells = [[_METRIC_LABELS[key], f"{getattr(row, key)} {row.currency}"] for key in shown]
+        cells = [[_METRIC_LABELS[key], f"{getattr(row, key)} {row.currency}"] for key in shown_metrics([row])]
         title = f"{row.contract} ({row.customer or 'no customer'}, {row.currency})"
         blocks.append(title + "\n" + table(cells, ["metric", "amount"]))
     return "\n".join(blocks)

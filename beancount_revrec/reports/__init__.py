@@ -23,11 +23,10 @@ from beancount_revrec.reports.periods import (
     rollforward_of,
     waterfall,
 )
-from beancount_revrec.reports.rows import COST_METRICS, METRIC_COLUMNS, METRICS, REVENUE_METRICS, ROLL_COLUMNS
+from beancount_revrec.reports.rows import METRIC_COLUMNS, METRICS, REVENUE_METRICS, ROLL_COLUMNS
 from beancount_revrec.reports.summary import SUMMARY_COLUMNS, Summary, figure_query, monthly_summary
 
 __all__ = [
-    "COST_METRICS",
     "DEFAULT_TOP",
     "GROUPS",
     "METRICS",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Literal, NamedTuple
 
@@ -36,6 +37,11 @@ REVENUE_METRICS = METRICS[:8]
 """The eight revenue metrics of SPEC section 7."""
 COST_METRICS = METRICS[8:]
 """The contract costs' metrics: capitalised, amortised to date, still capitalised."""
+
+
+def shown_metrics(rows: Iterable[MetricRow]) -> tuple[str, ...]:
+    """The metrics shown for ``rows``: the revenue metrics, and the costs' where one of them has costs."""
+    return METRICS if any(getattr(row, name) for row in rows for name in COST_METRICS) else REVENUE_METRICS
 
 
 class WaterfallRow(NamedTuple):

@@ -13,13 +13,14 @@ from typing import Any, NamedTuple
 from beancount_revrec.config import Side
 from beancount_revrec.output import amounts_text
 from beancount_revrec.reports.rows import (
-    COST_METRICS,
     METRIC_COLUMNS,
+    METRICS,
     CorrectionRow,
     MetricRow,
     RollRow,
     RuleRow,
     WaterfallRow,
+    shown_metrics,
 )
 from beancount_revrec.reports.sides import SIDES
 from beancount_revrec.reports.summary import SUMMARY_COLUMNS, Summary
@@ -38,8 +39,7 @@ def metrics_table(rows: Sequence[MetricRow]) -> Table:
 
     The contract costs' columns only when some contract has costs: a ledger without keeps the revenue columns alone.
     """
-    costs = any(getattr(row, name) for row in rows for name in COST_METRICS)
-    return Table("contracts", METRIC_COLUMNS if costs else METRIC_COLUMNS[:-len(COST_METRICS)], list(rows))
+    return Table("contracts", (*METRIC_COLUMNS[:-len(METRICS)], *shown_metrics(rows)), list(rows))
 
 
 def waterfall_table(rows: Sequence[WaterfallRow], by: str, side: Side = "revenue") -> Table:

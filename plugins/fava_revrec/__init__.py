@@ -40,14 +40,12 @@ from beancount_revrec.errors import RevrecError
 from beancount_revrec.output import plain
 from beancount_revrec.reports import (
     GROUPS,
-    METRICS,
-    REVENUE_METRICS,
     Books,
     contract_metrics,
     read_books,
     rule_usage,
 )
-from beancount_revrec.reports.rows import MetricRow, RuleRow
+from beancount_revrec.reports.rows import MetricRow, RuleRow, shown_metrics
 from beancount_revrec.reports.sides import SIDES
 from beancount_revrec.reports.summary import SECTIONS
 from beancount_revrec.reports.tables import Table
@@ -225,15 +223,11 @@ class FavaRevrec(FavaExtensionBase):
 
     def metrics(self, page: Page) -> tuple[str, ...]:
         """The metrics' amount columns the page shows, in order: the costs' too where a contract has costs."""
-        return METRICS if any(row.cost or row.cost_amortised for row in page.metrics) else REVENUE_METRICS
+        return shown_metrics(page.metrics)
 
     def roll_columns(self, side: Side = "revenue") -> dict[str, str]:
         """The roll-forward's columns (``RollRow`` fields), in order, and their headings: the CLI's names."""
         return {field: name.capitalize() for field, name in SIDES[side].roll}
-
-    def expense_roll_columns(self) -> dict[str, str]:
-        """The expense roll-forward's columns, in order, and their headings (nothing is billed on the expense side)."""
-        return self.roll_columns("expense")
 
 
 class _Dated(NamedTuple):
