@@ -184,7 +184,12 @@ class Books:
 
     @cached_property
     def every_choice(self) -> Choices:
-        """The rule each line of either side follows (the engine's choice, no schedule computed)."""
+        """The rule each line of either side follows (the engine's choice, no schedule computed).
+
+        Chosen once per load for both sides: the expense side's books ask the revenue side's.
+        """
+        if self.side != "revenue":
+            return self.for_side("revenue").every_choice
         with collector_paused():  # as in the plugin: the lines are many small objects, the ledger is large
             return choose(self.entries, self.plugin, include_positions(self.options_map))
 
@@ -195,10 +200,17 @@ class Books:
         return choices._replace(lines=[line for line in choices.lines if line.side == self.side])
 
     @cached_property
+    def engine(self) -> Analysis:
+        """The engine's analysis of both sides, run once per load: the expense side's books ask the revenue side's."""
+        if self.side != "revenue":
+            return self.for_side("revenue").engine
+        with collector_paused():
+            return treat(self.entries, self.plugin, self.places, include_positions(self.options_map))
+
+    @cached_property
     def analysis(self) -> Analysis:
         """The engine's analysis of the same entries (generated ones are never sources), for explain: this side's."""
-        with collector_paused():
-            analysis = treat(self.entries, self.plugin, self.places, include_positions(self.options_map))
+        analysis = self.engine
         return analysis._replace(lines=[line for line in analysis.lines if line.side == self.side],
                                  treated=[item for item in analysis.treated if item.line.side == self.side],
                                  movements=analysis.movements if self.side == "revenue" else [])  # contracts': revenue

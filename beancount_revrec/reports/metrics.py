@@ -73,8 +73,7 @@ def _costs(books: Books, as_of: datetime.date) -> tuple[Totals, Totals]:
     capitalised: Totals = defaultdict(Decimal)
     amortised: Totals = defaultdict(Decimal)
     account = books.plugin.contract_cost
-    later = books.unbooked if books.horizon is not None and as_of > books.horizon else []
-    for entry in (*books.booked, *later):
+    for entry in (*books.booked, *books.unbooked):
         contract = entry.meta.get("contract")
         if contract is None or entry.date > as_of:
             continue
