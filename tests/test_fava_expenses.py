@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import shlex
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from tests.conftest import bean_query
+from tests.conftest import bean_query, ok
 from tests.test_fava import PAGE, Fava, number, tables_of, with_extension
 
 PREPAID_CLOSING = {"2024-01": Decimal("2335.00"), "2024-02": Decimal("1306.00"), "2024-03": Decimal("1419.11"),
@@ -152,3 +154,20 @@ def test_contract_metrics_show_the_costs_where_a_contract_has_them(tmp_path: Pat
         Decimal("7310.00"), Decimal("5470.00"), Decimal("1840.00"))
     without = rows_of(Fava(with_extension(tmp_path, "contracts.beancount")).page(), "revrec-metrics")
     assert "Cost" not in without[0]  # a ledger without costs keeps its columns
+
+
+@pytest.mark.parametrize("table", ["rollforward", "schedule"])
+def test_an_expense_download_is_what_the_command_prints(household: tuple[Fava, Path], table: str) -> None:
+    """The Expenses section's CSV is the command its link names (``bean-revrec TABLE ... --side expense``)."""
+    fava, _ = household
+    found = {re.search(r"table=(\w+)", href)[1]: (href.replace("&amp;", "&"), title.split(" (")[0])
+             for href, title in re.findall(r'<a href="([^"]*/download\?[^"]*)" data-remote download title="([^"]*)">',
+                                           fava.page())
+             if "side=expense" in href and "format=csv" in href}
+    address, title = found[table]
+    args = shlex.split(title)
+    assert args[:2] == ["bean-revrec", table]
+    assert args[args.index("--side") + 1] == "expense"
+    body = fava.client.get(f"/{fava.slug}/{PAGE}download?" + address.split("download?", 1)[1]).get_data(as_text=True)
+    assert body == ok(*args[1:])
+    assert len(body.splitlines()) > 1
